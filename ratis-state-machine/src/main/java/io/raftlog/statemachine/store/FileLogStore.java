@@ -1,0 +1,435 @@
+package io.raftlog.statemachine.store;
+
+import io.raftlog.statemachine.store.RecordBatches.BatchInfo;
+import io.raftlog.statemachine.store.RecordBatches.InvalidBatchException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.ConcurrentSkipListMap;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * {@link LogStore} kept in a directory of segment files, in Kafka's on-disk format (see the
+ * package documentation). Open with {@link #open(Path, LogStoreConfig)}.
+ *
+ * <p>Threading follows {@link LogStore}. Appends take no lock: a reader only looks at offsets
+ * below the published {@link #logEndOffset()} and at bytes below a segment's published size, both
+ * written after the data. Operations that shrink the log ({@link #truncateFrom},
+ * {@link #deleteBefore}, {@link #deleteAll}, {@link #close}) take a write lock that excludes
+ * readers, so a read never sees a file being cut or deleted.
+ */
+public final class FileLogStore implements LogStore {
+  private static final Logger LOG = LoggerFactory.getLogger(FileLogStore.class);
+  private static final Pattern SEGMENT_FILE = Pattern.compile("(\\d{20})(\\.log|\\.index)");
+
+  private final Path dir;
+  private final LogStoreConfig config;
+  private final ConcurrentSkipListMap<Long, LogSegment> segments = new ConcurrentSkipListMap<>();
+  /** Read side: {@link #read}. Write side: operations that remove data. */
+  private final ReentrantReadWriteLock lock = new ReentrantReadWriteLock();
+  /** Segments written since the last flush; touched by the writer thread only. */
+  private final Set<LogSegment> unflushed = new LinkedHashSet<>();
+  /** A segment file was created since the last flush, so the directory entry needs a sync too. */
+  private boolean directoryChanged;
+
+  private volatile LogSegment activeSegment;
+  private volatile long logStartOffset;
+  private volatile long logEndOffset;
+  private volatile boolean closed;
+
+  private FileLogStore(Path dir, LogStoreConfig config) {
+    this.dir = dir;
+    this.config = config;
+  }
+
+  /** Opens the log in {@code dir}, creating the directory and a log starting at offset 0 if needed. */
+  public static FileLogStore open(Path dir, LogStoreConfig config) throws IOException {
+    return open(dir, config, 0);
+  }
+
+  /**
+   * Opens the log in {@code dir}; if the directory holds no segment, creates a new empty log whose
+   * first offset is {@code initialStartOffset} (used when a replica is rebuilt from a snapshot
+   * taken at that offset). When segments exist, {@code initialStartOffset} is ignored.
+   *
+   * <p>Opening recovers from a crash: the last segment, and any segment whose index is missing or
+   * inconsistent, is checked batch by batch (size bounds, offset continuity, CRC) and cut at the
+   * first bad batch; segments after a cut one are deleted so the log stays contiguous.
+   *
+   * @throws IOException on I/O failure, or if the segments do not form a contiguous log
+   */
+  public static FileLogStore open(Path dir, LogStoreConfig config, long initialStartOffset) throws IOException {
+    if (initialStartOffset < 0) {
+      throw new IllegalArgumentException("initialStartOffset must not be negative, got " + initialStartOffset);
+    }
+    Files.createDirectories(dir);
+    FileLogStore store = new FileLogStore(dir, config);
+    try {
+      store.loadSegments(initialStartOffset);
+    } catch (IOException | RuntimeException e) {
+      store.closeSegments();
+      throw e;
+    }
+    return store;
+  }
+
+  private void loadSegments(long initialStartOffset) throws IOException {
+    TreeSet<Long> logBases = new TreeSet<>();
+    List<Path> indexFiles = new ArrayList<>();
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
+      for (Path file : files) {
+        Matcher m = SEGMENT_FILE.matcher(file.getFileName().toString());
+        if (!m.matches()) {
+          continue;
+        }
+        if (m.group(2).equals(LogSegment.LOG_SUFFIX)) {
+          logBases.add(Long.parseLong(m.group(1)));
+        } else {
+          indexFiles.add(file);
+        }
+      }
+    }
+    for (Path indexFile : indexFiles) {
+      long base = Long.parseLong(indexFile.getFileName().toString().substring(0, 20));
+      if (!logBases.contains(base)) {
+        LOG.info("Deleting orphan index file {} (its segment was deleted)", indexFile);
+        Files.delete(indexFile);
+      }
+    }
+
+    Iterator<Long> bases = logBases.iterator();
+    LogSegment previous = null;
+    while (bases.hasNext()) {
+      long base = bases.next();
+      if (previous != null && base != previous.nextOffset()) {
+        throw new IOException("segments in " + dir + " are not contiguous: " + previous.logPath()
+            + " ends before offset " + previous.nextOffset() + " but the next segment starts at " + base);
+      }
+      LogSegment segment = LogSegment.open(dir, base, config.indexIntervalBytes());
+      segments.put(base, segment);
+      boolean last = !bases.hasNext();
+      // Only the last segment can hold a torn write; sealed ones are trusted if their index checks out.
+      boolean trusted = !last && segment.loadFromIndex();
+      boolean truncated = !trusted && segment.recover();
+      if (truncated && !last) {
+        LOG.warn("Segment {} was truncated during recovery; deleting the {} later segments to keep the log contiguous",
+            segment.logPath(), logBases.tailSet(base, false).size());
+        for (long later : logBases.tailSet(base, false)) {
+          Files.deleteIfExists(dir.resolve(LogSegment.fileName(later, LogSegment.LOG_SUFFIX)));
+          Files.deleteIfExists(dir.resolve(LogSegment.fileName(later, LogSegment.INDEX_SUFFIX)));
+        }
+        break;
+      }
+      previous = segment;
+    }
+
+    if (segments.isEmpty()) {
+      LogSegment first = LogSegment.create(dir, initialStartOffset, config.indexIntervalBytes());
+      segments.put(initialStartOffset, first);
+      directoryChanged = true;
+      LOG.info("Created new log in {} starting at offset {}", dir, initialStartOffset);
+    }
+    activeSegment = segments.lastEntry().getValue();
+    logStartOffset = segments.firstKey();
+    logEndOffset = activeSegment.nextOffset();
+    LOG.info("Opened log {}: {} segment(s), offsets [{}, {})", dir, segments.size(), logStartOffset, logEndOffset);
+  }
+
+  @Override
+  public long logStartOffset() {
+    return logStartOffset;
+  }
+
+  @Override
+  public long logEndOffset() {
+    return logEndOffset;
+  }
+
+  @Override
+  public void append(ByteBuffer batch) throws IOException {
+    ensureOpen();
+    BatchInfo info;
+    try {
+      info = RecordBatches.validateSingleBatch(batch);
+    } catch (InvalidBatchException e) {
+      throw new IllegalArgumentException("rejected batch: " + e.getMessage());
+    }
+    if (info.baseOffset() != logEndOffset) {
+      throw new IllegalArgumentException("rejected batch: base offset " + info.baseOffset()
+          + " is not the log end offset " + logEndOffset);
+    }
+    LogSegment segment = activeSegment;
+    if (mustRoll(segment, info)) {
+      segment = roll();
+    }
+    segment.append(batch, info);
+    unflushed.add(segment);
+    logEndOffset = info.nextOffset();
+  }
+
+  /**
+   * A non-empty segment rolls when the batch would push it past {@code segmentBytes}, or when the
+   * batch's offsets no longer fit the index's int32 relative offsets. An empty segment takes any
+   * batch, so an oversized batch gets a segment of its own.
+   */
+  private boolean mustRoll(LogSegment segment, BatchInfo batch) {
+    if (segment.size() == 0) {
+      return false;
+    }
+    return (long) segment.size() + batch.sizeInBytes() > config.segmentBytes()
+        || batch.lastOffset() - segment.baseOffset() > Integer.MAX_VALUE;
+  }
+
+  private LogSegment roll() throws IOException {
+    LogSegment segment = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
+    segments.put(segment.baseOffset(), segment);
+    activeSegment = segment;
+    directoryChanged = true;
+    LOG.debug("Rolled log {} to new segment {}", dir, segment.logPath());
+    return segment;
+  }
+
+  @Override
+  public ByteBuffer read(long offset, int maxBytes) throws IOException {
+    if (maxBytes < 0) {
+      throw new IllegalArgumentException("maxBytes must not be negative, got " + maxBytes);
+    }
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      long end = logEndOffset;
+      if (offset < logStartOffset || offset > end) {
+        throw new OffsetOutOfRangeException(offset, logStartOffset, end);
+      }
+      if (offset == end) {
+        return ByteBuffer.allocate(0);
+      }
+      return readBatches(offset, maxBytes);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /** A run of whole batches within one segment. */
+  private record Chunk(LogSegment segment, int from, int to) {}
+
+  private ByteBuffer readBatches(long offset, int maxBytes) throws IOException {
+    // First find which byte ranges to return (walking headers only), then read them in one go.
+    List<Chunk> chunks = new ArrayList<>();
+    long total = 0;
+    Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
+    int position = entry.getValue().positionOf(offset);
+    while (entry != null) {
+      LogSegment segment = entry.getValue();
+      int limit = segment.size();
+      int from = position;
+      while (position < limit) {
+        BatchInfo batch = segment.committedHeader(position, limit);
+        if (total > 0 && total + batch.sizeInBytes() > maxBytes) {
+          break;
+        }
+        total += batch.sizeInBytes();
+        position += batch.sizeInBytes();
+      }
+      if (position > from) {
+        chunks.add(new Chunk(segment, from, position));
+      }
+      if (position < limit) {
+        break; // out of budget
+      }
+      entry = segments.higherEntry(entry.getKey());
+      position = 0;
+    }
+    ByteBuffer result = ByteBuffer.allocate((int) total);
+    for (Chunk chunk : chunks) {
+      result.limit(result.position() + (chunk.to() - chunk.from()));
+      chunk.segment().readInto(result, chunk.from());
+    }
+    return result.flip();
+  }
+
+  @Override
+  public void flush() throws IOException {
+    ensureOpen();
+    for (LogSegment segment : unflushed) {
+      segment.flush();
+    }
+    unflushed.clear();
+    if (directoryChanged) {
+      syncDirectory();
+      directoryChanged = false;
+    }
+  }
+
+  /** Makes new segment files' directory entries durable. Not every platform can sync a directory. */
+  private void syncDirectory() {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    } catch (IOException e) {
+      LOG.debug("Could not sync directory {}: {}", dir, e.toString());
+    }
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The segment containing {@code offset} becomes the active one (possibly left empty) and all
+   * later segments are deleted. The change is synced before returning.
+   *
+   * @throws IllegalArgumentException if {@code offset} is outside [log start offset, log end
+   *     offset] or is not the base offset of a stored batch
+   */
+  @Override
+  public void truncateFrom(long offset) throws IOException {
+    lock.writeLock().lock();
+    try {
+      ensureOpen();
+      if (offset == logEndOffset) {
+        return;
+      }
+      if (offset < logStartOffset || offset > logEndOffset) {
+        throw new IllegalArgumentException("cannot truncate from " + offset + ": outside the log ["
+            + logStartOffset + ", " + logEndOffset + "]");
+      }
+      LogSegment segment = segments.floorEntry(offset).getValue();
+      int position = segment.positionOf(offset);
+      long batchBase = position < segment.size()
+          ? segment.committedHeader(position, segment.size()).baseOffset()
+          : segment.nextOffset();
+      if (batchBase != offset) {
+        throw new IllegalArgumentException("cannot truncate from " + offset
+            + ": not a batch boundary (the batch containing it starts at " + batchBase + ")");
+      }
+      // Newest first, so a crash part-way leaves a contiguous prefix.
+      for (LogSegment later : new ArrayList<>(segments.tailMap(offset, false).descendingMap().values())) {
+        removeSegment(later);
+      }
+      segment.truncateTo(position, offset);
+      activeSegment = segment;
+      logEndOffset = offset;
+      LOG.info("Truncated log {} from offset {}", dir, offset);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public long deleteBefore(long offset) throws IOException {
+    lock.writeLock().lock();
+    try {
+      ensureOpen();
+      int deleted = 0;
+      for (LogSegment segment : new ArrayList<>(segments.values())) {
+        if (segment == activeSegment || segment.nextOffset() > offset) {
+          break;
+        }
+        removeSegment(segment);
+        deleted++;
+      }
+      logStartOffset = segments.firstKey();
+      if (deleted > 0) {
+        LOG.info("Deleted {} segment(s) of log {}; log start offset is now {}", deleted, dir, logStartOffset);
+      }
+      return logStartOffset;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void removeSegment(LogSegment segment) throws IOException {
+    segments.remove(segment.baseOffset());
+    unflushed.remove(segment);
+    segment.delete();
+  }
+
+  @Override
+  public void deleteAll() throws IOException {
+    lock.writeLock().lock();
+    try {
+      closed = true;
+      for (LogSegment segment : new ArrayList<>(segments.values())) {
+        removeSegment(segment);
+      }
+      unflushed.clear();
+      try (DirectoryStream<Path> rest = Files.newDirectoryStream(dir)) {
+        if (!rest.iterator().hasNext()) {
+          Files.delete(dir);
+        }
+      }
+      LOG.info("Deleted log {}", dir);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Flushes and closes. Idempotent. */
+  @Override
+  public void close() throws IOException {
+    lock.writeLock().lock();
+    try {
+      if (closed) {
+        return;
+      }
+      try {
+        flush();
+      } finally {
+        closed = true;
+        closeSegments();
+      }
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  private void closeSegments() throws IOException {
+    IOException failure = null;
+    for (LogSegment segment : segments.values()) {
+      try {
+        segment.close();
+      } catch (IOException e) {
+        if (failure == null) {
+          failure = e;
+        } else {
+          failure.addSuppressed(e);
+        }
+      }
+    }
+    if (failure != null) {
+      throw failure;
+    }
+  }
+
+  private void ensureOpen() {
+    if (closed) {
+      throw new IllegalStateException("log " + dir + " is closed");
+    }
+  }
+
+  public Path directory() {
+    return dir;
+  }
+
+  public LogStoreConfig config() {
+    return config;
+  }
+
+  /** Base offsets of the segments, ascending; the last one is the active segment. */
+  public List<Long> segmentBaseOffsets() {
+    return List.copyOf(segments.keySet());
+  }
+}

@@ -1,0 +1,86 @@
+package io.raftlog.statemachine.store;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.apache.kafka.common.errors.CorruptRecordException;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MutableRecordBatch;
+import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.record.internal.Records;
+
+/** Reads and checks Kafka v2 record batch headers; shared by both {@link LogStore} implementations. */
+final class RecordBatches {
+
+  /** Bytes of the fixed v2 batch header; no valid batch is smaller. */
+  static final int HEADER_SIZE = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
+
+  private RecordBatches() {}
+
+  /** Where a batch sits in offset space and how many bytes it takes. */
+  record BatchInfo(long baseOffset, long lastOffset, int sizeInBytes) {
+    long nextOffset() {
+      return lastOffset + 1;
+    }
+  }
+
+  /** A batch that must not be stored or served; the message says why. */
+  static final class InvalidBatchException extends Exception {
+    InvalidBatchException(String message) {
+      super(message);
+    }
+  }
+
+  /**
+   * Parses the header of the batch starting at absolute index {@code at} of {@code buf} (big
+   * endian), checking magic and size bounds but not the CRC.
+   *
+   * @param bytesAvailable bytes from {@code at} to the end of the data the batch must fit in; the
+   *     buffer must hold at least {@code min(bytesAvailable, HEADER_SIZE)} bytes from {@code at}
+   */
+  static BatchInfo parseHeader(ByteBuffer buf, int at, long bytesAvailable)
+      throws InvalidBatchException {
+    if (bytesAvailable < Records.HEADER_SIZE_UP_TO_MAGIC) {
+      throw new InvalidBatchException("incomplete batch header: only " + bytesAvailable + " bytes");
+    }
+    byte magic = buf.get(at + Records.MAGIC_OFFSET);
+    if (magic != RecordBatch.MAGIC_VALUE_V2) {
+      throw new InvalidBatchException("magic " + magic + " is not 2: only v2 record batches are supported");
+    }
+    long size = Records.LOG_OVERHEAD + (long) buf.getInt(at + Records.SIZE_OFFSET);
+    if (size < HEADER_SIZE) {
+      throw new InvalidBatchException("batch size " + size + " is smaller than a v2 header (" + HEADER_SIZE + ")");
+    }
+    if (size > bytesAvailable) {
+      throw new InvalidBatchException(
+          "incomplete batch: header announces " + size + " bytes but only " + bytesAvailable + " remain");
+    }
+    long baseOffset = buf.getLong(at);
+    int lastOffsetDelta = buf.getInt(at + DefaultRecordBatch.LAST_OFFSET_DELTA_OFFSET);
+    if (baseOffset < 0 || lastOffsetDelta < 0 || baseOffset > Long.MAX_VALUE - 1 - lastOffsetDelta) {
+      throw new InvalidBatchException(
+          "invalid offsets: base offset " + baseOffset + ", last offset delta " + lastOffsetDelta);
+    }
+    return new BatchInfo(baseOffset, baseOffset + lastOffsetDelta, (int) size);
+  }
+
+  /**
+   * Checks that {@code batch} (position to limit) is exactly one valid v2 batch, CRC32C included.
+   * Does not move the buffer's position.
+   */
+  static BatchInfo validateSingleBatch(ByteBuffer batch) throws InvalidBatchException {
+    ByteBuffer view = batch.slice().order(ByteOrder.BIG_ENDIAN);
+    BatchInfo info = parseHeader(view, 0, view.remaining());
+    if (info.sizeInBytes() != view.remaining()) {
+      throw new InvalidBatchException("expected exactly one batch: the first batch takes "
+          + info.sizeInBytes() + " bytes but " + view.remaining() + " were given");
+    }
+    MutableRecordBatch parsed = MemoryRecords.readableRecords(view).batchIterator().next();
+    try {
+      parsed.ensureValid();
+    } catch (CorruptRecordException e) {
+      throw new InvalidBatchException("corrupt batch at base offset " + info.baseOffset() + ": " + e.getMessage());
+    }
+    return info;
+  }
+}
