@@ -1,0 +1,235 @@
+package io.raftlog.broker;
+
+import io.grpc.Server;
+import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
+import io.grpc.netty.NettyServerBuilder;
+import io.grpc.protobuf.services.HealthStatusManager;
+import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.metadata.BrokerRegistrar;
+import io.raftlog.broker.metadata.MetadataClient;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.LogStoreFactory;
+import io.raftlog.broker.partition.PartitionManager;
+import io.raftlog.broker.partition.PartitionWriter;
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.RaftHost;
+import io.raftlog.broker.rpc.AdminServiceImpl;
+import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
+import io.raftlog.broker.rpc.FetchServiceImpl;
+import io.raftlog.broker.rpc.MetadataServiceImpl;
+import io.raftlog.broker.rpc.ProduceServiceImpl;
+import io.raftlog.broker.rpc.ReplicaStates;
+import io.raftlog.statemachine.ratis.MetadataStateMachine;
+import java.io.IOException;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.UUID;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One broker: a Ratis server hosting the metadata group (on voters) and the local partition
+ * groups, plus the public gRPC server. This class only wires the parts together and owns their
+ * lifecycle; the parts live in the config, raft, metadata, partition and rpc packages.
+ */
+public final class Broker implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+  /** gRPC requests carry whole batches for several partitions. */
+  private static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
+
+  private final BrokerConfig config;
+  private final LogStoreFactory storeFactory;
+  private final Clock clock;
+  private final String prefix;
+
+  private ScheduledExecutorService scheduler;
+  private ExecutorService readers;
+  private MetadataStateMachine metadataStateMachine;
+  private PartitionManager partitions;
+  private RaftHost raft;
+  private MetadataView metadataView;
+  private MetadataClient metadataClient;
+  private BrokerRegistrar registrar;
+  private ReplicaStates replicaStates;
+  private HealthStatusManager health;
+  private Server grpcServer;
+
+  public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock) {
+    this.config = config;
+    this.storeFactory = storeFactory;
+    this.clock = clock;
+    this.prefix = "broker-" + config.brokerId;
+  }
+
+  public synchronized void start() throws IOException {
+    LOG.info("[{}] starting with configuration:", prefix);
+    config.effectiveValues().forEach((k, v) -> LOG.info("[{}]   {} = {}", prefix, k, v));
+    Files.createDirectories(config.dataDir);
+    AtomicInteger threads = new AtomicInteger();
+    scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, prefix + "-scheduler-" + threads.incrementAndGet()));
+    readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
+
+    metadataView = new MetadataView(clock, config.sessionTimeoutMs);
+    partitions = new PartitionManager(config, storeFactory);
+    metadataView.addListener(partitions::onMetadata);
+    if (config.isMetadataVoter()) {
+      metadataStateMachine = new MetadataStateMachine(prefix + " metadata");
+      metadataStateMachine.addListener(metadataView::update);
+    }
+    raft = new RaftHost(config, groupId -> groupId.equals(GroupIds.METADATA)
+        ? requireVoter(metadataStateMachine) : partitions.newStateMachine(groupId));
+    partitions.attach(raft);
+    raft.start();
+    metadataClient = new MetadataClient(config, clock);
+    if (config.isMetadataVoter()) {
+      raft.addGroup(RaftGroup.valueOf(GroupIds.METADATA, config.metadataVoters.stream()
+          .map(v -> RaftPeer.newBuilder().setId(GroupIds.peerId(v.brokerId())).setAddress(v.host() + ":" + v.raftPort()).build())
+          .toList()));
+    } else {
+      scheduler.scheduleWithFixedDelay(this::pollMetadata, 0, 500, TimeUnit.MILLISECONDS);
+    }
+    registrar = new BrokerRegistrar(config, metadataClient, scheduler);
+    registrar.start();
+
+    replicaStates = new ReplicaStates(config.brokerId, partitions, metadataView, clock);
+    PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView);
+    health = new HealthStatusManager();
+    String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
+    grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
+        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
+        .addService(new ProduceServiceImpl(config, metadataView, metadataClient, writer, clock))
+        .addService(new FetchServiceImpl(metadataView, partitions, scheduler, readers))
+        .addService(new AdminServiceImpl(clusterId, metadataView, metadataClient, replicaStates, this::metadataLeaderId))
+        .addService(new MetadataServiceImpl(metadataView, replicaStates))
+        .addService(new BrokerInternalServiceImpl(config.brokerId, replicaStates))
+        .addService(health.getHealthService())
+        .addService(ProtoReflectionServiceV1.newInstance())
+        .build()
+        .start();
+    health.setStatus("", ServingStatus.SERVING);
+    scheduler.scheduleAtFixedRate(this::sampleIsr, 200, 200, TimeUnit.MILLISECONDS);
+    LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
+        config.host, config.raftPort, config.dataDir);
+  }
+
+  private static MetadataStateMachine requireVoter(MetadataStateMachine sm) {
+    if (sm == null) {
+      throw new IllegalStateException("this broker is not a metadata voter but has a metadata group directory");
+    }
+    return sm;
+  }
+
+  private void pollMetadata() {
+    metadataClient.fetchImage().thenAccept(metadataView::update).exceptionally(e -> {
+      LOG.debug("[{}] metadata poll failed: {}", prefix, e.toString());
+      return null;
+    });
+  }
+
+  private void sampleIsr() {
+    long now = clock.millis();
+    partitions.replicas().forEach(r -> {
+      try {
+        r.sampleIsr(now);
+      } catch (RuntimeException e) {
+        LOG.debug("[{}] ISR sample of {} failed: {}", prefix, r, e.toString());
+      }
+    });
+  }
+
+  /** The metadata group's leader as this broker knows it, or -1. */
+  public int metadataLeaderId() {
+    RaftServer.Division d = raft == null ? null : raft.division(GroupIds.METADATA);
+    if (d != null) {
+      return GroupIds.brokerId(d.getInfo().getLeaderId());
+    }
+    return metadataClient == null ? -1 : GroupIds.brokerId(metadataClient.leaderHint());
+  }
+
+  public BrokerConfig config() {
+    return config;
+  }
+
+  public PartitionManager partitions() {
+    return partitions;
+  }
+
+  public MetadataView metadata() {
+    return metadataView;
+  }
+
+  public boolean isRegistered() {
+    return registrar != null && registrar.isRegistered();
+  }
+
+  /** The bound public port (differs from the configured one when that was 0). */
+  public int port() {
+    return grpcServer.getPort();
+  }
+
+  @Override
+  public synchronized void close() {
+    LOG.info("[{}] shutting down", prefix);
+    if (health != null) {
+      health.enterTerminalState();
+    }
+    if (grpcServer != null) {
+      grpcServer.shutdown();
+      try {
+        if (!grpcServer.awaitTermination(5, TimeUnit.SECONDS)) {
+          grpcServer.shutdownNow();
+        }
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        grpcServer.shutdownNow();
+      }
+    }
+    if (registrar != null) {
+      registrar.stop();
+    }
+    if (replicaStates != null) {
+      replicaStates.close();
+    }
+    if (partitions != null) {
+      partitions.close();
+    }
+    closeQuietly(metadataClient);
+    closeQuietly(raft);
+    if (scheduler != null) {
+      scheduler.shutdownNow();
+    }
+    if (readers != null) {
+      readers.shutdownNow();
+    }
+    LOG.info("[{}] stopped", prefix);
+  }
+
+  private void closeQuietly(AutoCloseable c) {
+    if (c == null) {
+      return;
+    }
+    try {
+      c.close();
+    } catch (Exception e) {
+      LOG.warn("[{}] error while closing {}: {}", prefix, c.getClass().getSimpleName(), e.toString());
+    }
+  }
+
+  private static Thread daemon(Runnable r, String name) {
+    Thread t = new Thread(r, name);
+    t.setDaemon(true);
+    return t;
+  }
+}

@@ -1,0 +1,194 @@
+package io.raftlog.broker.config;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.function.Function;
+
+/**
+ * The broker's configuration, parsed once from properties into typed, validated values. Every key
+ * has a name constant, a default (or is required), a doc string and a validator: see {@link #KEYS}.
+ * Unknown keys are rejected so that a typo does not silently fall back to a default.
+ */
+public final class BrokerConfig {
+
+  /** One documented configuration key. */
+  public record Key(String name, String defaultValue, String doc) {}
+
+  public static final String BROKER_ID = "broker.id";
+  public static final String HOST = "host";
+  public static final String PORT = "port";
+  public static final String RAFT_PORT = "raft.port";
+  public static final String DATA_DIR = "data.dir";
+  public static final String METADATA_VOTERS = "metadata.voters";
+  public static final String REPLICA_LAG_TIME_MAX_MS = "replica.lag.time.max.ms";
+  public static final String HEARTBEAT_INTERVAL_MS = "broker.heartbeat.interval.ms";
+  public static final String SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
+  public static final String ELECTION_TIMEOUT_MIN_MS = "raft.election.timeout.min.ms";
+  public static final String ELECTION_TIMEOUT_MAX_MS = "raft.election.timeout.max.ms";
+  public static final String SNAPSHOT_THRESHOLD_ENTRIES = "raft.snapshot.threshold.entries";
+  public static final String MAX_BATCH_BYTES = "max.batch.bytes";
+  public static final String SEGMENT_BYTES = "segment.bytes";
+  public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+  public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
+
+  public static final List<Key> KEYS = List.of(
+      new Key(BROKER_ID, null, "Numeric id of this broker, unique in the cluster (>= 0). Required."),
+      new Key(HOST, "127.0.0.1", "Host name or IP the broker binds and advertises to clients and peers."),
+      new Key(PORT, "9092", "Public gRPC port (produce, fetch, admin, health, reflection)."),
+      new Key(RAFT_PORT, "9093", "Port of the Ratis server (Raft traffic between brokers)."),
+      new Key(DATA_DIR, null, "Directory for Raft logs, snapshots and partition segment files. Required."),
+      new Key(METADATA_VOTERS, null,
+          "Voters of the metadata Raft group: id@host:raftPort,... (like KRaft's controller.quorum.voters). Required."),
+      new Key(REPLICA_LAG_TIME_MAX_MS, "5000",
+          "A follower is in sync while it was heard from and had caught up with the leader within this time."),
+      new Key(HEARTBEAT_INTERVAL_MS, "1000", "How often the broker heartbeats to the metadata group."),
+      new Key(SESSION_TIMEOUT_MS, "6000", "A broker without heartbeat for this long counts as not alive."),
+      new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
+      new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
+      new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
+      new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition."),
+      new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
+      new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
+      new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."));
+
+  /** A voter of the metadata group. */
+  public record Voter(int brokerId, String host, int raftPort) {}
+
+  public final int brokerId;
+  public final String host;
+  public final int port;
+  public final int raftPort;
+  public final Path dataDir;
+  public final List<Voter> metadataVoters;
+  public final long replicaLagTimeMaxMs;
+  public final long heartbeatIntervalMs;
+  public final long sessionTimeoutMs;
+  public final long electionTimeoutMinMs;
+  public final long electionTimeoutMaxMs;
+  public final long snapshotThresholdEntries;
+  public final int maxBatchBytes;
+  public final int segmentBytes;
+  public final int indexIntervalBytes;
+  public final int produceTimeoutMs;
+
+  private final Map<String, String> effective;
+
+  private BrokerConfig(Map<String, String> v) {
+    this.effective = Collections.unmodifiableMap(v);
+    brokerId = intValue(v, BROKER_ID, 0, Integer.MAX_VALUE);
+    host = v.get(HOST);
+    port = intValue(v, PORT, 0, 65535);
+    raftPort = intValue(v, RAFT_PORT, 0, 65535);
+    dataDir = Path.of(v.get(DATA_DIR));
+    metadataVoters = parseVoters(v.get(METADATA_VOTERS));
+    replicaLagTimeMaxMs = longValue(v, REPLICA_LAG_TIME_MAX_MS, 100);
+    heartbeatIntervalMs = longValue(v, HEARTBEAT_INTERVAL_MS, 50);
+    sessionTimeoutMs = longValue(v, SESSION_TIMEOUT_MS, 2 * heartbeatIntervalMs);
+    electionTimeoutMinMs = longValue(v, ELECTION_TIMEOUT_MIN_MS, 50);
+    electionTimeoutMaxMs = longValue(v, ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 1);
+    snapshotThresholdEntries = longValue(v, SNAPSHOT_THRESHOLD_ENTRIES, 100);
+    maxBatchBytes = intValue(v, MAX_BATCH_BYTES, 1024, 8 * 1024 * 1024);
+    segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
+    indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
+    produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Parses and validates.
+   *
+   * @throws IllegalArgumentException naming the key and what is wrong with it
+   */
+  public static BrokerConfig parse(Map<String, String> raw) {
+    Map<String, String> v = new LinkedHashMap<>();
+    Map<String, Key> known = new LinkedHashMap<>();
+    KEYS.forEach(k -> known.put(k.name(), k));
+    for (String name : raw.keySet()) {
+      if (!known.containsKey(name)) {
+        throw new IllegalArgumentException("unknown configuration key '" + name + "'; known keys: " + known.keySet());
+      }
+    }
+    for (Key k : KEYS) {
+      String value = raw.get(k.name());
+      if (value == null || value.isBlank()) {
+        value = k.defaultValue();
+      }
+      if (value == null) {
+        throw new IllegalArgumentException("configuration key '" + k.name() + "' is required: " + k.doc());
+      }
+      v.put(k.name(), value.trim());
+    }
+    return new BrokerConfig(v);
+  }
+
+  public static BrokerConfig fromProperties(Properties props) {
+    Map<String, String> raw = new LinkedHashMap<>();
+    props.stringPropertyNames().forEach(n -> raw.put(n, props.getProperty(n)));
+    return parse(raw);
+  }
+
+  /** Effective values of every key, for logging at start. */
+  public Map<String, String> effectiveValues() {
+    return effective;
+  }
+
+  /** A copy with some keys replaced (used by tests to restart a broker on the same ports). */
+  public BrokerConfig with(Map<String, String> overrides) {
+    Map<String, String> v = new LinkedHashMap<>(effective);
+    v.putAll(overrides);
+    return parse(v);
+  }
+
+  public boolean isMetadataVoter() {
+    return metadataVoters.stream().anyMatch(voter -> voter.brokerId() == brokerId);
+  }
+
+  static List<Voter> parseVoters(String spec) {
+    List<Voter> voters = new ArrayList<>();
+    for (String part : spec.split(",")) {
+      String p = part.trim();
+      int at = p.indexOf('@');
+      int colon = p.lastIndexOf(':');
+      if (at <= 0 || colon <= at + 1 || colon == p.length() - 1) {
+        throw new IllegalArgumentException("metadata.voters entry '" + p + "' is not of the form id@host:raftPort");
+      }
+      try {
+        voters.add(new Voter(Integer.parseInt(p.substring(0, at)), p.substring(at + 1, colon),
+            Integer.parseInt(p.substring(colon + 1))));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("metadata.voters entry '" + p + "' has a non-numeric id or port");
+      }
+    }
+    if (voters.isEmpty()) {
+      throw new IllegalArgumentException("metadata.voters must name at least one voter");
+    }
+    return List.copyOf(voters);
+  }
+
+  private static int intValue(Map<String, String> v, String key, int min, int max) {
+    return (int) parseLong(v, key, min, max, Long::parseLong);
+  }
+
+  private static long longValue(Map<String, String> v, String key, long min) {
+    return parseLong(v, key, min, Long.MAX_VALUE, Long::parseLong);
+  }
+
+  private static long parseLong(Map<String, String> v, String key, long min, long max, Function<String, Long> parser) {
+    String s = v.get(key);
+    long value;
+    try {
+      value = parser.apply(s);
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("configuration key '" + key + "' must be a number, got '" + s + "'");
+    }
+    if (value < min || value > max) {
+      throw new IllegalArgumentException("configuration key '" + key + "' must be between " + min + " and "
+          + max + ", got " + value);
+    }
+    return value;
+  }
+}

@@ -1,0 +1,80 @@
+package io.raftlog.broker.metadata;
+
+import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.RaftClients;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.MetadataQuery;
+import io.raftlog.log.v1.MetadataReply;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+
+/** Proposes commands to the metadata Raft group and queries its image, from any broker. */
+public final class MetadataClient implements AutoCloseable {
+
+  private final Clock clock;
+  private final RaftClient client;
+
+  public MetadataClient(BrokerConfig config, Clock clock) {
+    this.clock = clock;
+    List<RaftPeer> peers = config.metadataVoters.stream()
+        .map(v -> RaftPeer.newBuilder().setId(GroupIds.peerId(v.brokerId())).setAddress(v.host() + ":" + v.raftPort()).build())
+        .toList();
+    this.client = RaftClients.create(RaftGroup.valueOf(GroupIds.METADATA, peers), 16 * 1024 * 1024);
+  }
+
+  /** Stamps the command with this broker's clock and proposes it; completes after commit and apply. */
+  public CompletableFuture<MetadataReply> submit(MetadataCommand.Builder command) {
+    MetadataCommand cmd = command.setTimestampMs(clock.millis()).build();
+    return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(cmd.toByteArray())))
+        .thenApply(reply -> {
+          if (!reply.isSuccess()) {
+            throw new MetadataUnavailableException("metadata group: " + reply.getException(), reply.getException());
+          }
+          try {
+            return MetadataReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+          } catch (IOException e) {
+            throw new MetadataUnavailableException("unreadable metadata reply", e);
+          }
+        });
+  }
+
+  /** Reads the current image from the metadata leader (linearizable read). */
+  public CompletableFuture<MetadataImage> fetchImage() {
+    return client.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(
+            MetadataQuery.getDefaultInstance().toByteArray())))
+        .thenApply(reply -> {
+          try {
+            return MetadataImage.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+          } catch (IOException e) {
+            throw new MetadataUnavailableException("unreadable metadata image", e);
+          }
+        });
+  }
+
+  /** The metadata leader as last seen by this client, or null. */
+  public RaftPeerId leaderHint() {
+    return client.getLeaderId();
+  }
+
+  @Override
+  public void close() throws IOException {
+    client.close();
+  }
+
+  /** The metadata group could not be reached or answered with an error. */
+  public static final class MetadataUnavailableException extends RuntimeException {
+    public MetadataUnavailableException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+}

@@ -1,0 +1,231 @@
+package io.raftlog.broker.partition;
+
+import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.RaftClients;
+import io.raftlog.broker.raft.RaftHost;
+import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.ReplicaAssignment;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Stream;
+import org.apache.ratis.client.RaftClient;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.statemachine.StateMachine;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Owns this broker's partition replicas: builds a state machine for each local partition group
+ * (the Ratis registry calls {@link #newStateMachine}), and reconciles the set of local groups with
+ * applied metadata, creating groups for new assignments and removing those of deleted topics.
+ *
+ * <p>Reconciliation runs on its own thread, always on the newest image; adding or removing a
+ * group is idempotent, so a broker that restarts simply converges again.
+ */
+public final class PartitionManager implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionManager.class);
+
+  private final BrokerConfig config;
+  private final Path partitionsDir;
+  private final LogStoreFactory storeFactory;
+  private final Map<RaftGroupId, PartitionReplica> replicas = new ConcurrentHashMap<>();
+  private final Map<RaftGroupId, RaftClient> remoteClients = new ConcurrentHashMap<>();
+  private final ExecutorService reconciler;
+  private final AtomicReference<MetadataImage> pendingImage = new AtomicReference<>();
+  private volatile RaftHost host;
+  private volatile boolean closed;
+
+  public PartitionManager(BrokerConfig config, LogStoreFactory storeFactory) {
+    this.config = config;
+    this.partitionsDir = config.dataDir.resolve("partitions");
+    this.storeFactory = storeFactory;
+    this.reconciler = Executors.newSingleThreadExecutor(r -> {
+      Thread t = new Thread(r, "broker-" + config.brokerId + "-reconciler");
+      t.setDaemon(true);
+      return t;
+    });
+  }
+
+  public void attach(RaftHost host) {
+    this.host = host;
+  }
+
+  /** Ratis registry callback for a partition group (at start for existing groups, or on add). */
+  public StateMachine newStateMachine(RaftGroupId groupId) {
+    Path dir = partitionDir(groupId);
+    PartitionDescriptor descriptor;
+    try {
+      descriptor = PartitionDescriptor.read(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("group " + groupId + " has no readable " + dir.resolve(PartitionDescriptor.FILE), e);
+    }
+    String prefix = "broker-" + config.brokerId + " " + descriptor.topic() + "-" + descriptor.partition();
+    PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")));
+    replicas.put(groupId, new PartitionReplica(descriptor, sm, () -> host == null ? null : host.division(groupId),
+        config.replicaLagTimeMaxMs));
+    return sm;
+  }
+
+  /** Schedules reconciliation with a newer metadata image; older pending images are skipped. */
+  public void onMetadata(MetadataImage image) {
+    if (pendingImage.getAndSet(image) == null && !closed) {
+      reconciler.execute(() -> reconcile(pendingImage.getAndSet(null)));
+    }
+  }
+
+  private void reconcile(MetadataImage image) {
+    if (image == null || closed || host == null) {
+      return;
+    }
+    Map<Integer, BrokerRecord> brokers = new HashMap<>();
+    image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
+    for (TopicRecord topic : image.getTopicsList()) {
+      for (ReplicaAssignment a : topic.getAssignmentsList()) {
+        if (!a.getReplicasList().contains(config.brokerId)) {
+          continue;
+        }
+        RaftGroupId gid = GroupIds.partition(topic.getTopicId(), a.getPartition());
+        if (replicas.containsKey(gid)) {
+          continue;
+        }
+        try {
+          createReplica(topic, a, brokers);
+        } catch (IOException | RuntimeException e) {
+          LOG.error("[broker-{}] cannot create replica of {}-{}: {}", config.brokerId, topic.getName(),
+              a.getPartition(), e.toString(), e);
+        }
+      }
+    }
+    Set<String> deleted = new HashSet<>(image.getDeletedTopicIdsList());
+    for (PartitionReplica r : List.copyOf(replicas.values())) {
+      if (deleted.contains(r.topicId())) {
+        try {
+          removeReplica(r);
+        } catch (IOException | RuntimeException e) {
+          LOG.error("[broker-{}] cannot remove replica {}: {}", config.brokerId, r, e.toString(), e);
+        }
+      }
+    }
+  }
+
+  private void createReplica(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers)
+      throws IOException {
+    RaftGroup group = groupOf(topic, a, brokers);
+    if (group == null) {
+      LOG.warn("[broker-{}] replicas of {}-{} name unregistered brokers; will retry", config.brokerId,
+          topic.getName(), a.getPartition());
+      return;
+    }
+    new PartitionDescriptor(topic.getName(), topic.getTopicId(), a.getPartition()).write(partitionDir(group.getGroupId()));
+    if (host.addGroup(group)) {
+      LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {})", config.brokerId, topic.getName(),
+          a.getPartition(), group.getGroupId().getUuid(), a.getReplicasList());
+    }
+  }
+
+  /** The Raft group of a partition; the preferred leader (first replica) gets the highest priority. */
+  static RaftGroup groupOf(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers) {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (int i = 0; i < a.getReplicasCount(); i++) {
+      BrokerRecord b = brokers.get(a.getReplicas(i));
+      if (b == null) {
+        return null;
+      }
+      peers.add(RaftPeer.newBuilder().setId(GroupIds.peerId(b.getBrokerId()))
+          .setAddress(b.getHost() + ":" + b.getRaftPort()).setPriority(i == 0 ? 1 : 0).build());
+    }
+    return RaftGroup.valueOf(GroupIds.partition(topic.getTopicId(), a.getPartition()), peers);
+  }
+
+  private void removeReplica(PartitionReplica r) throws IOException {
+    RaftClient client = remoteClients.remove(r.groupId());
+    if (client != null) {
+      client.close();
+    }
+    host.removeGroup(r.groupId());
+    r.stateMachine().deleteData();
+    replicas.remove(r.groupId());
+    deleteRecursively(partitionDir(r.groupId()));
+    LOG.info("[broker-{}] removed replica {} of a deleted topic", config.brokerId, r);
+  }
+
+  /** A Ratis client for a partition group, to reach its leader from any broker. */
+  public RaftClient clientFor(TopicRecord topic, int partition, MetadataImage image) {
+    RaftGroupId gid = GroupIds.partition(topic.getTopicId(), partition);
+    return remoteClients.computeIfAbsent(gid, id -> {
+      Map<Integer, BrokerRecord> brokers = new HashMap<>();
+      image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
+      RaftGroup group = groupOf(topic, topic.getAssignments(partition), brokers);
+      if (group == null) {
+        throw new IllegalStateException("replicas of " + topic.getName() + "-" + partition + " are not registered");
+      }
+      return RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024);
+    });
+  }
+
+  public Optional<PartitionReplica> replica(String topicId, int partition) {
+    return Optional.ofNullable(replicas.get(GroupIds.partition(topicId, partition)));
+  }
+
+  public Collection<PartitionReplica> replicas() {
+    return replicas.values().stream().sorted(Comparator.comparing(PartitionReplica::topic)
+        .thenComparingInt(PartitionReplica::partition)).toList();
+  }
+
+  private Path partitionDir(RaftGroupId gid) {
+    return partitionsDir.resolve(gid.getUuid().toString());
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    }
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    reconciler.shutdownNow();
+    try {
+      reconciler.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    for (RaftClient c : remoteClients.values()) {
+      try {
+        c.close();
+      } catch (IOException e) {
+        LOG.debug("closing Ratis client", e);
+      }
+    }
+    remoteClients.clear();
+  }
+}

@@ -1,0 +1,120 @@
+package io.raftlog.broker.partition;
+
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.function.Supplier;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.RaftServer;
+
+/** One partition replica hosted by this broker: its identity, state machine and Raft division. */
+public final class PartitionReplica {
+
+  private final PartitionDescriptor descriptor;
+  private final RaftGroupId groupId;
+  private final PartitionStateMachine stateMachine;
+  private final Supplier<RaftServer.Division> division;
+  private final long lagTimeMaxMs;
+  private IsrTracker isr;
+  private long isrTerm = -1;
+
+  PartitionReplica(PartitionDescriptor descriptor, PartitionStateMachine stateMachine,
+      Supplier<RaftServer.Division> division, long lagTimeMaxMs) {
+    this.descriptor = descriptor;
+    this.groupId = GroupIds.partition(descriptor.topicId(), descriptor.partition());
+    this.stateMachine = stateMachine;
+    this.division = division;
+    this.lagTimeMaxMs = lagTimeMaxMs;
+  }
+
+  public String topic() {
+    return descriptor.topic();
+  }
+
+  public String topicId() {
+    return descriptor.topicId();
+  }
+
+  public int partition() {
+    return descriptor.partition();
+  }
+
+  public RaftGroupId groupId() {
+    return groupId;
+  }
+
+  public PartitionStateMachine stateMachine() {
+    return stateMachine;
+  }
+
+  /** The Raft division, or null while it is starting or after it was removed. */
+  public RaftServer.Division division() {
+    return division.get();
+  }
+
+  public boolean isLeader() {
+    RaftServer.Division d = division();
+    return d != null && d.getInfo().isLeader();
+  }
+
+  /** Leader ready to take writes (it committed an entry of its term). */
+  public boolean isLeaderReady() {
+    RaftServer.Division d = division();
+    return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+  }
+
+  /** The leader's broker id as this replica knows it, or -1. */
+  public int leaderId() {
+    RaftServer.Division d = division();
+    return d == null ? -1 : GroupIds.brokerId(d.getInfo().getLeaderId());
+  }
+
+  public long term() {
+    RaftServer.Division d = division();
+    return d == null ? -1 : d.getInfo().getCurrentTerm();
+  }
+
+  /** Samples follower progress for the ISR; call periodically on one thread. */
+  public synchronized void sampleIsr(long nowMs) {
+    RaftServer.Division d = division();
+    if (d == null || !d.getInfo().isLeader()) {
+      isr = null;
+      return;
+    }
+    long term = d.getInfo().getCurrentTerm();
+    if (isr == null || term != isrTerm) {
+      isr = new IsrTracker(lagTimeMaxMs);
+      isrTerm = term;
+    }
+    RoleInfoProto role = d.getInfo().getRoleInfoProto();
+    long[] match = d.getInfo().getFollowerMatchIndices();
+    List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
+    if (match == null || match.length != followers.size()) {
+      return; // configuration changed between the two calls; sample again next time
+    }
+    Map<Integer, IsrTracker.FollowerProgress> progress = new HashMap<>();
+    for (int i = 0; i < followers.size(); i++) {
+      int brokerId = Integer.parseInt(followers.get(i).getId().getId().toStringUtf8());
+      progress.put(brokerId, new IsrTracker.FollowerProgress(match[i], followers.get(i).getLastRpcElapsedTimeMs()));
+    }
+    isr.sample(nowMs, d.getRaftLog().getLastCommittedIndex(), progress);
+  }
+
+  /** In-sync replica ids when this replica leads; empty otherwise. */
+  public synchronized Set<Integer> inSyncReplicas(long nowMs) {
+    if (isr == null || !isLeader()) {
+      return Set.of();
+    }
+    return isr.inSync(nowMs, leaderId());
+  }
+
+  @Override
+  public String toString() {
+    return descriptor.topic() + "-" + descriptor.partition();
+  }
+}

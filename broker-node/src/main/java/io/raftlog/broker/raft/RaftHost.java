@@ -1,0 +1,143 @@
+package io.raftlog.broker.raft;
+
+import io.raftlog.broker.config.BrokerConfig;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.RaftProperties;
+import org.apache.ratis.grpc.GrpcConfigKeys;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.GroupManagementRequest;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroup;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
+import org.apache.ratis.protocol.exceptions.GroupMismatchException;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.statemachine.StateMachine;
+import org.apache.ratis.util.SizeInBytes;
+import org.apache.ratis.util.TimeDuration;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The broker's single Ratis {@link RaftServer}, hosting the metadata group and every local
+ * partition group (multi-raft). Owns the mapping of broker configuration onto Ratis properties.
+ */
+public final class RaftHost implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(RaftHost.class);
+
+  private final BrokerConfig config;
+  private final RaftServer server;
+  private final ClientId adminClientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+
+  public RaftHost(BrokerConfig config, StateMachine.Registry registry) throws IOException {
+    this.config = config;
+    this.server = RaftServer.newBuilder()
+        .setServerId(GroupIds.peerId(config.brokerId))
+        .setProperties(properties(config))
+        .setStateMachineRegistry(registry)
+        .build();
+  }
+
+  static RaftProperties properties(BrokerConfig config) {
+    RaftProperties p = new RaftProperties();
+    RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir.resolve("raft").toFile()));
+    GrpcConfigKeys.Server.setPort(p, config.raftPort);
+    GrpcConfigKeys.Server.setHost(p, config.host);
+    RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs, TimeUnit.MILLISECONDS));
+    RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs, TimeUnit.MILLISECONDS));
+    // Snapshots keep restarts fast; they hold offsets and producer state, the records are in segment files.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
+    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries);
+    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
+    // The Raft log is not purged yet: a follower that fell behind a purged log would need the
+    // segment files shipped to it (notifyInstallSnapshotFromLeader), which is not built yet.
+    RaftServerConfigKeys.Log.setPurgeGap(p, Integer.MAX_VALUE);
+    RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
+    // Entries carry whole record batches: size the buffers for the largest batch plus headroom,
+    // but well below Ratis' 8 MB default per group so many partitions fit in memory.
+    int entryLimit = Math.max(2 * config.maxBatchBytes, 1024 * 1024);
+    RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryLimit + 64 * 1024L));
+    RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
+    GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * entryLimit + 1024 * 1024));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("32MB"));
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+    // Keep fsync on (the default) for the Raft log: acks=all means durable on a majority.
+    RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
+    RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(1, TimeUnit.SECONDS));
+    return p;
+  }
+
+  public void start() throws IOException {
+    server.start();
+    LOG.info("[broker-{}] Ratis server listening on {}:{}", config.brokerId, config.host, config.raftPort);
+  }
+
+  public RaftServer server() {
+    return server;
+  }
+
+  /** Adds a group to this server; returns false when it already exists here. */
+  public boolean addGroup(RaftGroup group) throws IOException {
+    GroupManagementRequest request = GroupManagementRequest.newAdd(adminClientId, server.getId(),
+        callIds.incrementAndGet(), group);
+    try {
+      RaftClientReply reply = server.groupManagement(request);
+      if (reply.isSuccess()) {
+        return true;
+      }
+      throw new IOException("cannot add group " + group.getGroupId() + ": " + reply.getException(), reply.getException());
+    } catch (IOException e) {
+      if (causedBy(e, AlreadyExistsException.class)) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  /** Removes a group and deletes its Raft directory; returns false when it was not here. */
+  public boolean removeGroup(RaftGroupId groupId) throws IOException {
+    GroupManagementRequest request = GroupManagementRequest.newRemove(adminClientId, server.getId(),
+        callIds.incrementAndGet(), groupId, true, false);
+    try {
+      RaftClientReply reply = server.groupManagement(request);
+      if (reply.isSuccess()) {
+        return true;
+      }
+      throw new IOException("cannot remove group " + groupId + ": " + reply.getException(), reply.getException());
+    } catch (IOException e) {
+      if (causedBy(e, GroupMismatchException.class)) {
+        return false;
+      }
+      throw e;
+    }
+  }
+
+  private static boolean causedBy(Throwable t, Class<? extends Throwable> type) {
+    for (Throwable c = t; c != null; c = c.getCause()) {
+      if (type.isInstance(c)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** The local division of a group, or null when this server does not host it. */
+  public RaftServer.Division division(RaftGroupId groupId) {
+    try {
+      return server.getDivision(groupId);
+    } catch (IOException e) {
+      return null;
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    server.close();
+  }
+}

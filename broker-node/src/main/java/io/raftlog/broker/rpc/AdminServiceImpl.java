@@ -1,0 +1,173 @@
+package io.raftlog.broker.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.BrokerInfo;
+import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.CreateTopicResponse;
+import io.raftlog.api.v1.DeleteTopicRequest;
+import io.raftlog.api.v1.DeleteTopicResponse;
+import io.raftlog.api.v1.DescribeClusterRequest;
+import io.raftlog.api.v1.DescribeClusterResponse;
+import io.raftlog.api.v1.DescribeTopicRequest;
+import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.ListTopicsRequest;
+import io.raftlog.api.v1.ListTopicsResponse;
+import io.raftlog.api.v1.PartitionDescription;
+import io.raftlog.broker.BrokerException;
+import io.raftlog.broker.metadata.MetadataClient;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.internal.v1.LocalReplicaState;
+import io.raftlog.log.v1.CreateTopic;
+import io.raftlog.log.v1.DeleteTopic;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.log.v1.ReplicaAssignment;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.Placement;
+import io.raftlog.statemachine.metadata.TopicRules;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.Supplier;
+
+/**
+ * Topic administration. Validation happens here, before the metadata log; placement is computed
+ * from this broker's view of live brokers and recorded in the CreateTopic command, so every broker
+ * applies the same assignment.
+ */
+public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
+
+  private final String clusterId;
+  private final MetadataView metadata;
+  private final MetadataClient metadataClient;
+  private final ReplicaStates replicaStates;
+  private final Supplier<Integer> metadataLeaderId;
+
+  public AdminServiceImpl(String clusterId, MetadataView metadata, MetadataClient metadataClient,
+      ReplicaStates replicaStates, Supplier<Integer> metadataLeaderId) {
+    this.clusterId = clusterId;
+    this.metadata = metadata;
+    this.metadataClient = metadataClient;
+    this.replicaStates = replicaStates;
+    this.metadataLeaderId = metadataLeaderId;
+  }
+
+  @Override
+  public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> response) {
+    String what = "create topic '" + request.getName() + "'";
+    try {
+      String problem = TopicRules.checkName(request.getName());
+      if (problem == null) {
+        problem = TopicRules.checkPartitions(request.getPartitions());
+      }
+      List<Integer> live = metadata.liveBrokerIds();
+      if (problem == null) {
+        problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(), live.size());
+      }
+      if (problem == null && !request.getConfigMap().isEmpty()) {
+        problem = "topic configuration is not supported yet; unknown keys: " + request.getConfigMap().keySet();
+      }
+      if (problem != null) {
+        throw GrpcErrors.invalid(problem);
+      }
+      if (metadata.topic(request.getName()).isPresent()) {
+        throw new BrokerException(ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + request.getName() + "' already exists");
+      }
+      List<List<Integer>> placement = Placement.assign(request.getPartitions(), request.getReplicationFactor(), live,
+          metadata.image().getTopicsCount() + metadata.image().getDeletedTopicIdsCount());
+      String topicId = UUID.randomUUID().toString();
+      CreateTopic.Builder create = CreateTopic.newBuilder().setName(request.getName()).setTopicId(topicId)
+          .setReplicationFactor(request.getReplicationFactor());
+      for (int p = 0; p < placement.size(); p++) {
+        create.addAssignments(ReplicaAssignment.newBuilder().setPartition(p).addAllReplicas(placement.get(p)));
+      }
+      submit(MetadataCommand.newBuilder().setCreateTopic(create), what).whenComplete((reply, error) -> {
+        if (error != null) {
+          response.onError(GrpcErrors.toStatus(error, what));
+        } else {
+          response.onNext(CreateTopicResponse.newBuilder().setName(request.getName()).setTopicId(topicId).build());
+          response.onCompleted();
+        }
+      });
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+    }
+  }
+
+  @Override
+  public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
+    String what = "delete topic '" + request.getName() + "'";
+    submit(MetadataCommand.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setName(request.getName())), what)
+        .whenComplete((reply, error) -> {
+          if (error != null) {
+            response.onError(GrpcErrors.toStatus(error, what));
+          } else {
+            response.onNext(DeleteTopicResponse.getDefaultInstance());
+            response.onCompleted();
+          }
+        });
+  }
+
+  private CompletableFuture<MetadataReply> submit(MetadataCommand.Builder command, String what) {
+    return metadataClient.submit(command)
+        .exceptionallyCompose(e -> CompletableFuture.failedFuture(new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE,
+            what + ": the metadata group is not reachable (" + e.getMessage() + ")")))
+        .thenApply(reply -> switch (reply.getStatus()) {
+          case METADATA_OK -> reply;
+          case METADATA_TOPIC_ALREADY_EXISTS -> throw new BrokerException(ErrorCode.TOPIC_ALREADY_EXISTS, reply.getMessage());
+          case METADATA_UNKNOWN_TOPIC -> throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, reply.getMessage());
+          default -> throw GrpcErrors.invalid(reply.getMessage());
+        });
+  }
+
+  @Override
+  public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
+    ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
+    metadata.image().getTopicsList().stream().map(TopicRecord::getName).sorted().forEach(b::addNames);
+    response.onNext(b.build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> response) {
+    String what = "describe topic '" + request.getName() + "'";
+    TopicRecord topic = metadata.topic(request.getName()).orElse(null);
+    if (topic == null) {
+      response.onError(GrpcErrors.toStatus(new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+          "topic '" + request.getName() + "' does not exist"), what));
+      return;
+    }
+    replicaStates.collect(topic.getName()).whenComplete((states, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+        return;
+      }
+      DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setName(topic.getName())
+          .setTopicId(topic.getTopicId()).setReplicationFactor(topic.getReplicationFactor());
+      for (ReplicaAssignment a : topic.getAssignmentsList()) {
+        LocalReplicaState s = states.get(new ReplicaStates.TopicPartitionKey(topic.getName(), a.getPartition()));
+        PartitionDescription.Builder pd = PartitionDescription.newBuilder().setPartition(a.getPartition())
+            .addAllReplicas(a.getReplicasList()).setLeaderId(-1);
+        if (s != null) {
+          pd.setLeaderId(s.getIsLeader() ? s.getLeaderId() : -1).addAllIsr(s.getIsrList())
+              .setLogStartOffset(s.getLogStartOffset()).setLogEndOffset(s.getLogEndOffset());
+        }
+        b.addPartitions(pd);
+      }
+      response.onNext(b.build());
+      response.onCompleted();
+    });
+  }
+
+  @Override
+  public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> response) {
+    DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId(clusterId)
+        .setMetadataLeaderId(metadataLeaderId.get());
+    metadata.image().getBrokersList().forEach(br -> b.addBrokers(BrokerInfo.newBuilder().setBrokerId(br.getBrokerId())
+        .setHost(br.getHost()).setPort(br.getPort()).setRaftPort(br.getRaftPort()).setAlive(metadata.isAlive(br))));
+    response.onNext(b.build());
+    response.onCompleted();
+  }
+}

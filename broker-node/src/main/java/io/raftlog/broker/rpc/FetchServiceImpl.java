@@ -1,0 +1,136 @@
+package io.raftlog.broker.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.FetchPartition;
+import io.raftlog.api.v1.FetchPartitionResult;
+import io.raftlog.api.v1.FetchRequest;
+import io.raftlog.api.v1.FetchResponse;
+import io.raftlog.api.v1.FetchServiceGrpc;
+import io.raftlog.api.v1.ListOffsetsPartition;
+import io.raftlog.api.v1.ListOffsetsRequest;
+import io.raftlog.api.v1.ListOffsetsResponse;
+import io.raftlog.api.v1.ListOffsetsResult;
+import io.raftlog.api.v1.OffsetSpec;
+import io.raftlog.broker.BrokerException;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.PartitionManager;
+import io.raftlog.broker.partition.PartitionReader;
+import io.raftlog.broker.partition.PartitionReplica;
+import io.raftlog.log.v1.TopicRecord;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * Fetch (long poll) and ListOffsets, served from local replicas. A partition not hosted here
+ * answers NOT_LEADER with the leader hint this broker has, so the client goes to a replica.
+ */
+public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBase {
+
+  static final int DEFAULT_PARTITION_MAX_BYTES = 1024 * 1024;
+  static final int MAX_WAIT_CAP_MS = 30_000;
+
+  private final MetadataView metadata;
+  private final PartitionManager partitions;
+  private final ScheduledExecutorService scheduler;
+  private final Executor readers;
+
+  public FetchServiceImpl(MetadataView metadata, PartitionManager partitions, ScheduledExecutorService scheduler,
+      Executor readers) {
+    this.metadata = metadata;
+    this.partitions = partitions;
+    this.scheduler = scheduler;
+    this.readers = readers;
+  }
+
+  @Override
+  public void fetch(FetchRequest request, StreamObserver<FetchResponse> response) {
+    if (request.getMaxWaitMs() < 0 || request.getMaxWaitMs() > MAX_WAIT_CAP_MS) {
+      response.onError(GrpcErrors.toStatus(GrpcErrors.invalid("max_wait_ms must be between 0 and " + MAX_WAIT_CAP_MS
+          + ", got " + request.getMaxWaitMs()), "fetch"));
+      return;
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(request.getMaxWaitMs());
+    attempt(request, deadline, response);
+  }
+
+  private void attempt(FetchRequest request, long deadlineNanos, StreamObserver<FetchResponse> response) {
+    List<CompletableFuture<Void>> wakeUps = new ArrayList<>();
+    FetchResponse.Builder out = FetchResponse.newBuilder();
+    int bytes = 0;
+    boolean anyError = false;
+    for (FetchPartition fp : request.getPartitionsList()) {
+      FetchPartitionResult.Builder r = FetchPartitionResult.newBuilder().setTopic(fp.getTopic())
+          .setPartition(fp.getPartition()).setError(GrpcErrors.NONE);
+      String what = "fetch " + fp.getTopic() + "-" + fp.getPartition();
+      try {
+        PartitionReplica replica = localReplica(fp.getTopic(), fp.getPartition());
+        int maxBytes = fp.getMaxBytes() > 0 ? fp.getMaxBytes() : DEFAULT_PARTITION_MAX_BYTES;
+        PartitionReader.ReadResult read = PartitionReader.read(replica, fp.getOffset(), maxBytes);
+        r.setHighWatermark(read.highWatermark()).setLogStartOffset(read.logStartOffset()).addAllRecords(read.records());
+        bytes += read.bytes();
+        if (read.records().isEmpty()) {
+          wakeUps.add(replica.stateMachine().awaitBeyond(fp.getOffset()));
+        }
+      } catch (RuntimeException e) {
+        r.setError(GrpcErrors.toError(e, what));
+        anyError = true;
+      }
+      out.addResults(r);
+    }
+    long remainingNanos = deadlineNanos - System.nanoTime();
+    boolean enough = bytes >= Math.max(1, request.getMinBytes());
+    if (enough || anyError || remainingNanos <= 0 || wakeUps.isEmpty()) {
+      response.onNext(out.build());
+      response.onCompleted();
+      return;
+    }
+    CompletableFuture<Object> any = CompletableFuture.anyOf(wakeUps.toArray(CompletableFuture[]::new));
+    CompletableFuture<Void> timer = new CompletableFuture<>();
+    var scheduled = scheduler.schedule(() -> timer.complete(null), remainingNanos, TimeUnit.NANOSECONDS);
+    any.applyToEither(timer, x -> x).whenCompleteAsync((x, e) -> {
+      scheduled.cancel(false);
+      attempt(request, timer.isDone() ? System.nanoTime() : deadlineNanos, response);
+    }, readers);
+  }
+
+  @Override
+  public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> response) {
+    ListOffsetsResponse.Builder out = ListOffsetsResponse.newBuilder();
+    for (ListOffsetsPartition p : request.getPartitionsList()) {
+      ListOffsetsResult.Builder r = ListOffsetsResult.newBuilder().setTopic(p.getTopic()).setPartition(p.getPartition())
+          .setError(GrpcErrors.NONE);
+      try {
+        PartitionReplica replica = localReplica(p.getTopic(), p.getPartition());
+        if (p.getSpec() == OffsetSpec.UNRECOGNIZED) {
+          throw GrpcErrors.invalid("unknown offset spec " + p.getSpecValue() + "; use EARLIEST or LATEST");
+        }
+        r.setOffset(p.getSpec() == OffsetSpec.EARLIEST ? replica.stateMachine().logStartOffset()
+            : replica.stateMachine().highWatermark());
+      } catch (RuntimeException e) {
+        r.setOffset(-1).setError(GrpcErrors.toError(e, "list offsets of " + p.getTopic() + "-" + p.getPartition()));
+      }
+      out.addResults(r);
+    }
+    response.onNext(out.build());
+    response.onCompleted();
+  }
+
+  private PartitionReplica localReplica(String topicName, int partition) {
+    TopicRecord topic = metadata.topic(topicName).orElseThrow(() -> new BrokerException(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topicName + "' does not exist"));
+    if (partition < 0 || partition >= topic.getAssignmentsCount()) {
+      throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topicName + "' has no partition "
+          + partition + " (it has " + topic.getAssignmentsCount() + ")");
+    }
+    return partitions.replica(topic.getTopicId(), partition).orElseThrow(() -> {
+      int preferred = topic.getAssignments(partition).getReplicas(0);
+      return new BrokerException(ErrorCode.NOT_LEADER, "this broker hosts no replica of " + topicName + "-" + partition
+          + "; its replicas are on brokers " + topic.getAssignments(partition).getReplicasList(), preferred);
+    });
+  }
+}

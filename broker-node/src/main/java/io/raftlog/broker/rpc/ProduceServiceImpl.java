@@ -1,0 +1,125 @@
+package io.raftlog.broker.rpc;
+
+import io.grpc.stub.StreamObserver;
+import io.raftlog.api.v1.Acks;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.InitProducerIdRequest;
+import io.raftlog.api.v1.InitProducerIdResponse;
+import io.raftlog.api.v1.PartitionProduceData;
+import io.raftlog.api.v1.PartitionProduceResult;
+import io.raftlog.api.v1.ProduceRequest;
+import io.raftlog.api.v1.ProduceResponse;
+import io.raftlog.api.v1.ProduceServiceGrpc;
+import io.raftlog.broker.BrokerException;
+import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.metadata.MetadataClient;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.PartitionWriter;
+import io.raftlog.log.v1.AllocateProducerId;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataStatus;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.codec.RecordBatches;
+import java.nio.ByteBuffer;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/** Produce and InitProducerId: validates, builds one record batch per partition, hands it to Raft. */
+public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceImplBase {
+
+  private final BrokerConfig config;
+  private final MetadataView metadata;
+  private final MetadataClient metadataClient;
+  private final PartitionWriter writer;
+  private final Clock clock;
+
+  public ProduceServiceImpl(BrokerConfig config, MetadataView metadata, MetadataClient metadataClient,
+      PartitionWriter writer, Clock clock) {
+    this.config = config;
+    this.metadata = metadata;
+    this.metadataClient = metadataClient;
+    this.writer = writer;
+    this.clock = clock;
+  }
+
+  @Override
+  public void initProducerId(InitProducerIdRequest request, StreamObserver<InitProducerIdResponse> response) {
+    metadataClient.submit(MetadataCommand.newBuilder().setAllocateProducerId(AllocateProducerId.getDefaultInstance()))
+        .whenComplete((reply, error) -> {
+          if (error == null && reply.getStatus() != MetadataStatus.METADATA_OK) {
+            error = new BrokerException(ErrorCode.UNKNOWN_SERVER_ERROR, reply.getMessage());
+          }
+          if (error != null) {
+            response.onError(GrpcErrors.toStatus(
+                new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE, "cannot allocate a producer id: " + error.getMessage()),
+                "InitProducerId"));
+            return;
+          }
+          response.onNext(InitProducerIdResponse.newBuilder().setProducerId(reply.getProducerId()).setProducerEpoch(0).build());
+          response.onCompleted();
+        });
+  }
+
+  @Override
+  public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
+    if (request.getAcks() == Acks.UNRECOGNIZED) {
+      response.onError(GrpcErrors.toStatus(GrpcErrors.invalid("unknown acks value " + request.getAcksValue()
+          + "; use ACKS_NONE, ACKS_LEADER or ACKS_ALL"), "produce"));
+      return;
+    }
+    Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
+    long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs;
+    List<CompletableFuture<PartitionProduceResult>> results = new ArrayList<>();
+    for (PartitionProduceData data : request.getPartitionsList()) {
+      String what = "produce to " + data.getTopic() + "-" + data.getPartition();
+      CompletableFuture<PartitionProduceResult> result;
+      try {
+        result = producePartition(data, acks, timeoutMs).thenApply(offset -> PartitionProduceResult.newBuilder()
+            .setTopic(data.getTopic()).setPartition(data.getPartition()).setError(GrpcErrors.NONE)
+            .setBaseOffset(offset).build());
+      } catch (RuntimeException e) {
+        result = CompletableFuture.failedFuture(e);
+      }
+      results.add(result.exceptionally(e -> PartitionProduceResult.newBuilder().setTopic(data.getTopic())
+          .setPartition(data.getPartition()).setBaseOffset(-1).setError(GrpcErrors.toError(e, what)).build()));
+    }
+    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
+      ProduceResponse.Builder b = ProduceResponse.newBuilder();
+      results.forEach(r -> b.addResults(r.join()));
+      response.onNext(b.build());
+      response.onCompleted();
+    });
+  }
+
+  private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs) {
+    TopicRecord topic = metadata.topic(data.getTopic()).orElseThrow(() -> new BrokerException(
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' does not exist"));
+    if (data.getPartition() < 0 || data.getPartition() >= topic.getAssignmentsCount()) {
+      throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' has "
+          + topic.getAssignmentsCount() + " partitions (0.." + (topic.getAssignmentsCount() - 1)
+          + "); partition " + data.getPartition() + " does not exist");
+    }
+    if (data.getRecordsCount() == 0) {
+      throw GrpcErrors.invalid("no records for " + data.getTopic() + "-" + data.getPartition());
+    }
+    long producerId = -1;
+    if (data.hasProducerId()) {
+      if (data.getProducerId() < 0 || data.getProducerEpoch() < 0 || data.getProducerEpoch() > Short.MAX_VALUE
+          || data.getBaseSequence() < 0) {
+        throw GrpcErrors.invalid("invalid idempotence fields: producer id " + data.getProducerId() + ", epoch "
+            + data.getProducerEpoch() + ", base sequence " + data.getBaseSequence());
+      }
+      producerId = data.getProducerId();
+    }
+    ByteBuffer batch = RecordBatches.build(data.getRecordsList(), producerId, (short) data.getProducerEpoch(),
+        data.getBaseSequence(), clock.millis());
+    if (batch.remaining() > config.maxBatchBytes) {
+      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + data.getTopic() + "-"
+          + data.getPartition() + " is " + batch.remaining() + " bytes; the limit (max.batch.bytes) is "
+          + config.maxBatchBytes);
+    }
+    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs);
+  }
+}

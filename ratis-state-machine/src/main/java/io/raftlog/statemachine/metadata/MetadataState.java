@@ -1,0 +1,164 @@
+package io.raftlog.statemachine.metadata;
+
+import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.CreateTopic;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.log.v1.MetadataStatus;
+import io.raftlog.log.v1.ReplicaAssignment;
+import io.raftlog.log.v1.TopicRecord;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Set;
+
+/**
+ * Cluster metadata as a deterministic function of the metadata log: brokers, topics with their
+ * replica placement, and the producer id counter.
+ *
+ * <p>The state is an immutable {@link MetadataImage} replaced on every apply, so readers on any
+ * thread get a consistent picture without locks. Time comes from the command (the proposer's
+ * clock), never from the local clock.
+ */
+public final class MetadataState {
+
+  private volatile MetadataImage image;
+
+  public MetadataState() {
+    this(MetadataImage.getDefaultInstance());
+  }
+
+  public MetadataState(MetadataImage image) {
+    this.image = image;
+  }
+
+  public MetadataImage image() {
+    return image;
+  }
+
+  /** Applies one command at Raft index {@code index}. Rejections are replies, not exceptions. */
+  public MetadataReply apply(MetadataCommand cmd, long index) {
+    MetadataImage.Builder next = image.toBuilder().setAppliedIndex(index);
+    MetadataReply reply;
+    switch (cmd.getCommandCase()) {
+      case REGISTER_BROKER -> {
+        var reg = cmd.getRegisterBroker();
+        BrokerRecord record = BrokerRecord.newBuilder().setBrokerId(reg.getBrokerId()).setHost(reg.getHost())
+            .setPort(reg.getPort()).setRaftPort(reg.getRaftPort())
+            .setLastHeartbeatMs(cmd.getTimestampMs()).build();
+        upsertBroker(next, record);
+        reply = ok();
+      }
+      case BROKER_HEARTBEAT -> {
+        int id = cmd.getBrokerHeartbeat().getBrokerId();
+        int i = indexOfBroker(next, id);
+        if (i < 0) {
+          reply = error(MetadataStatus.METADATA_INVALID, "broker " + id + " is not registered");
+        } else {
+          next.setBrokers(i, next.getBrokers(i).toBuilder().setLastHeartbeatMs(cmd.getTimestampMs()));
+          reply = ok();
+        }
+      }
+      case CREATE_TOPIC -> reply = createTopic(next, cmd.getCreateTopic(), cmd.getTimestampMs());
+      case DELETE_TOPIC -> {
+        String name = cmd.getDeleteTopic().getName();
+        int i = indexOfTopic(next, name);
+        if (i < 0) {
+          reply = error(MetadataStatus.METADATA_UNKNOWN_TOPIC, "topic '" + name + "' does not exist");
+        } else {
+          next.addDeletedTopicIds(next.getTopics(i).getTopicId());
+          next.removeTopics(i);
+          reply = ok();
+        }
+      }
+      case ALLOCATE_PRODUCER_ID -> {
+        long id = next.getNextProducerId();
+        next.setNextProducerId(id + 1);
+        reply = MetadataReply.newBuilder().setStatus(MetadataStatus.METADATA_OK).setProducerId(id).build();
+      }
+      default -> reply = error(MetadataStatus.METADATA_INVALID, "unknown metadata command " + cmd.getCommandCase());
+    }
+    image = next.build();
+    return reply;
+  }
+
+  private static MetadataReply createTopic(MetadataImage.Builder next, CreateTopic create, long timestampMs) {
+    if (indexOfTopic(next, create.getName()) >= 0) {
+      return error(MetadataStatus.METADATA_TOPIC_ALREADY_EXISTS, "topic '" + create.getName() + "' already exists");
+    }
+    String problem = TopicRules.checkName(create.getName());
+    if (problem == null) {
+      problem = TopicRules.checkPartitions(create.getAssignmentsCount());
+    }
+    if (problem == null) {
+      problem = checkAssignments(next, create);
+    }
+    if (problem != null) {
+      return error(MetadataStatus.METADATA_INVALID, problem);
+    }
+    next.addTopics(TopicRecord.newBuilder().setName(create.getName()).setTopicId(create.getTopicId())
+        .setReplicationFactor(create.getReplicationFactor()).addAllAssignments(create.getAssignmentsList())
+        .putAllConfig(create.getConfigMap()).setCreatedMs(timestampMs));
+    return ok();
+  }
+
+  private static String checkAssignments(MetadataImage.Builder next, CreateTopic create) {
+    Set<Integer> known = new HashSet<>();
+    next.getBrokersList().forEach(b -> known.add(b.getBrokerId()));
+    for (int p = 0; p < create.getAssignmentsCount(); p++) {
+      ReplicaAssignment a = create.getAssignments(p);
+      if (a.getPartition() != p) {
+        return "assignment for partition " + p + " is missing";
+      }
+      if (a.getReplicasCount() != create.getReplicationFactor()
+          || new HashSet<>(a.getReplicasList()).size() != a.getReplicasCount()) {
+        return "partition " + p + " needs " + create.getReplicationFactor() + " distinct replicas";
+      }
+      for (int broker : a.getReplicasList()) {
+        if (!known.contains(broker)) {
+          return "partition " + p + " names unknown broker " + broker;
+        }
+      }
+    }
+    return null;
+  }
+
+  private static void upsertBroker(MetadataImage.Builder next, BrokerRecord record) {
+    int i = indexOfBroker(next, record.getBrokerId());
+    if (i >= 0) {
+      next.setBrokers(i, record);
+      return;
+    }
+    List<BrokerRecord> brokers = new ArrayList<>(next.getBrokersList());
+    brokers.add(record);
+    brokers.sort((a, b) -> Integer.compare(a.getBrokerId(), b.getBrokerId()));
+    next.clearBrokers().addAllBrokers(brokers);
+  }
+
+  private static int indexOfBroker(MetadataImage.Builder next, int id) {
+    for (int i = 0; i < next.getBrokersCount(); i++) {
+      if (next.getBrokers(i).getBrokerId() == id) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int indexOfTopic(MetadataImage.Builder next, String name) {
+    for (int i = 0; i < next.getTopicsCount(); i++) {
+      if (next.getTopics(i).getName().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static MetadataReply ok() {
+    return MetadataReply.newBuilder().setStatus(MetadataStatus.METADATA_OK).build();
+  }
+
+  private static MetadataReply error(MetadataStatus status, String message) {
+    return MetadataReply.newBuilder().setStatus(status).setMessage(message).build();
+  }
+}

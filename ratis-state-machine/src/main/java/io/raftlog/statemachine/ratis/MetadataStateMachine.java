@@ -1,0 +1,135 @@
+package io.raftlog.statemachine.ratis;
+
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.statemachine.metadata.MetadataState;
+import java.io.IOException;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Consumer;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter of the metadata group (the "controller", like Kafka's KRaft quorum): applies
+ * {@link MetadataCommand}s to a {@link MetadataState} and tells listeners about each new image.
+ * A read-only query returns the whole image (for brokers that are not voters).
+ */
+public final class MetadataStateMachine extends BaseStateMachine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(MetadataStateMachine.class);
+
+  private final String logPrefix;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
+  private volatile MetadataState state = new MetadataState();
+
+  public MetadataStateMachine(String logPrefix) {
+    this.logPrefix = logPrefix;
+  }
+
+  /** Listeners run on the apply thread after each applied command; keep them short. */
+  public void addListener(Consumer<MetadataImage> listener) {
+    listeners.add(listener);
+  }
+
+  public MetadataImage image() {
+    return state.image();
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    loadSnapshot();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    loadSnapshot();
+  }
+
+  private void loadSnapshot() throws IOException {
+    byte[] bytes = SnapshotFiles.readLatest(storage);
+    if (bytes == null) {
+      return;
+    }
+    state = new MetadataState(MetadataImage.parseFrom(bytes));
+    setLastAppliedTermIndex(SnapshotFiles.latestTermIndex(storage));
+    LOG.info("[{}] loaded metadata snapshot at index {}: {} brokers, {} topics", logPrefix,
+        state.image().getAppliedIndex(), state.image().getBrokersCount(), state.image().getTopicsCount());
+    fire();
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return -1;
+    }
+    SnapshotFiles.write(storage, last, state.image().toBuilder().setAppliedIndex(last.getIndex()).build().toByteArray());
+    return last.getIndex();
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    try {
+      MetadataCommand cmd = MetadataCommand.parseFrom(
+          entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      MetadataReply reply = state.apply(cmd, entry.getIndex());
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      if (cmd.getCommandCase() != MetadataCommand.CommandCase.BROKER_HEARTBEAT) {
+        LOG.info("[{}] applied {} at index {}: {}", logPrefix, cmd.getCommandCase(), entry.getIndex(),
+            reply.getStatus());
+      }
+      fire();
+      return CompletableFuture.completedFuture(
+          Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
+    } catch (Exception e) {
+      LOG.error("[{}] FATAL: cannot apply metadata entry {}", logPrefix, TermIndex.valueOf(entry), e);
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  @Override
+  public CompletableFuture<Message> query(Message request) {
+    return CompletableFuture.completedFuture(
+        Message.valueOf(UnsafeByteOperations.unsafeWrap(state.image().toByteString().asReadOnlyByteBuffer())));
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
+    LOG.info("[{}] metadata leader is now {}", logPrefix, newLeaderId);
+  }
+
+  private void fire() {
+    MetadataImage image = state.image();
+    for (Consumer<MetadataImage> l : listeners) {
+      try {
+        l.accept(image);
+      } catch (RuntimeException e) {
+        LOG.error("[{}] metadata listener failed", logPrefix, e);
+      }
+    }
+  }
+}

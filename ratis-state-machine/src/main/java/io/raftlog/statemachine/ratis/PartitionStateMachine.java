@@ -1,0 +1,386 @@
+package io.raftlog.statemachine.ratis;
+
+import io.raftlog.log.v1.AppendReply;
+import io.raftlog.log.v1.AppendStatus;
+import io.raftlog.log.v1.PartitionCommand;
+import io.raftlog.log.v1.PartitionSnapshot;
+import io.raftlog.statemachine.codec.PartitionCodec;
+import io.raftlog.statemachine.codec.RecordBatches;
+import io.raftlog.statemachine.core.AppendOutcome;
+import io.raftlog.statemachine.core.BatchHeader;
+import io.raftlog.statemachine.core.PartitionCore;
+import io.raftlog.statemachine.core.ProducerStateTable;
+import io.raftlog.statemachine.store.LogStore;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftGroupMemberId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.TransactionContext;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The Ratis adapter of one partition replica: decodes Raft entries, delegates offset assignment to
+ * {@link PartitionCore}, stores appended batches in the {@link LogStore} and answers with an
+ * {@link AppendReply}.
+ *
+ * <p>Write path: Raft entry (holding one v2 record batch) -> commit -> {@link #applyTransaction}
+ * (in log order, on every replica) -> offsets assigned -> batch written to the segment files. So
+ * the segment files hold only committed records and any replica can serve fetches.
+ *
+ * <p>Durability: the Raft log is fsynced before commit; segment files are fsynced before a
+ * snapshot is written. After a crash, Ratis replays entries after the last snapshot; a replayed
+ * batch whose offsets are already in the segment files is not written again.
+ *
+ * <p>acks=1: on the leader, {@link #preAppendTransaction} runs in log order right before the entry
+ * joins the local Raft log. There the leader predicts the entry's offsets from a speculative copy
+ * of the offset/sequence state that includes not-yet-applied entries, and tells the waiting
+ * producer. When the prediction is not possible (new leader with unapplied entries, a duplicate or
+ * out-of-order batch) the producer is answered at apply instead.
+ */
+public final class PartitionStateMachine extends BaseStateMachine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
+
+  private final String logPrefix;
+  private final LogStoreOpener storeOpener;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
+
+  private volatile LogStore store;
+  private volatile PartitionCore core;
+  /** Completed (and replaced) each time the high watermark moves: long-poll fetches wait on it. */
+  private volatile CompletableFuture<Void> nextAppend = new CompletableFuture<>();
+
+  /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
+  private final Speculation speculation = new Speculation();
+
+  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener) {
+    this.logPrefix = logPrefix;
+    this.storeOpener = storeOpener;
+  }
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    store = storeOpener.open();
+    loadSnapshot();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    loadSnapshot();
+  }
+
+  private void loadSnapshot() throws IOException {
+    byte[] bytes = SnapshotFiles.readLatest(storage);
+    if (bytes == null) {
+      core = new PartitionCore(store.logStartOffset(), store.logStartOffset(), new ProducerStateTable(),
+          PartitionCore.DEFAULT_PRODUCER_EXPIRATION_MS);
+      LOG.info("[{}] starting without snapshot; log end offset on disk {}", logPrefix, store.logEndOffset());
+      return;
+    }
+    PartitionSnapshot snapshot = PartitionSnapshot.parseFrom(bytes);
+    if (store.logEndOffset() < snapshot.getNextOffset()) {
+      throw new IOException(logPrefix + ": segment files end at offset " + store.logEndOffset()
+          + " but the snapshot says " + snapshot.getNextOffset() + "; the data directory is damaged");
+    }
+    core = PartitionCodec.coreFromSnapshot(snapshot);
+    TermIndex at = SnapshotFiles.latestTermIndex(storage);
+    setLastAppliedTermIndex(at);
+    LOG.info("[{}] loaded snapshot at {}: next offset {}, {} producers", logPrefix, at,
+        core.nextOffset(), core.producers().size());
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return -1;
+    }
+    // The snapshot must never be ahead of what is durable in the segment files.
+    store.flush();
+    SnapshotFiles.write(storage, last, PartitionCodec.snapshotOf(core).toByteArray());
+    return last.getIndex();
+  }
+
+  /** Registers the acks=1 listener of an in-process request before it is submitted. */
+  public void expectLeaderAppend(ClientId clientId, long callId, LeaderAppendListener listener) {
+    ackListeners.put(new AckKey(clientId, callId), listener);
+  }
+
+  /** Drops a listener whose request was never submitted or has finished. */
+  public void forgetLeaderAppend(ClientId clientId, long callId) {
+    ackListeners.remove(new AckKey(clientId, callId));
+  }
+
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    LeaderAppendListener listener = ackListeners.remove(new AckKey(request.getClientId(), request.getCallId()));
+    return TransactionContext.newBuilder()
+        .setStateMachine(this)
+        .setClientRequest(request)
+        .setStateMachineContext(new EntryContext(listener))
+        .build();
+  }
+
+  @Override
+  public TransactionContext preAppendTransaction(TransactionContext trx) throws IOException {
+    if (trx.getStateMachineContext() instanceof EntryContext ctx) {
+      speculation.onLeaderAppend(trx, ctx);
+    }
+    return trx;
+  }
+
+  @Override
+  public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
+    speculation.invalidate();
+    LOG.info("[{}] leader is now {}", logPrefix, newLeaderId);
+  }
+
+  @Override
+  public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
+    LogEntryProto entry = trx.getLogEntry();
+    try {
+      PartitionCommand cmd = PartitionCommand.parseFrom(
+          entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      AppendReply reply;
+      if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
+        reply = applyAppend(cmd, trx);
+      } else {
+        // Written by a newer version: refusing silently would fork the replicas' state.
+        throw new IllegalStateException("unknown partition command " + cmd.getCommandCase()
+            + " at index " + entry.getIndex());
+      }
+      updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      CompletableFuture<Void> fired = nextAppend;
+      nextAppend = new CompletableFuture<>();
+      fired.complete(null);
+      return CompletableFuture.completedFuture(
+          Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
+    } catch (Exception e) {
+      // Apply must be deterministic; a failure here means disk or state trouble. Fail loudly.
+      LOG.error("[{}] FATAL: cannot apply entry {}: {}", logPrefix, TermIndex.valueOf(entry), e.toString(), e);
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private AppendReply applyAppend(PartitionCommand cmd, TransactionContext trx) throws IOException {
+    ByteBuffer batch = ByteBuffer.allocate(cmd.getAppend().getRecordBatch().size());
+    cmd.getAppend().getRecordBatch().copyTo(batch);
+    batch.flip();
+    BatchHeader header;
+    long timestamp;
+    try {
+      header = RecordBatches.parseHeader(batch);
+      timestamp = RecordBatches.maxTimestamp(batch);
+    } catch (IllegalArgumentException e) {
+      return AppendReply.newBuilder().setStatus(AppendStatus.APPEND_INVALID_BATCH)
+          .setBaseOffset(-1).setLastOffset(-1).setMessage(e.getMessage()).build();
+    }
+    core.expireProducers(timestamp);
+    AppendOutcome outcome = core.append(header, timestamp);
+    if (outcome.isAppended()) {
+      if (outcome.baseOffset() >= store.logEndOffset()) {
+        RecordBatches.assignBaseOffset(batch, outcome.baseOffset());
+        store.append(batch);
+      } else {
+        // Replay after a restart: this batch reached the segment files before the crash.
+        LOG.debug("[{}] batch at offset {} is already stored", logPrefix, outcome.baseOffset());
+      }
+    }
+    if (trx.getStateMachineContext() instanceof EntryContext ctx) {
+      speculation.checkPrediction(ctx, outcome);
+    } else {
+      speculation.onForeignApply(outcome);
+    }
+    return PartitionCodec.reply(outcome);
+  }
+
+  // ---- read side (any thread) ----
+
+  /** The high watermark: offset of the next committed record on this replica. */
+  public long highWatermark() {
+    PartitionCore c = core;
+    return c == null ? 0 : c.nextOffset();
+  }
+
+  public long logStartOffset() {
+    PartitionCore c = core;
+    return c == null ? 0 : c.logStartOffset();
+  }
+
+  /**
+   * Committed batches from {@code offset}, up to {@code maxBytes} (at least one batch). Callers
+   * must drop records at or beyond {@link #highWatermark()} read before this call.
+   */
+  public ByteBuffer read(long offset, int maxBytes) throws IOException {
+    return store.read(offset, maxBytes);
+  }
+
+  /** Completes on the next apply that moves the high watermark (or at once if it is past offset). */
+  public CompletableFuture<Void> awaitBeyond(long offset) {
+    CompletableFuture<Void> f = nextAppend;
+    if (highWatermark() > offset) {
+      return CompletableFuture.completedFuture(null);
+    }
+    return f;
+  }
+
+  @Override
+  public void close() throws IOException {
+    LogStore s = store;
+    if (s != null) {
+      s.flush();
+      s.close();
+    }
+    nextAppend.complete(null);
+    super.close();
+  }
+
+  /** Closes and deletes this replica's segment files (the topic was deleted). */
+  public void deleteData() throws IOException {
+    LogStore s = store;
+    if (s != null) {
+      s.deleteAll();
+    }
+  }
+
+  private record AckKey(ClientId clientId, long callId) {}
+
+  /** Per-entry state carried from startTransaction to apply on the leader. */
+  private static final class EntryContext {
+    final LeaderAppendListener listener;
+    /** Predicted base offset, or -1 when no prediction was made. */
+    long predictedBase = -1;
+
+    EntryContext(LeaderAppendListener listener) {
+      this.listener = listener;
+    }
+  }
+
+  /**
+   * The leader's view of offsets and producer sequences including entries appended but not yet
+   * applied. Valid only once every earlier entry is accounted for; any surprise invalidates it
+   * until the apply thread catches up with the log again.
+   */
+  private final class Speculation {
+    private volatile boolean valid;
+    private long nextOffset;
+    private final Map<Long, long[]> producers = new ConcurrentHashMap<>(); // id -> {epoch, lastSeq}
+
+    void invalidate() {
+      valid = false;
+    }
+
+    void onLeaderAppend(TransactionContext trx, EntryContext ctx) {
+      BatchHeader header;
+      try {
+        PartitionCommand cmd = PartitionCommand.parseFrom(trx.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        header = RecordBatches.parseHeader(cmd.getAppend().getRecordBatch().asReadOnlyByteBuffer());
+      } catch (Exception e) {
+        invalidate();
+        return;
+      }
+      if (!valid) {
+        resyncIfDrained();
+        if (!valid) {
+          return;
+        }
+      }
+      if (!wouldAppend(header)) {
+        return;
+      }
+      long base = nextOffset;
+      long last = base + header.recordCount() - 1;
+      nextOffset = last + 1;
+      if (header.isIdempotent()) {
+        producers.put(header.producerId(), new long[] {header.producerEpoch(), header.lastSequence()});
+      }
+      ctx.predictedBase = base;
+      if (ctx.listener != null) {
+        ctx.listener.appended(base, last);
+      }
+    }
+
+    /** Safe only when nothing is left to apply: then the applied state is the whole log. */
+    private void resyncIfDrained() {
+      try {
+        RaftServer.Division division = getServer().join().getDivision(getGroupId());
+        long lastLogIndex = division.getRaftLog().getLastEntryTermIndex() == null ? -1
+            : division.getRaftLog().getLastEntryTermIndex().getIndex();
+        TermIndex applied = getLastAppliedTermIndex();
+        if (applied != null && applied.getIndex() == lastLogIndex) {
+          nextOffset = core.nextOffset();
+          producers.clear();
+          valid = true;
+        }
+      } catch (IOException e) {
+        invalidate();
+      }
+    }
+
+    private boolean wouldAppend(BatchHeader h) {
+      if (!h.isIdempotent()) {
+        return true;
+      }
+      long[] spec = producers.get(h.producerId());
+      long epoch;
+      long lastSeq;
+      if (spec != null) {
+        epoch = spec[0];
+        lastSeq = spec[1];
+      } else {
+        ProducerStateTable.ProducerEntry e = core.producers().get(h.producerId());
+        if (e == null) {
+          return true;
+        }
+        epoch = e.epoch();
+        lastSeq = e.batches().isEmpty() ? -1 : e.batches().get(e.batches().size() - 1).lastSequence();
+      }
+      if (h.producerEpoch() > epoch) {
+        return h.baseSequence() == 0;
+      }
+      return h.producerEpoch() == epoch && lastSeq >= 0
+          && h.baseSequence() == (lastSeq == Integer.MAX_VALUE ? 0 : lastSeq + 1);
+    }
+
+    void checkPrediction(EntryContext ctx, AppendOutcome outcome) {
+      boolean predicted = ctx.predictedBase >= 0;
+      if (predicted != outcome.isAppended() || (predicted && ctx.predictedBase != outcome.baseOffset())) {
+        if (predicted) {
+          LOG.warn("[{}] acks=1 offset prediction {} differed from the applied outcome {}", logPrefix,
+              ctx.predictedBase, outcome);
+        }
+        invalidate();
+      }
+    }
+
+    void onForeignApply(AppendOutcome outcome) {
+      // Entries from another leader's term, or replayed: speculation has not seen them.
+      if (outcome.isAppended()) {
+        invalidate();
+      }
+    }
+  }
+}
