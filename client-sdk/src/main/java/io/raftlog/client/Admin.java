@@ -223,9 +223,10 @@ public final class Admin implements AutoCloseable {
                              RaftlogException lastError) {
         long remaining = deadline - config.clock().millis();
         if (remaining <= 0) {
-            result.completeExceptionally(lastError != null && !(lastError instanceof TimeoutException)
-                    ? new TimeoutException(name + " timed out; last error: " + lastError.getMessage(), lastError)
-                    : new TimeoutException(name + " timed out"));
+            result.completeExceptionally(lastError != null
+                    ? new TimeoutException(name + " timed out after " + config.requestTimeoutMs() + " ms; last error: "
+                            + lastError.getMessage(), lastError)
+                    : new TimeoutException(name + " timed out after " + config.requestTimeoutMs() + " ms"));
             return;
         }
         if (index == addresses.size()) {
