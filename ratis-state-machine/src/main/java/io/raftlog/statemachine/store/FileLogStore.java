@@ -355,6 +355,11 @@ public final class FileLogStore implements LogStore {
     segment.delete();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Deletes the segment files, then the directory itself if nothing else is in it.
+   */
   @Override
   public void deleteAll() throws IOException {
     lock.writeLock().lock();
