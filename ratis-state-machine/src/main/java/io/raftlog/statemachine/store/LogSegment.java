@@ -1,7 +1,7 @@
 package io.raftlog.statemachine.store;
 
-import io.raftlog.statemachine.store.RecordBatches.BatchInfo;
-import io.raftlog.statemachine.store.RecordBatches.InvalidBatchException;
+import io.raftlog.statemachine.store.StoredBatches.BatchInfo;
+import io.raftlog.statemachine.store.StoredBatches.InvalidBatchException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -173,7 +173,7 @@ final class LogSegment implements Closeable {
         if (header.baseOffset() != expectedBase) {
           throw new InvalidBatchException("base offset " + header.baseOffset() + " where " + expectedBase + " was expected");
         }
-        BatchInfo batch = RecordBatches.validateSingleBatch(readBytes(position, header.sizeInBytes()));
+        BatchInfo batch = StoredBatches.validateSingleBatch(readBytes(position, header.sizeInBytes()));
         indexIfDue(batch, position);
         position += batch.sizeInBytes();
         expectedBase = batch.nextOffset();
@@ -258,7 +258,7 @@ final class LogSegment implements Closeable {
     int end = 0;
     while (end + Records.LOG_OVERHEAD <= length && bytes.getLong(end) < endOffset) {
       long batchSize = Records.LOG_OVERHEAD + (long) bytes.getInt(end + Records.SIZE_OFFSET);
-      if (batchSize < RecordBatches.HEADER_SIZE) {
+      if (batchSize < StoredBatches.HEADER_SIZE) {
         throw new IOException("corrupt batch length in " + logPath + " at position " + (position + end));
       }
       if (batchSize > length - end) {
@@ -279,8 +279,8 @@ final class LogSegment implements Closeable {
   }
 
   private BatchInfo readHeader(int position, long limit) throws IOException, InvalidBatchException {
-    int length = (int) Math.min(RecordBatches.HEADER_SIZE, limit - position);
-    return RecordBatches.parseHeader(readBytes(position, length), 0, limit - position);
+    int length = (int) Math.min(StoredBatches.HEADER_SIZE, limit - position);
+    return StoredBatches.parseHeader(readBytes(position, length), 0, limit - position);
   }
 
   /** Positional read: does not move any shared file pointer, so readers and the writer don't interfere. */
