@@ -13,12 +13,20 @@ import java.util.List;
 /** Reads committed records from a local replica (leader or follower: committed data is the same). */
 public final class PartitionReader {
 
-  /** What one read returned: records below the high watermark, in offset order. */
-  public record ReadResult(List<Record> records, long highWatermark, long logStartOffset, int bytes) {}
+  /**
+   * What one read returned, below the high watermark: decoded records in offset order, or with
+   * {@code raw} the stored batches as they are (the first may start before the requested offset).
+   */
+  public record ReadResult(List<Record> records, ByteBuffer batches, long highWatermark, long logStartOffset,
+      int bytes) {
+    public boolean isEmpty() {
+      return bytes == 0;
+    }
+  }
 
   private PartitionReader() {}
 
-  public static ReadResult read(PartitionReplica replica, long offset, int maxBytes) {
+  public static ReadResult read(PartitionReplica replica, long offset, int maxBytes, boolean raw) {
     PartitionStateMachine sm = replica.stateMachine();
     if (!sm.isReady()) {
       throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
@@ -32,11 +40,14 @@ public final class PartitionReader {
       throw outOfRange(replica, offset, start, hw);
     }
     if (offset == hw) {
-      return new ReadResult(List.of(), hw, start, 0);
+      return new ReadResult(List.of(), ByteBuffer.allocate(0), hw, start, 0);
     }
     try {
-      ByteBuffer batches = sm.read(offset, maxBytes);
-      return new ReadResult(RecordBatches.decode(batches, offset, hw), hw, start, batches.remaining());
+      ByteBuffer batches = RecordBatches.batchesBelow(sm.read(offset, maxBytes), hw);
+      if (raw) {
+        return new ReadResult(List.of(), batches, hw, start, batches.remaining());
+      }
+      return new ReadResult(RecordBatches.decode(batches, offset, hw), null, hw, start, batches.remaining());
     } catch (OffsetOutOfRangeException e) {
       throw outOfRange(replica, offset, e.logStartOffset(), hw);
     } catch (IOException e) {

@@ -12,6 +12,8 @@ import io.raftlog.api.v1.ListOffsetsRequest;
 import io.raftlog.api.v1.ListOffsetsResponse;
 import io.raftlog.api.v1.ListOffsetsResult;
 import io.raftlog.api.v1.OffsetSpec;
+import io.raftlog.api.v1.RecordFormat;
+import com.google.protobuf.ByteString;
 import io.raftlog.broker.BrokerException;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.PartitionManager;
@@ -49,6 +51,11 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
 
   @Override
   public void fetch(FetchRequest request, StreamObserver<FetchResponse> response) {
+    if (request.getFormat() == RecordFormat.UNRECOGNIZED) {
+      response.onError(GrpcErrors.toStatus(GrpcErrors.invalid("unknown record format " + request.getFormatValue()
+          + "; use RECORDS or RECORD_BATCHES"), "fetch"));
+      return;
+    }
     if (request.getMaxWaitMs() < 0 || request.getMaxWaitMs() > MAX_WAIT_CAP_MS) {
       response.onError(GrpcErrors.toStatus(GrpcErrors.invalid("max_wait_ms must be between 0 and " + MAX_WAIT_CAP_MS
           + ", got " + request.getMaxWaitMs()), "fetch"));
@@ -70,10 +77,16 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
       try {
         PartitionReplica replica = localReplica(fp.getTopic(), fp.getPartition());
         int maxBytes = fp.getMaxBytes() > 0 ? fp.getMaxBytes() : DEFAULT_PARTITION_MAX_BYTES;
-        PartitionReader.ReadResult read = PartitionReader.read(replica, fp.getOffset(), maxBytes);
-        r.setHighWatermark(read.highWatermark()).setLogStartOffset(read.logStartOffset()).addAllRecords(read.records());
+        boolean raw = request.getFormat() == RecordFormat.RECORD_BATCHES;
+        PartitionReader.ReadResult read = PartitionReader.read(replica, fp.getOffset(), maxBytes, raw);
+        r.setHighWatermark(read.highWatermark()).setLogStartOffset(read.logStartOffset());
+        if (raw) {
+          r.setRecordBatches(ByteString.copyFrom(read.batches()));
+        } else {
+          r.addAllRecords(read.records());
+        }
         bytes += read.bytes();
-        if (read.records().isEmpty()) {
+        if (read.isEmpty()) {
           wakeUps.add(replica.stateMachine().awaitBeyond(fp.getOffset()));
         }
       } catch (RuntimeException e) {

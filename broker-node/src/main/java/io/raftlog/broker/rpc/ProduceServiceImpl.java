@@ -65,10 +65,29 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
     if (request.getAcks() == Acks.UNRECOGNIZED) {
-      response.onError(GrpcErrors.toStatus(GrpcErrors.invalid("unknown acks value " + request.getAcksValue()
-          + "; use ACKS_NONE, ACKS_LEADER or ACKS_ALL"), "produce"));
+      response.onError(GrpcErrors.toStatus(unknownAcks(request), "produce"));
       return;
     }
+    handle(request).whenComplete((r, e) -> {
+      response.onNext(r);
+      response.onCompleted();
+    });
+  }
+
+  @Override
+  public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+    return new OrderedProduceStream(responses);
+  }
+
+  private static BrokerException unknownAcks(ProduceRequest request) {
+    return GrpcErrors.invalid("unknown acks value " + request.getAcksValue() + "; use ACKS_NONE, ACKS_LEADER or ACKS_ALL");
+  }
+
+  /**
+   * Hands every partition's batch to Raft before returning (so calls made one after the other
+   * reach each partition in that order) and completes when all partitions are answered.
+   */
+  private CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs;
     List<CompletableFuture<PartitionProduceResult>> results = new ArrayList<>();
@@ -85,12 +104,72 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       results.add(result.exceptionally(e -> PartitionProduceResult.newBuilder().setTopic(data.getTopic())
           .setPartition(data.getPartition()).setBaseOffset(-1).setError(GrpcErrors.toError(e, what)).build()));
     }
-    CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).whenComplete((v, e) -> {
-      ProduceResponse.Builder b = ProduceResponse.newBuilder();
+    return CompletableFuture.allOf(results.toArray(CompletableFuture[]::new)).handle((v, e) -> {
+      ProduceResponse.Builder b = ProduceResponse.newBuilder().setCorrelationId(request.getCorrelationId());
       results.forEach(r -> b.addResults(r.join()));
-      response.onNext(b.build());
-      response.onCompleted();
+      return b.build();
     });
+  }
+
+  /** One ProduceStream call: requests handled in arrival order, answers sent as they complete. */
+  private final class OrderedProduceStream implements StreamObserver<ProduceRequest> {
+    private final StreamObserver<ProduceResponse> responses;
+    private int outstanding;
+    private boolean inputDone;
+    private boolean finished;
+
+    OrderedProduceStream(StreamObserver<ProduceResponse> responses) {
+      this.responses = responses;
+    }
+
+    @Override
+    public void onNext(ProduceRequest request) {
+      // gRPC delivers onNext calls of one stream one after the other, so handle() submits them in order.
+      if (request.getAcks() == Acks.UNRECOGNIZED) {
+        fail(GrpcErrors.toStatus(unknownAcks(request), "produce"));
+        return;
+      }
+      synchronized (this) {
+        if (finished) {
+          return;
+        }
+        outstanding++;
+      }
+      handle(request).whenComplete((response, e) -> {
+        synchronized (this) {
+          outstanding--;
+          if (!finished) {
+            responses.onNext(response);
+            maybeComplete();
+          }
+        }
+      });
+    }
+
+    @Override
+    public synchronized void onError(Throwable t) {
+      finished = true;
+    }
+
+    @Override
+    public synchronized void onCompleted() {
+      inputDone = true;
+      maybeComplete();
+    }
+
+    private void maybeComplete() {
+      if (inputDone && outstanding == 0 && !finished) {
+        finished = true;
+        responses.onCompleted();
+      }
+    }
+
+    private synchronized void fail(Throwable t) {
+      if (!finished) {
+        finished = true;
+        responses.onError(t);
+      }
+    }
   }
 
   private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs) {
@@ -100,6 +179,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' has "
           + topic.getAssignmentsCount() + " partitions (0.." + (topic.getAssignmentsCount() - 1)
           + "); partition " + data.getPartition() + " does not exist");
+    }
+    if (!data.getRecordBatch().isEmpty()) {
+      return produceClientBatch(topic, data, acks, timeoutMs);
     }
     if (data.getRecordsCount() == 0) {
       throw GrpcErrors.invalid("no records for " + data.getTopic() + "-" + data.getPartition());
@@ -119,6 +201,26 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + data.getTopic() + "-"
           + data.getPartition() + " is " + batch.remaining() + " bytes; the limit (max.batch.bytes) is "
           + config.maxBatchBytes);
+    }
+    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs);
+  }
+
+  /** A batch the client encoded itself: validated and stored as is (compressed stays compressed). */
+  private CompletableFuture<Long> produceClientBatch(TopicRecord topic, PartitionProduceData data, Acks acks,
+      long timeoutMs) {
+    String where = data.getTopic() + "-" + data.getPartition();
+    if (data.getRecordsCount() > 0 || data.hasProducerId()) {
+      throw GrpcErrors.invalid("for " + where + " set either record_batch or records/producer fields, not both");
+    }
+    if (data.getRecordBatch().size() > config.maxBatchBytes) {
+      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is "
+          + data.getRecordBatch().size() + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
+    }
+    ByteBuffer batch = data.getRecordBatch().asReadOnlyByteBuffer();
+    try {
+      RecordBatches.validateClientBatch(batch);
+    } catch (IllegalArgumentException e) {
+      throw new BrokerException(ErrorCode.CORRUPT_RECORD, "record batch for " + where + " rejected: " + e.getMessage());
     }
     return writer.append(topic, data.getPartition(), batch, acks, timeoutMs);
   }

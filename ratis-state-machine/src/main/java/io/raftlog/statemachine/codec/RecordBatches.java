@@ -9,7 +9,11 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.record.internal.CompressionType;
+import org.apache.kafka.common.utils.internals.BufferSupplier;
+import org.apache.kafka.common.utils.internals.CloseableIterator;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
@@ -75,6 +79,69 @@ public final class RecordBatches {
     MutableRecordBatch batch = single(buffer);
     return new BatchHeader(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
         (int) (batch.lastOffset() - batch.baseOffset() + 1));
+  }
+
+  /**
+   * Validates a batch built by a client before it is proposed: exactly one v2 batch with a valid
+   * CRC, an accepted compression codec, create-time timestamps, not transactional, and records
+   * whose offset deltas are exactly 0..n-1 (so offsets stay contiguous once assigned). Compressed
+   * batches are decompressed once here to check that.
+   *
+   * @throws IllegalArgumentException with a message a person can act on
+   */
+  public static BatchHeader validateClientBatch(ByteBuffer buffer) {
+    MutableRecordBatch batch = single(buffer);
+    try {
+      if (batch.compressionType() != CompressionType.NONE && batch.compressionType() != CompressionType.GZIP
+          && batch.compressionType() != CompressionType.LZ4) {
+        throw new IllegalArgumentException("compression " + batch.compressionType().name
+            + " is not supported by this broker; use none, gzip or lz4");
+      }
+      if (batch.timestampType() != TimestampType.CREATE_TIME) {
+        throw new IllegalArgumentException("record batches must use CreateTime timestamps");
+      }
+      if (batch.isTransactional() || batch.isControlBatch()) {
+        throw new IllegalArgumentException("transactional and control batches are not supported");
+      }
+      int expectedCount = (int) (batch.lastOffset() - batch.baseOffset() + 1);
+      long expectedOffset = batch.baseOffset();
+      int count = 0;
+      try (CloseableIterator<org.apache.kafka.common.record.internal.Record> records =
+          batch.streamingIterator(BufferSupplier.NO_CACHING)) {
+        while (records.hasNext()) {
+          org.apache.kafka.common.record.internal.Record r = records.next();
+          if (r.offset() != expectedOffset) {
+            throw new IllegalArgumentException("record " + count + " has offset delta "
+                + (r.offset() - batch.baseOffset()) + "; deltas must be 0, 1, 2, ...");
+          }
+          expectedOffset++;
+          count++;
+        }
+      }
+      if (count != expectedCount || count == 0) {
+        throw new IllegalArgumentException("the batch header announces " + expectedCount + " records but it holds " + count);
+      }
+      return new BatchHeader(batch.producerId(), batch.producerEpoch(), batch.baseSequence(), count);
+    } catch (KafkaException e) {
+      throw new IllegalArgumentException("invalid record batch: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The prefix of {@code batches} holding only batches whose base offset is below
+   * {@code untilOffset} (a stored batch never straddles the high watermark).
+   */
+  public static ByteBuffer batchesBelow(ByteBuffer batches, long untilOffset) {
+    int end = batches.position();
+    for (RecordBatch batch : MemoryRecords.readableRecords(batches.duplicate()).batches()) {
+      if (batch.baseOffset() >= untilOffset) {
+        break;
+      }
+      end += batch.sizeInBytes();
+    }
+    ByteBuffer out = batches.duplicate();
+    out.limit(end);
+    return out.slice();
   }
 
   /** The largest record timestamp of the single batch in {@code buffer}. */
