@@ -104,7 +104,7 @@ public final class Broker implements AutoCloseable {
     registrar.start();
 
     replicaStates = new ReplicaStates(config.brokerId, partitions, metadataView, clock);
-    PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView);
+    PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock);
     health = new HealthStatusManager();
     String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))

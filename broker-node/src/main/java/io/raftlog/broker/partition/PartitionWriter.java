@@ -13,6 +13,7 @@ import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
@@ -43,13 +44,15 @@ public final class PartitionWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(PartitionWriter.class);
 
+  private final Clock clock;
   private final RaftHost host;
   private final PartitionManager partitions;
   private final MetadataView metadata;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
 
-  public PartitionWriter(RaftHost host, PartitionManager partitions, MetadataView metadata) {
+  public PartitionWriter(RaftHost host, PartitionManager partitions, MetadataView metadata, Clock clock) {
+    this.clock = clock;
     this.host = host;
     this.partitions = partitions;
     this.metadata = metadata;
@@ -63,7 +66,8 @@ public final class PartitionWriter {
   public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteBuffer batch, Acks acks, long timeoutMs) {
     String what = "produce to " + topic.getName() + "-" + partition;
     byte[] command = PartitionCommand.newBuilder()
-        .setAppend(AppendBatch.newBuilder().setRecordBatch(ByteString.copyFrom(batch))).build().toByteArray();
+        .setAppend(AppendBatch.newBuilder().setRecordBatch(ByteString.copyFrom(batch))
+            .setProposedAtMs(clock.millis())).build().toByteArray();
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
     Optional<PartitionReplica> local = partitions.replica(topic.getTopicId(), partition);
     CompletableFuture<Long> result;

@@ -193,7 +193,8 @@ public final class PartitionStateMachine extends BaseStateMachine {
     long timestamp;
     try {
       header = RecordBatches.parseHeader(batch);
-      timestamp = RecordBatches.maxTimestamp(batch);
+      timestamp = cmd.getAppend().getProposedAtMs() > 0 ? cmd.getAppend().getProposedAtMs()
+          : RecordBatches.maxTimestamp(batch);
     } catch (IllegalArgumentException e) {
       return AppendReply.newBuilder().setStatus(AppendStatus.APPEND_INVALID_BATCH)
           .setBaseOffset(-1).setLastOffset(-1).setMessage(e.getMessage()).build();
