@@ -119,6 +119,32 @@ class RestartAndFailoverTest {
   }
 
   @Test
+  void killedFollowerLeavesTheIsrAndReturnsOnceCaughtUp() {
+    try (MiniCluster c = MiniCluster.start(3, dir)) {
+      create(c, "isr");
+      int leader = c.awaitLeader("isr", 0, Duration.ofSeconds(30));
+      int follower = leader == 3 ? 2 : 3;
+      int asker = 6 - leader - follower;
+      Wait.until("full ISR", Duration.ofSeconds(30), () -> isr(c, asker).size() == 3);
+      c.kill(follower);
+      // replica.lag.time.max.ms is 2000 in the test kit; the deadline only bounds a hung test.
+      Wait.until("follower out of the ISR", Duration.ofSeconds(30), () -> !isr(c, asker).contains(follower));
+      for (int i = 0; i < 10; i++) {
+        produce(c, leader, "isr", "while-away-" + i);
+      }
+      c.startBroker(follower);
+      Wait.until("follower back in the ISR", Duration.ofSeconds(60), () -> isr(c, asker).contains(follower));
+      assertEquals(10, fetchAll(c, follower, "isr").getHighWatermark());
+    }
+  }
+
+  private static List<Integer> isr(MiniCluster c, int broker) {
+    return AdminServiceGrpc.newBlockingStub(c.channel(broker)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .describeTopic(io.raftlog.api.v1.DescribeTopicRequest.newBuilder().setName("isr").build())
+        .getPartitions(0).getIsrList();
+  }
+
+  @Test
   void deletingTopicRemovesGroupsAndData() throws Exception {
     try (MiniCluster c = MiniCluster.start(3, dir)) {
       create(c, "doomed");
