@@ -62,17 +62,22 @@ class RestartAndFailoverTest {
   @Test
   void dataSurvivesBrokerAndFullClusterRestart() {
     List<String> written = new ArrayList<>();
-    // Small snapshot threshold so that restarts exercise snapshot + replay of the entries after it.
+    // Small snapshot threshold, Raft segments and purge gap so that restarts exercise snapshot,
+    // purged Raft log and replay of the entries after the snapshot.
+    String padding = "p".repeat(3000);
     try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
-        "segment.bytes", "4096"))) {
+        "segment.bytes", "4096", "max.batch.bytes", "65536", "raft.log.segment.bytes", "393216",
+        "raft.log.purge.gap.entries", "10"))) {
       create(c, "durable");
       for (int i = 0; i < 250; i++) {
         int leader = c.awaitLeader("durable", 0, Duration.ofSeconds(30));
-        PartitionProduceResult r = produce(c, leader, "durable", "m-" + i);
+        PartitionProduceResult r = produce(c, leader, "durable", "m-" + i + padding);
         assertEquals(ErrorCode.NONE, r.getError().getCode(), r.getError().getMessage());
         assertEquals(i, r.getBaseOffset());
-        written.add("m-" + i);
+        written.add("m-" + i + padding);
       }
+      Wait.until("Raft log purged below the snapshot on every broker", Duration.ofSeconds(30),
+          () -> java.util.stream.IntStream.rangeClosed(1, 3).allMatch(b -> firstRaftIndex(b, c, "durable") > 0));
       int follower = c.runningIds().stream().filter(id -> id != c.leaderOf("durable", 0).orElse(-1)).findFirst().orElseThrow();
       c.restart(follower);
       Wait.until("restarted follower caught up", Duration.ofSeconds(60),
@@ -91,6 +96,19 @@ class RestartAndFailoverTest {
             () -> fetchAll(c, broker, "durable").getHighWatermark() == 251);
         assertEquals(written, values(fetchAll(c, broker, "durable")));
       }
+    }
+  }
+
+  /** Lowest Raft index still in a broker's log segments of the partition's group. */
+  private long firstRaftIndex(int broker, MiniCluster c, String topic) {
+    String group = c.replica(broker, topic, 0).groupId().getUuid().toString();
+    Path current = dir.resolve("broker-" + broker).resolve("raft").resolve(group).resolve("current");
+    try (Stream<Path> files = Files.list(current)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
+          .mapToLong(n -> Long.parseLong(n.replace("log_inprogress_", "").replace("log_", "").split("-")[0]))
+          .min().orElse(-1);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -120,7 +138,10 @@ class RestartAndFailoverTest {
 
   @Test
   void killedFollowerLeavesTheIsrAndReturnsOnceCaughtUp() {
-    try (MiniCluster c = MiniCluster.start(3, dir)) {
+    // Snapshots and purges happen on the others while the follower is away: the Raft log must be
+    // kept from the follower's last commit index so that it can catch up from the log.
+    try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
+        "max.batch.bytes", "65536", "raft.log.segment.bytes", "393216", "raft.log.purge.gap.entries", "10"))) {
       create(c, "isr");
       int leader = c.awaitLeader("isr", 0, Duration.ofSeconds(30));
       int follower = leader == 3 ? 2 : 3;
@@ -129,12 +150,15 @@ class RestartAndFailoverTest {
       c.kill(follower);
       // replica.lag.time.max.ms is 2000 in the test kit; the deadline only bounds a hung test.
       Wait.until("follower out of the ISR", Duration.ofSeconds(30), () -> !isr(c, asker).contains(follower));
-      for (int i = 0; i < 10; i++) {
-        produce(c, leader, "isr", "while-away-" + i);
+      String padding = "p".repeat(3000);
+      for (int i = 0; i < 300; i++) {
+        produce(c, leader, "isr", "while-away-" + i + padding);
       }
       c.startBroker(follower);
       Wait.until("follower back in the ISR", Duration.ofSeconds(60), () -> isr(c, asker).contains(follower));
-      assertEquals(10, fetchAll(c, follower, "isr").getHighWatermark());
+      // In the ISR means replicated; applying to the segment files follows right after.
+      Wait.until("follower applied everything", Duration.ofSeconds(30),
+          () -> fetchAll(c, follower, "isr").getHighWatermark() == 300);
     }
   }
 

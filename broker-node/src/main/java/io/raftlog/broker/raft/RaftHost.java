@@ -55,17 +55,20 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries);
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    // The Raft log is not purged yet: a follower that fell behind a purged log would need the
-    // segment files shipped to it (notifyInstallSnapshotFromLeader), which is not built yet.
-    RaftServerConfigKeys.Log.setPurgeGap(p, Integer.MAX_VALUE);
+    // Purge the Raft log after a snapshot, but only up to the lowest commit index of all replicas
+    // (purge-upto-snapshot-index stays false): a replica that was down for a while catches up from
+    // the log when it returns. Ratis' own snapshot install would ship only our small snapshot
+    // file, not the segment files, so it stays off (see PartitionStateMachine).
+    RaftServerConfigKeys.Log.setPurgeGap(p, config.raftPurgeGapEntries);
+    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     // Entries carry whole record batches: size the buffers for the largest batch plus headroom,
     // but well below Ratis' 8 MB default per group so many partitions fit in memory.
-    int entryLimit = Math.max(2 * config.maxBatchBytes, 1024 * 1024);
+    int entryLimit = BrokerConfig.raftEntryLimitBytes(config.maxBatchBytes);
     RaftServerConfigKeys.Log.setWriteBufferSize(p, SizeInBytes.valueOf(entryLimit + 64 * 1024L));
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * entryLimit + 1024 * 1024));
-    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf("32MB"));
+    RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
     // Keep fsync on (the default) for the Raft log: acks=all means durable on a majority.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
