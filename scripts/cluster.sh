@@ -22,6 +22,7 @@ readonly BROKER_JAR="$REPO_ROOT/broker-node/target/raftlog-broker-node-0.1.0-SNA
 readonly BROKER_LIB="$REPO_ROOT/broker-node/target/lib"
 readonly BROKER_MAIN="io.raftlog.broker.BrokerMain"
 readonly CLI="$REPO_ROOT/scripts/raftlog"
+readonly CLI_JAR="$REPO_ROOT/cli/target/raftlog-cli-0.1.0-SNAPSHOT.jar"
 readonly LAST_CLUSTER_FILE="$HOME/.raftlog/last-cluster"
 readonly DEFAULT_DIR="$REPO_ROOT/.cluster"
 readonly HOST="127.0.0.1"
@@ -226,13 +227,17 @@ wait_gone() {
 # ---------------------------------------------------------------------------------------------
 # Health
 
-cli_available() { [[ -x "$CLI" ]]; }
+# The CLI is usable when its launcher exists and its jar is built (the launcher fails without it).
+cli_available() { [[ -x "$CLI" && -f "$CLI_JAR" ]]; }
 
 # Prints `cluster describe --json` of the CLI, asked through BOOTSTRAP, with whitespace removed
 # (so the checks below do not depend on pretty-printing); nothing when the call fails.
+# scripts/raftlog also reads RAFTLOG_JAVA_OPTS, which here holds the brokers' JVM flags: the
+# probes get small, fast-starting JVMs instead.
 describe_cluster() {
   local bootstrap="$1"
-  "$CLI" --bootstrap "$bootstrap" cluster describe --json 2>/dev/null | tr -d ' \t\r\n' || true
+  RAFTLOG_JAVA_OPTS="-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC" \
+    "$CLI" --bootstrap "$bootstrap" cluster describe --json 2>/dev/null | tr -d ' \t\r\n' || true
 }
 
 # True when the CLI, asked through BOOTSTRAP, reports EXPECTED brokers all alive and a metadata leader.
