@@ -169,6 +169,35 @@ class ClusterEndToEndTest {
   }
 
   @Test
+  void exposesHealthAndReflection() throws Exception {
+    var health = io.grpc.health.v1.HealthGrpc.newBlockingStub(cluster.channel(2)).withDeadlineAfter(5, TimeUnit.SECONDS)
+        .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance());
+    assertEquals(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING, health.getStatus());
+    java.util.concurrent.CompletableFuture<List<String>> services = new java.util.concurrent.CompletableFuture<>();
+    var requests = io.grpc.reflection.v1.ServerReflectionGrpc.newStub(cluster.channel(2)).serverReflectionInfo(
+        new io.grpc.stub.StreamObserver<io.grpc.reflection.v1.ServerReflectionResponse>() {
+          @Override
+          public void onNext(io.grpc.reflection.v1.ServerReflectionResponse r) {
+            services.complete(r.getListServicesResponse().getServiceList().stream()
+                .map(io.grpc.reflection.v1.ServiceResponse::getName).toList());
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            services.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {}
+        });
+    requests.onNext(io.grpc.reflection.v1.ServerReflectionRequest.newBuilder().setListServices("").build());
+    List<String> names = services.get(10, TimeUnit.SECONDS);
+    requests.onCompleted();
+    assertTrue(names.containsAll(List.of("raftlog.api.v1.ProduceService", "raftlog.api.v1.FetchService",
+        "raftlog.api.v1.AdminService", "raftlog.api.v1.MetadataService", "grpc.health.v1.Health")), names.toString());
+  }
+
+  @Test
   void validatesTopicsLikeKafka() {
     StatusRuntimeException badName = assertThrows(StatusRuntimeException.class, () -> admin(2).createTopic(
         CreateTopicRequest.newBuilder().setName("bad name!").setPartitions(1).setReplicationFactor(1).build()));

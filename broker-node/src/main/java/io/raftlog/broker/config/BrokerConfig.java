@@ -156,12 +156,27 @@ public final class BrokerConfig {
       if (at <= 0 || colon <= at + 1 || colon == p.length() - 1) {
         throw new IllegalArgumentException("metadata.voters entry '" + p + "' is not of the form id@host:raftPort");
       }
+      Voter voter;
       try {
-        voters.add(new Voter(Integer.parseInt(p.substring(0, at)), p.substring(at + 1, colon),
-            Integer.parseInt(p.substring(colon + 1))));
+        voter = new Voter(Integer.parseInt(p.substring(0, at)), p.substring(at + 1, colon),
+            Integer.parseInt(p.substring(colon + 1)));
       } catch (NumberFormatException e) {
         throw new IllegalArgumentException("metadata.voters entry '" + p + "' has a non-numeric id or port");
       }
+      if (voter.brokerId() < 0) {
+        throw new IllegalArgumentException("metadata.voters entry '" + p + "' has a negative broker id");
+      }
+      if (voter.raftPort() < 1 || voter.raftPort() > 65535) {
+        throw new IllegalArgumentException("metadata.voters entry '" + p + "' has port " + voter.raftPort()
+            + "; it must be between 1 and 65535");
+      }
+      for (Voter other : voters) {
+        if (other.brokerId() == voter.brokerId()) {
+          throw new IllegalArgumentException("metadata.voters names broker id " + voter.brokerId()
+              + " more than once");
+        }
+      }
+      voters.add(voter);
     }
     if (voters.isEmpty()) {
       throw new IllegalArgumentException("metadata.voters must name at least one voter");

@@ -20,6 +20,10 @@ public final class PartitionReader {
 
   public static ReadResult read(PartitionReplica replica, long offset, int maxBytes) {
     PartitionStateMachine sm = replica.stateMachine();
+    if (!sm.isReady()) {
+      throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
+          + " on this broker is still starting; retry");
+    }
     // Read the bounds first: records at or beyond this high watermark are not returned even if a
     // concurrent apply stores them meanwhile.
     long hw = sm.highWatermark();

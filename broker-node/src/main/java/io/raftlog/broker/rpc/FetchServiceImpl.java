@@ -127,10 +127,15 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
       throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topicName + "' has no partition "
           + partition + " (it has " + topic.getAssignmentsCount() + ")");
     }
-    return partitions.replica(topic.getTopicId(), partition).orElseThrow(() -> {
+    PartitionReplica replica = partitions.replica(topic.getTopicId(), partition).orElseThrow(() -> {
       int preferred = topic.getAssignments(partition).getReplicas(0);
       return new BrokerException(ErrorCode.NOT_LEADER, "this broker hosts no replica of " + topicName + "-" + partition
           + "; its replicas are on brokers " + topic.getAssignments(partition).getReplicasList(), preferred);
     });
+    if (!replica.stateMachine().isReady()) {
+      throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
+          + " on this broker is still starting; retry");
+    }
+    return replica;
   }
 }

@@ -91,6 +91,22 @@ public final class MiniCluster implements AutoCloseable {
     running.put(id, broker);
   }
 
+  /** Stops every broker; {@link #startAll} brings the whole cluster back on the same ports and data. */
+  public void stopAll() {
+    for (Integer id : List.copyOf(running.keySet())) {
+      kill(id);
+    }
+  }
+
+  public void startAll() {
+    for (int id : configs.keySet()) {
+      if (!running.containsKey(id)) {
+        startBroker(id);
+      }
+    }
+    awaitAllRegistered(Duration.ofSeconds(60));
+  }
+
   /** Stops a broker (it keeps its data). */
   public void kill(int id) {
     Broker b = running.remove(id);

@@ -8,6 +8,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.internals.RecordHeader;
 import org.apache.kafka.common.record.internal.MemoryRecords;
@@ -90,6 +91,16 @@ public final class RecordBatches {
   }
 
   private static MutableRecordBatch single(ByteBuffer buffer) {
+    try {
+      return singleUnchecked(buffer);
+    } catch (KafkaException e) {
+      // e.g. CorruptRecordException for a batch length below the minimum or an unknown magic:
+      // callers (the apply path) expect IllegalArgumentException for every malformed batch.
+      throw new IllegalArgumentException("malformed record batch: " + e.getMessage(), e);
+    }
+  }
+
+  private static MutableRecordBatch singleUnchecked(ByteBuffer buffer) {
     MemoryRecords records = MemoryRecords.readableRecords(buffer.duplicate());
     Iterator<MutableRecordBatch> it = records.batches().iterator();
     if (!it.hasNext()) {

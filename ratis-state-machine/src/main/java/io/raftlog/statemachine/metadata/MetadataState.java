@@ -91,6 +91,10 @@ public final class MetadataState {
     if (problem == null) {
       problem = TopicRules.checkPartitions(create.getAssignmentsCount());
     }
+    if (problem == null && create.getReplicationFactor() < 1) {
+      // otherwise RF 0 with empty replica lists passes checkAssignments: partitions without replicas
+      problem = "replication factor must be at least 1, got " + create.getReplicationFactor();
+    }
     if (problem == null) {
       problem = checkAssignments(next, create);
     }

@@ -35,7 +35,8 @@ public final class Placement {
     for (int p = 0; p < partitions; p++) {
       List<Integer> replicas = new ArrayList<>(replicationFactor);
       for (int j = 0; j < replicationFactor; j++) {
-        replicas.add(brokerIds.get(Math.floorMod(startIndex + p + j, n)));
+        // long arithmetic: startIndex + p + j must not overflow for a large startIndex
+        replicas.add(brokerIds.get((int) Math.floorMod((long) startIndex + p + j, (long) n)));
       }
       result.add(List.copyOf(replicas));
     }

@@ -235,7 +235,16 @@ public final class PartitionStateMachine extends BaseStateMachine {
    * must drop records at or beyond {@link #highWatermark()} read before this call.
    */
   public ByteBuffer read(long offset, int maxBytes) throws IOException {
-    return store.read(offset, maxBytes);
+    LogStore s = store;
+    if (s == null) {
+      throw new IOException(logPrefix + ": the replica is still starting");
+    }
+    return s.read(offset, maxBytes);
+  }
+
+  /** True once the segment files are open and the snapshot is loaded. */
+  public boolean isReady() {
+    return store != null && core != null;
   }
 
   /** Completes on the next apply that moves the high watermark (or at once if it is past offset). */

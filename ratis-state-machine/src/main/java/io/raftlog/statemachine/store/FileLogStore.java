@@ -1,7 +1,7 @@
 package io.raftlog.statemachine.store;
 
-import io.raftlog.statemachine.store.RecordBatches.BatchInfo;
-import io.raftlog.statemachine.store.RecordBatches.InvalidBatchException;
+import io.raftlog.statemachine.store.StoredBatches.BatchInfo;
+import io.raftlog.statemachine.store.StoredBatches.InvalidBatchException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -165,7 +165,7 @@ public final class FileLogStore implements LogStore {
     ensureOpen();
     BatchInfo info;
     try {
-      info = RecordBatches.validateSingleBatch(batch);
+      info = StoredBatches.validateSingleBatch(batch);
     } catch (InvalidBatchException e) {
       throw new IllegalArgumentException("rejected batch: " + e.getMessage());
     }
@@ -219,49 +219,47 @@ public final class FileLogStore implements LogStore {
       if (offset == end) {
         return ByteBuffer.allocate(0);
       }
-      return readBatches(offset, maxBytes);
+      return readBatches(offset, end, maxBytes);
     } finally {
       lock.readLock().unlock();
     }
   }
 
-  /** A run of whole batches within one segment. */
-  private record Chunk(LogSegment segment, int from, int to) {}
-
-  private ByteBuffer readBatches(long offset, int maxBytes) throws IOException {
-    // First find which byte ranges to return (walking headers only), then read them in one go.
-    List<Chunk> chunks = new ArrayList<>();
+  /** Reads from the batch containing {@code offset}, crossing into later segments while budget remains. */
+  private ByteBuffer readBatches(long offset, long endOffset, int maxBytes) throws IOException {
+    List<ByteBuffer> parts = new ArrayList<>();
     long total = 0;
     Map.Entry<Long, LogSegment> entry = segments.floorEntry(offset);
     int position = entry.getValue().positionOf(offset);
-    while (entry != null) {
+    while (true) {
       LogSegment segment = entry.getValue();
       int limit = segment.size();
-      int from = position;
-      while (position < limit) {
-        BatchInfo batch = segment.committedHeader(position, limit);
-        if (total > 0 && total + batch.sizeInBytes() > maxBytes) {
-          break;
-        }
-        total += batch.sizeInBytes();
-        position += batch.sizeInBytes();
-      }
-      if (position > from) {
-        chunks.add(new Chunk(segment, from, position));
-      }
-      if (position < limit) {
-        break; // out of budget
+      int budget = (int) Math.max(0, maxBytes - total);
+      ByteBuffer part = segment.readBatches(position, limit, endOffset, budget, total == 0);
+      parts.add(part);
+      total += part.remaining();
+      if (position + part.remaining() < limit) {
+        break; // stopped inside this segment: budget spent or end offset reached
       }
       entry = segments.higherEntry(entry.getKey());
+      if (entry == null || entry.getKey() >= endOffset) {
+        break;
+      }
+      // Continue into the next segment only if this one is sealed at the size we read up to: it
+      // may have been active, growing past our snapshot, until the roll that created the next one.
+      if (segment.size() != limit) {
+        break;
+      }
       position = 0;
     }
-    ByteBuffer result = ByteBuffer.allocate((int) total);
-    for (Chunk chunk : chunks) {
-      result.limit(result.position() + (chunk.to() - chunk.from()));
-      chunk.segment().readInto(result, chunk.from());
+    if (parts.size() == 1) {
+      return parts.get(0);
     }
+    ByteBuffer result = ByteBuffer.allocate((int) total);
+    parts.forEach(result::put);
     return result.flip();
   }
+
 
   @Override
   public void flush() throws IOException {
@@ -357,6 +355,11 @@ public final class FileLogStore implements LogStore {
     segment.delete();
   }
 
+  /**
+   * {@inheritDoc}
+   *
+   * <p>Deletes the segment files, then the directory itself if nothing else is in it.
+   */
   @Override
   public void deleteAll() throws IOException {
     lock.writeLock().lock();

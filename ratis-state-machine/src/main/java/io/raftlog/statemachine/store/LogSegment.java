@@ -1,14 +1,17 @@
 package io.raftlog.statemachine.store;
 
-import io.raftlog.statemachine.store.RecordBatches.BatchInfo;
-import io.raftlog.statemachine.store.RecordBatches.InvalidBatchException;
+import io.raftlog.statemachine.store.StoredBatches.BatchInfo;
+import io.raftlog.statemachine.store.StoredBatches.InvalidBatchException;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ClosedChannelException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import org.apache.kafka.common.record.internal.Records;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -19,6 +22,10 @@ import org.slf4j.LoggerFactory;
  * <p>Threading: one writer; readers only touch bytes below {@link #size()}, which the writer
  * publishes (volatile) after the bytes and index entry are written. Truncation and deletion happen
  * while the store excludes readers.
+ *
+ * <p>Reads go through their own channel: an interrupt during a {@link FileChannel} operation closes
+ * the channel, and a reader thread being interrupted (a cancelled fetch) must not break the
+ * writer's channel. A read channel closed that way is reopened for the next reader.
  */
 final class LogSegment implements Closeable {
   private static final Logger LOG = LoggerFactory.getLogger(LogSegment.class);
@@ -28,7 +35,11 @@ final class LogSegment implements Closeable {
 
   private final long baseOffset;
   private final Path logPath;
+  /** Writer's channel: appends, truncation, fsync. */
   private final FileChannel log;
+  /** Readers' channel, replaced when an interrupted reader closed it. */
+  private volatile FileChannel readChannel;
+  private volatile boolean closed;
   private final OffsetIndex index;
   private final int indexIntervalBytes;
 
@@ -41,10 +52,12 @@ final class LogSegment implements Closeable {
   /** Set by {@link #open} when there was no index file: the segment then needs {@link #recover()}. */
   private boolean indexMissing;
 
-  private LogSegment(long baseOffset, Path logPath, FileChannel log, OffsetIndex index, int indexIntervalBytes) {
+  private LogSegment(long baseOffset, Path logPath, FileChannel log, FileChannel readChannel,
+      OffsetIndex index, int indexIntervalBytes) {
     this.baseOffset = baseOffset;
     this.logPath = logPath;
     this.log = log;
+    this.readChannel = readChannel;
     this.index = index;
     this.indexIntervalBytes = indexIntervalBytes;
     this.nextOffset = baseOffset;
@@ -57,16 +70,7 @@ final class LogSegment implements Closeable {
 
   /** Creates a new, empty segment; fails if its log file already exists. */
   static LogSegment create(Path dir, long baseOffset, int indexIntervalBytes) throws IOException {
-    Path logPath = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
-    FileChannel log = FileChannel.open(logPath, StandardOpenOption.CREATE_NEW,
-        StandardOpenOption.READ, StandardOpenOption.WRITE);
-    try {
-      OffsetIndex index = OffsetIndex.create(dir.resolve(fileName(baseOffset, INDEX_SUFFIX)), baseOffset);
-      return new LogSegment(baseOffset, logPath, log, index, indexIntervalBytes);
-    } catch (IOException | RuntimeException e) {
-      log.close();
-      throw e;
-    }
+    return openFiles(dir, baseOffset, indexIntervalBytes, true);
   }
 
   /**
@@ -74,20 +78,30 @@ final class LogSegment implements Closeable {
    * {@link #recover()} has run; exactly one of them must be called next.
    */
   static LogSegment open(Path dir, long baseOffset, int indexIntervalBytes) throws IOException {
+    return openFiles(dir, baseOffset, indexIntervalBytes, false);
+  }
+
+  private static LogSegment openFiles(Path dir, long baseOffset, int indexIntervalBytes, boolean create)
+      throws IOException {
     Path logPath = dir.resolve(fileName(baseOffset, LOG_SUFFIX));
     Path indexPath = dir.resolve(fileName(baseOffset, INDEX_SUFFIX));
-    FileChannel log = FileChannel.open(logPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel log = create
+        ? FileChannel.open(logPath, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ, StandardOpenOption.WRITE)
+        : FileChannel.open(logPath, StandardOpenOption.READ, StandardOpenOption.WRITE);
+    FileChannel readChannel = null;
     try {
+      readChannel = FileChannel.open(logPath, StandardOpenOption.READ);
       boolean indexMissing = !Files.exists(indexPath);
-      OffsetIndex index = indexMissing
+      OffsetIndex index = create || indexMissing
           ? OffsetIndex.create(indexPath, baseOffset)
           : OffsetIndex.open(indexPath, baseOffset);
-      LogSegment segment = new LogSegment(baseOffset, logPath, log, index, indexIntervalBytes);
-      segment.indexMissing = indexMissing;
+      LogSegment segment = new LogSegment(baseOffset, logPath, log, readChannel, index, indexIntervalBytes);
+      segment.indexMissing = !create && indexMissing;
       return segment;
     } catch (IOException | RuntimeException e) {
-      log.close();
-      throw e;
+      try (FileChannel writer = log; FileChannel reader = readChannel) {
+        throw e; // closing what was opened; close failures end up suppressed in e
+      }
     }
   }
 
@@ -159,7 +173,7 @@ final class LogSegment implements Closeable {
         if (header.baseOffset() != expectedBase) {
           throw new InvalidBatchException("base offset " + header.baseOffset() + " where " + expectedBase + " was expected");
         }
-        BatchInfo batch = RecordBatches.validateSingleBatch(readBytes(position, header.sizeInBytes()));
+        BatchInfo batch = StoredBatches.validateSingleBatch(readBytes(position, header.sizeInBytes()));
         indexIfDue(batch, position);
         position += batch.sizeInBytes();
         expectedBase = batch.nextOffset();
@@ -220,6 +234,41 @@ final class LogSegment implements Closeable {
     return limit;
   }
 
+  /**
+   * Reads the whole batches between {@code position} (a batch boundary) and {@code limit} (at most
+   * {@link #size()}) that start below {@code endOffset} and fit in {@code maxBytes}; with
+   * {@code firstAlways} the first batch is returned even when larger. One positional read, then the
+   * headers are walked in memory to drop a trailing partial batch, so a large read costs no
+   * per-batch system call.
+   *
+   * <p>{@code endOffset} is the log end offset the reader checked its offset against: a batch
+   * already counted in {@link #size()} but not yet in the log end offset must not be returned,
+   * or the caller's next read, at that batch's end, would be out of range.
+   */
+  ByteBuffer readBatches(int position, int limit, long endOffset, int maxBytes, boolean firstAlways)
+      throws IOException {
+    if (position >= limit) {
+      return ByteBuffer.allocate(0);
+    }
+    int length = Math.min(limit - position, maxBytes);
+    if (firstAlways) {
+      length = Math.max(length, committedHeader(position, limit).sizeInBytes());
+    }
+    ByteBuffer bytes = readBytes(position, length);
+    int end = 0;
+    while (end + Records.LOG_OVERHEAD <= length && bytes.getLong(end) < endOffset) {
+      long batchSize = Records.LOG_OVERHEAD + (long) bytes.getInt(end + Records.SIZE_OFFSET);
+      if (batchSize < StoredBatches.HEADER_SIZE) {
+        throw new IOException("corrupt batch length in " + logPath + " at position " + (position + end));
+      }
+      if (batchSize > length - end) {
+        break;
+      }
+      end += (int) batchSize;
+    }
+    return bytes.limit(end);
+  }
+
   /** Header of the committed batch at {@code position}; corrupt here means the file changed under us. */
   BatchInfo committedHeader(int position, int limit) throws IOException {
     try {
@@ -230,26 +279,49 @@ final class LogSegment implements Closeable {
   }
 
   private BatchInfo readHeader(int position, long limit) throws IOException, InvalidBatchException {
-    int length = (int) Math.min(RecordBatches.HEADER_SIZE, limit - position);
-    return RecordBatches.parseHeader(readBytes(position, length), 0, limit - position);
+    int length = (int) Math.min(StoredBatches.HEADER_SIZE, limit - position);
+    return StoredBatches.parseHeader(readBytes(position, length), 0, limit - position);
   }
 
   /** Positional read: does not move any shared file pointer, so readers and the writer don't interfere. */
-  ByteBuffer readBytes(int position, int length) throws IOException {
+  private ByteBuffer readBytes(int position, int length) throws IOException {
     ByteBuffer buf = ByteBuffer.allocate(length);
     readInto(buf, position);
     return buf.flip();
   }
 
   /** Fills {@code buf} from its position to limit with file bytes starting at {@code position}. */
-  void readInto(ByteBuffer buf, long position) throws IOException {
-    long readAt = position;
-    while (buf.hasRemaining()) {
-      int n = log.read(buf, readAt);
-      if (n < 0) {
-        throw new IOException("unexpected end of " + logPath + " at position " + readAt);
+  private void readInto(ByteBuffer buf, long position) throws IOException {
+    int start = buf.position();
+    while (true) {
+      FileChannel channel = readChannel;
+      try {
+        long readAt = position;
+        while (buf.hasRemaining()) {
+          int n = channel.read(buf, readAt);
+          if (n < 0) {
+            throw new IOException("unexpected end of " + logPath + " at position " + readAt);
+          }
+          readAt += n;
+        }
+        return;
+      } catch (ClosedChannelException e) {
+        if (closed) {
+          throw e;
+        }
+        reopenReadChannel(channel);
+        if (e instanceof ClosedByInterruptException) {
+          throw e; // this reader was interrupted: it gives up
+        }
+        buf.position(start); // another reader's interrupt closed the channel under us: retry
       }
-      readAt += n;
+    }
+  }
+
+  private synchronized void reopenReadChannel(FileChannel broken) throws IOException {
+    if (readChannel == broken && !closed) {
+      LOG.debug("Segment {}: reopening the read channel closed by an interrupted reader", logPath);
+      readChannel = FileChannel.open(logPath, StandardOpenOption.READ);
     }
   }
 
@@ -289,11 +361,10 @@ final class LogSegment implements Closeable {
   }
 
   @Override
-  public void close() throws IOException {
-    try {
-      log.close();
-    } finally {
-      index.close();
+  public synchronized void close() throws IOException {
+    closed = true;
+    try (FileChannel writer = log; FileChannel reader = readChannel; OffsetIndex idx = index) {
+      // try-with-resources closes all three even if one fails
     }
   }
 

@@ -1,7 +1,7 @@
 package io.raftlog.statemachine.store;
 
-import io.raftlog.statemachine.store.RecordBatches.BatchInfo;
-import io.raftlog.statemachine.store.RecordBatches.InvalidBatchException;
+import io.raftlog.statemachine.store.StoredBatches.BatchInfo;
+import io.raftlog.statemachine.store.StoredBatches.InvalidBatchException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +57,7 @@ public final class MemoryLogStore implements LogStore {
     ensureOpen();
     BatchInfo info;
     try {
-      info = RecordBatches.validateSingleBatch(batch);
+      info = StoredBatches.validateSingleBatch(batch);
     } catch (InvalidBatchException e) {
       throw new IllegalArgumentException("rejected batch: " + e.getMessage());
     }

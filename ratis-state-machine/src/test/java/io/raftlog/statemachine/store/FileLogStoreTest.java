@@ -12,8 +12,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.io.RandomAccessFile;
 import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.junit.jupiter.api.Test;
@@ -139,7 +141,7 @@ class FileLogStoreTest extends LogStoreContractTest {
 
   @Test
   void recoversFromATornTail() throws IOException {
-    long lastBase = writeAndCloseLogEndingWithBatchAt();
+    long lastBase = writeTwoSegmentsAndClose();
     Path active = activeLogFile();
     try (RandomAccessFile file = new RandomAccessFile(active.toFile(), "rw")) {
       file.setLength(file.length() - 10); // the last write only partly reached the disk
@@ -149,7 +151,7 @@ class FileLogStoreTest extends LogStoreContractTest {
 
   @Test
   void recoversFromATornHeader() throws IOException {
-    long lastBase = writeAndCloseLogEndingWithBatchAt();
+    long lastBase = writeTwoSegmentsAndClose();
     long goodSize = Files.size(activeLogFile()) - batch(lastBase, 2, 20).remaining();
     try (RandomAccessFile file = new RandomAccessFile(activeLogFile().toFile(), "rw")) {
       file.setLength(goodSize + 7); // fewer bytes than even the magic byte needs
@@ -159,7 +161,7 @@ class FileLogStoreTest extends LogStoreContractTest {
 
   @Test
   void recoversFromACorruptLastBatch() throws IOException {
-    long lastBase = writeAndCloseLogEndingWithBatchAt();
+    long lastBase = writeTwoSegmentsAndClose();
     try (RandomAccessFile file = new RandomAccessFile(activeLogFile().toFile(), "rw")) {
       long inLastRecord = file.length() - 5;
       file.seek(inLastRecord);
@@ -171,12 +173,12 @@ class FileLogStoreTest extends LogStoreContractTest {
   }
 
   /** Writes 25 two-record batches (two segments with {@link #SMALL}); returns the last batch's base. */
-  private long writeAndCloseLogEndingWithBatchAt() throws IOException {
+  private long writeTwoSegmentsAndClose() throws IOException {
     try (FileLogStore store = open(SMALL)) {
-      fill(store, 25);
+      long end = fill(store, 25);
       assertTrue(store.segmentBaseOffsets().size() > 1);
+      return end - 2;
     }
-    return 48;
   }
 
   private Path activeLogFile() throws IOException {
@@ -224,6 +226,18 @@ class FileLogStoreTest extends LogStoreContractTest {
   }
 
   @Test
+  void sealedSegmentWithAConsistentIndexIsTrustedNotRescanned() throws IOException {
+    writeLogAndReadFirstIndex();
+    try (RandomAccessFile file = new RandomAccessFile(logFile(dir(), 0).toFile(), "rw")) {
+      file.seek(100); // inside the records of the second batch: only a CRC check would notice
+      file.write(0x42 ^ file.readByte());
+    }
+    try (FileLogStore store = open(SMALL)) {
+      assertEquals(120, store.logEndOffset(), "like Kafka, only the last segment is CRC-checked on open");
+    }
+  }
+
+  @Test
   void missingIndexIsRebuiltIdentically() throws IOException {
     byte[] original = writeLogAndReadFirstIndex();
     Files.delete(indexFile(dir(), 0));
@@ -258,7 +272,7 @@ class FileLogStoreTest extends LogStoreContractTest {
   @Test
   void shortIndexOfASealedSegmentIsCompleted() throws IOException {
     byte[] original = writeLogAndReadFirstIndex();
-    Files.write(indexFile(dir(), 0), java.util.Arrays.copyOf(original, 8)); // entries lost after the first
+    Files.write(indexFile(dir(), 0), Arrays.copyOf(original, 8)); // entries lost after the first
     assertIndexRebuiltAs(original);
   }
 
@@ -380,6 +394,24 @@ class FileLogStoreTest extends LogStoreContractTest {
       assertEquals(6, store.logEndOffset());
     }
     assertFalse(Files.exists(orphan));
+  }
+
+  @Test
+  void anInterruptedReaderDoesNotBreakTheStore() throws IOException {
+    try (FileLogStore store = open(SMALL)) {
+      fill(store, 30);
+      ByteBuffer expected = store.read(0, Integer.MAX_VALUE);
+      Thread.currentThread().interrupt(); // as when a fetch is cancelled mid-read
+      try {
+        assertThrows(ClosedByInterruptException.class, () -> store.read(0, Integer.MAX_VALUE));
+      } finally {
+        Thread.interrupted();
+      }
+      assertEquals(expected, store.read(0, Integer.MAX_VALUE));
+      fill(store, 1);
+      store.flush();
+      assertEquals(62, store.logEndOffset());
+    }
   }
 
   @Test

@@ -346,6 +346,7 @@ abstract class LogStoreContractTest {
       }
       assertStartsWithBatchContaining(batches, offset);
       offset = batches.get(batches.size() - 1).nextOffset();
+      assertTrue(offset <= store.logEndOffset(), "a read never returns batches beyond the log end offset");
       nonEmptyReads++;
     }
     return nonEmptyReads;

@@ -10,12 +10,12 @@ import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.Records;
 
 /** Reads and checks Kafka v2 record batch headers; shared by both {@link LogStore} implementations. */
-final class RecordBatches {
+final class StoredBatches {
 
   /** Bytes of the fixed v2 batch header; no valid batch is smaller. */
   static final int HEADER_SIZE = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
 
-  private RecordBatches() {}
+  private StoredBatches() {}
 
   /** Where a batch sits in offset space and how many bytes it takes. */
   record BatchInfo(long baseOffset, long lastOffset, int sizeInBytes) {

@@ -1,0 +1,143 @@
+package io.raftlog.broker;
+
+import static io.raftlog.broker.ClusterEndToEndTest.values;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import com.google.protobuf.ByteString;
+import io.raftlog.api.v1.Acks;
+import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.DeleteTopicRequest;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.FetchPartition;
+import io.raftlog.api.v1.FetchPartitionResult;
+import io.raftlog.api.v1.FetchRequest;
+import io.raftlog.api.v1.FetchServiceGrpc;
+import io.raftlog.api.v1.ListTopicsRequest;
+import io.raftlog.api.v1.PartitionProduceData;
+import io.raftlog.api.v1.PartitionProduceResult;
+import io.raftlog.api.v1.ProduceRequest;
+import io.raftlog.api.v1.ProduceServiceGrpc;
+import io.raftlog.api.v1.Record;
+import io.raftlog.broker.testkit.MiniCluster;
+import io.raftlog.broker.testkit.Wait;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Broker restarts, full-cluster restarts, leader loss and topic deletion on an in-process cluster. */
+@Timeout(value = 4, unit = TimeUnit.MINUTES)
+class RestartAndFailoverTest {
+
+  @TempDir
+  Path dir;
+
+  private static PartitionProduceResult produce(MiniCluster c, int broker, String topic, String value) {
+    return ProduceServiceGrpc.newBlockingStub(c.channel(broker)).withDeadlineAfter(30, TimeUnit.SECONDS)
+        .produce(ProduceRequest.newBuilder().setAcks(Acks.ACKS_ALL).addPartitions(PartitionProduceData.newBuilder()
+            .setTopic(topic).setPartition(0).addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8(value))))
+            .build()).getResults(0);
+  }
+
+  private static FetchPartitionResult fetchAll(MiniCluster c, int broker, String topic) {
+    return FetchServiceGrpc.newBlockingStub(c.channel(broker)).withDeadlineAfter(20, TimeUnit.SECONDS)
+        .fetch(FetchRequest.newBuilder().addPartitions(FetchPartition.newBuilder().setTopic(topic).setPartition(0)
+            .setOffset(0).setMaxBytes(16 * 1024 * 1024)).build()).getResults(0);
+  }
+
+  private static void create(MiniCluster c, String topic) {
+    AdminServiceGrpc.newBlockingStub(c.channel(1)).withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(
+        CreateTopicRequest.newBuilder().setName(topic).setPartitions(1).setReplicationFactor(3).build());
+    c.awaitLeader(topic, 0, Duration.ofSeconds(60));
+  }
+
+  @Test
+  void dataSurvivesBrokerAndFullClusterRestart() {
+    List<String> written = new ArrayList<>();
+    // Small snapshot threshold so that restarts exercise snapshot + replay of the entries after it.
+    try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
+        "segment.bytes", "4096"))) {
+      create(c, "durable");
+      for (int i = 0; i < 250; i++) {
+        int leader = c.awaitLeader("durable", 0, Duration.ofSeconds(30));
+        PartitionProduceResult r = produce(c, leader, "durable", "m-" + i);
+        assertEquals(ErrorCode.NONE, r.getError().getCode(), r.getError().getMessage());
+        assertEquals(i, r.getBaseOffset());
+        written.add("m-" + i);
+      }
+      int follower = c.runningIds().stream().filter(id -> id != c.leaderOf("durable", 0).orElse(-1)).findFirst().orElseThrow();
+      c.restart(follower);
+      Wait.until("restarted follower caught up", Duration.ofSeconds(60),
+          () -> fetchAll(c, follower, "durable").getHighWatermark() == 250);
+      assertEquals(written, values(fetchAll(c, follower, "durable")));
+      // Same directories and ports: the whole cluster comes back with its data and metadata.
+      c.stopAll();
+      c.startAll();
+      int leader = c.awaitLeader("durable", 0, Duration.ofSeconds(60));
+      PartitionProduceResult r = produce(c, leader, "durable", "after-restart");
+      assertEquals(250, r.getBaseOffset(), r.getError().getMessage());
+      written.add("after-restart");
+      for (int b = 1; b <= 3; b++) {
+        int broker = b;
+        Wait.until("broker " + b + " has everything", Duration.ofSeconds(60),
+            () -> fetchAll(c, broker, "durable").getHighWatermark() == 251);
+        assertEquals(written, values(fetchAll(c, broker, "durable")));
+      }
+    }
+  }
+
+  @Test
+  void newLeaderTakesOverWithoutLosingAcknowledgedRecords() {
+    try (MiniCluster c = MiniCluster.start(3, dir)) {
+      create(c, "failover");
+      List<String> acked = new ArrayList<>();
+      for (int i = 0; i < 20; i++) {
+        int leader = c.awaitLeader("failover", 0, Duration.ofSeconds(30));
+        assertEquals(i, produce(c, leader, "failover", "a-" + i).getBaseOffset());
+        acked.add("a-" + i);
+      }
+      int oldLeader = c.awaitLeader("failover", 0, Duration.ofSeconds(30));
+      c.kill(oldLeader);
+      int newLeader = Wait.forValue("a new leader", Duration.ofSeconds(30),
+          () -> c.leaderOf("failover", 0).filter(id -> id != oldLeader).orElse(null));
+      assertEquals(20, produce(c, newLeader, "failover", "b-0").getBaseOffset());
+      acked.add("b-0");
+      assertEquals(acked, values(fetchAll(c, newLeader, "failover")));
+      c.startBroker(oldLeader);
+      Wait.until("old leader caught up", Duration.ofSeconds(60),
+          () -> fetchAll(c, oldLeader, "failover").getHighWatermark() == 21);
+      assertEquals(acked, values(fetchAll(c, oldLeader, "failover")));
+    }
+  }
+
+  @Test
+  void deletingTopicRemovesGroupsAndData() throws Exception {
+    try (MiniCluster c = MiniCluster.start(3, dir)) {
+      create(c, "doomed");
+      int leader = c.awaitLeader("doomed", 0, Duration.ofSeconds(30));
+      produce(c, leader, "doomed", "x");
+      AdminServiceGrpc.newBlockingStub(c.channel(2)).withDeadlineAfter(20, TimeUnit.SECONDS)
+          .deleteTopic(DeleteTopicRequest.newBuilder().setName("doomed").build());
+      Wait.until("replicas removed everywhere", Duration.ofSeconds(30), () -> c.runningIds().stream()
+          .allMatch(id -> c.broker(id).partitions().replicas().isEmpty()));
+      for (int b = 1; b <= 3; b++) {
+        try (Stream<Path> files = Files.list(dir.resolve("broker-" + b).resolve("partitions"))) {
+          assertEquals(0, files.count(), "partition data of broker " + b + " is deleted");
+        }
+      }
+      assertEquals(0, AdminServiceGrpc.newBlockingStub(c.channel(3)).listTopics(ListTopicsRequest.getDefaultInstance())
+          .getNamesCount());
+      // The name can be used again, with fresh groups.
+      create(c, "doomed");
+      assertEquals(0, produce(c, c.awaitLeader("doomed", 0, Duration.ofSeconds(30)), "doomed", "y").getBaseOffset());
+    }
+  }
+}

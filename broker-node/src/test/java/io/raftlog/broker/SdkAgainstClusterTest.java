@@ -1,0 +1,162 @@
+package io.raftlog.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftlog.broker.testkit.MiniCluster;
+import io.raftlog.client.Acks;
+import io.raftlog.client.Admin;
+import io.raftlog.client.AdminConfig;
+import io.raftlog.client.AutoOffsetReset;
+import io.raftlog.client.Consumer;
+import io.raftlog.client.ConsumerConfig;
+import io.raftlog.client.ConsumerRecord;
+import io.raftlog.client.Producer;
+import io.raftlog.client.ProducerConfig;
+import io.raftlog.client.ProducerRecord;
+import io.raftlog.client.RecordMetadata;
+import io.raftlog.client.StringDeserializer;
+import io.raftlog.client.StringSerializer;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.TopicAlreadyExistsException;
+import io.raftlog.client.internals.Partitioner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+/** The Java SDK against a real (in-process) 3-broker cluster: partitioning, ordering, acks, reads. */
+@Timeout(value = 3, unit = TimeUnit.MINUTES)
+class SdkAgainstClusterTest {
+
+  @TempDir
+  static Path dir;
+  static MiniCluster cluster;
+  static Admin admin;
+
+  @BeforeAll
+  static void start() {
+    cluster = MiniCluster.start(3, dir);
+    admin = Admin.create(AdminConfig.builder().bootstrapServers(cluster.bootstrap()).build());
+  }
+
+  @AfterAll
+  static void stop() {
+    if (admin != null) {
+      admin.close();
+    }
+    if (cluster != null) {
+      cluster.close();
+    }
+  }
+
+  private static void createTopic(String name, int partitions) {
+    admin.blocking().createTopic(name, partitions, 3);
+    for (int p = 0; p < partitions; p++) {
+      cluster.awaitLeader(name, p, Duration.ofSeconds(60));
+    }
+  }
+
+  private static Producer<String, String> producer(Acks acks) {
+    return Producer.create(ProducerConfig.builder().bootstrapServers(cluster.bootstrap()).acks(acks).build(),
+        new StringSerializer(), new StringSerializer());
+  }
+
+  private static Consumer<String, String> consumer() {
+    return Consumer.create(ConsumerConfig.builder().bootstrapServers(cluster.bootstrap())
+        .autoOffsetReset(AutoOffsetReset.EARLIEST).fetchMaxWaitMs(200).build(), new StringDeserializer(), new StringDeserializer());
+  }
+
+  private static List<ConsumerRecord<String, String>> readAll(String topic, int partitions, int expected) {
+    List<ConsumerRecord<String, String>> out = new ArrayList<>();
+    try (Consumer<String, String> c = consumer()) {
+      List<TopicPartition> tps = new ArrayList<>();
+      for (int p = 0; p < partitions; p++) {
+        tps.add(new TopicPartition(topic, p));
+      }
+      c.assign(tps);
+      c.seekToBeginning(tps);
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+      while (out.size() < expected && System.nanoTime() < deadline) {
+        out.addAll(c.poll(Duration.ofMillis(500)));
+      }
+    }
+    return out;
+  }
+
+  @Test
+  void keyedRecordsLandWhereKafkaWouldPutThemInOrder() throws Exception {
+    createTopic("keyed", 3);
+    Map<String, List<Long>> offsetsByKey = new HashMap<>();
+    try (Producer<String, String> p = producer(Acks.ALL)) {
+      List<java.util.concurrent.CompletableFuture<RecordMetadata>> sent = new ArrayList<>();
+      for (int i = 0; i < 60; i++) {
+        sent.add(p.send(new ProducerRecord<>("keyed", "key-" + (i % 5), "v" + i)));
+      }
+      for (int i = 0; i < sent.size(); i++) {
+        RecordMetadata md = sent.get(i).get(30, TimeUnit.SECONDS);
+        String key = "key-" + (i % 5);
+        int expectedPartition = Partitioner.toPositive(Partitioner.murmur2(key.getBytes(StandardCharsets.UTF_8))) % 3;
+        assertEquals(expectedPartition, md.partition(), "partition of " + key);
+        offsetsByKey.computeIfAbsent(key, k -> new ArrayList<>()).add(md.offset());
+      }
+    }
+    offsetsByKey.values().forEach(offsets -> {
+      for (int i = 1; i < offsets.size(); i++) {
+        assertTrue(offsets.get(i) > offsets.get(i - 1), "per-key send order is offset order: " + offsets);
+      }
+    });
+    List<ConsumerRecord<String, String>> read = readAll("keyed", 3, 60);
+    assertEquals(60, read.size());
+    Map<String, List<String>> valuesByKey = new HashMap<>();
+    read.forEach(r -> valuesByKey.computeIfAbsent(r.key(), k -> new ArrayList<>()).add(r.value()));
+    for (int k = 0; k < 5; k++) {
+      List<String> expected = new ArrayList<>();
+      for (int i = k; i < 60; i += 5) {
+        expected.add("v" + i);
+      }
+      assertEquals(expected, valuesByKey.get("key-" + k), "consumer sees key-" + k + " in send order");
+    }
+  }
+
+  @Test
+  void keylessRecordsGoRoundRobinWithEveryAcksLevel() throws Exception {
+    createTopic("spread-rr", 3);
+    for (Acks acks : List.of(Acks.ALL, Acks.LEADER, Acks.NONE)) {
+      try (Producer<String, String> p = producer(acks)) {
+        List<RecordMetadata> results = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+          results.add(p.send(new ProducerRecord<>("spread-rr", acks + "-" + i)).get(30, TimeUnit.SECONDS));
+        }
+        for (int i = 0; i < 6; i++) {
+          assertEquals(i % 3, results.get(i).partition(), "message " + (i + 1) + " goes to partition " + (i % 3));
+          if (acks == Acks.NONE) {
+            assertEquals(-1, results.get(i).offset());
+          } else {
+            assertTrue(results.get(i).offset() >= 0);
+          }
+        }
+      }
+    }
+    assertEquals(18, readAll("spread-rr", 3, 18).size());
+  }
+
+  @Test
+  void adminReportsTopicsAndErrors() {
+    createTopic("admin-t", 2);
+    assertTrue(admin.blocking().listTopics().contains("admin-t"));
+    assertEquals(2, admin.blocking().describeTopic("admin-t").partitions().size());
+    assertThrows(TopicAlreadyExistsException.class, () -> admin.blocking().createTopic("admin-t", 1, 1));
+    assertEquals(3, admin.blocking().describeCluster().brokers().size());
+  }
+}

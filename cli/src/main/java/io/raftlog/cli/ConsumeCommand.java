@@ -1,0 +1,122 @@
+package io.raftlog.cli;
+
+import io.raftlog.client.AutoOffsetReset;
+import io.raftlog.client.Consumer;
+import io.raftlog.client.ConsumerRecord;
+import io.raftlog.client.StringDeserializer;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.UnknownTopicOrPartitionException;
+import java.io.PrintWriter;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Parameters;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code raftlog consume TOPIC}: prints records as they arrive. Without {@code --max-messages}
+ * and {@code --timeout-ms} it runs until killed, like kafka-console-consumer. Exit code 0 when
+ * it stops because of either limit.
+ */
+@Command(name = "consume", description = "Print records of a topic, one per line.")
+final class ConsumeCommand implements Callable<Integer> {
+    @Spec
+    CommandSpec spec;
+
+    @Parameters(index = "0", paramLabel = "TOPIC")
+    String topic;
+
+    @Option(names = "--partition", paramLabel = "N", description = "Read only partition N (default: all).")
+    Integer partition;
+
+    @Option(names = "--from-beginning", description = "Start at the log start offset (default: the log end).")
+    boolean fromBeginning;
+
+    @Option(names = "--offset", paramLabel = "N", description = "Start at offset N (in every selected partition).")
+    Long offset;
+
+    @Option(names = "--max-messages", paramLabel = "N", description = "Exit after N records.")
+    Long maxMessages;
+
+    @Option(names = "--timeout-ms", paramLabel = "T", description = "Exit after T ms without new records.")
+    Long timeoutMs;
+
+    @Option(names = "--print-offsets", description = "Print partition<TAB>offset<TAB>key<TAB>value.")
+    boolean printOffsets;
+
+    @Override
+    public Integer call() {
+        if (fromBeginning && offset != null) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--from-beginning and --offset are mutually exclusive");
+        }
+        if ((offset != null && offset < 0) || (maxMessages != null && maxMessages < 0)
+                || (timeoutMs != null && timeoutMs < 0) || (partition != null && partition < 0)) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "numeric options must be >= 0");
+        }
+        RaftlogCli root = RaftlogCli.root(spec);
+        PrintWriter out = root.environment().out();
+        // An explicit start position never resets silently: out-of-range --offset is an error.
+        AutoOffsetReset reset = offset != null ? AutoOffsetReset.NONE
+                : fromBeginning ? AutoOffsetReset.EARLIEST : AutoOffsetReset.LATEST;
+        try (Consumer<String, String> consumer = Consumer.create(root.consumerConfig().autoOffsetReset(reset).build(),
+                new StringDeserializer(), new StringDeserializer())) {
+            List<TopicPartition> partitions = consumer.partitionsFor(topic);
+            if (partition != null) {
+                if (partition >= partitions.size()) {
+                    throw new UnknownTopicOrPartitionException("topic '" + topic + "' has no partition " + partition
+                            + " (it has " + partitions.size() + ")");
+                }
+                partitions = List.of(new TopicPartition(topic, partition));
+            }
+            consumer.assign(partitions);
+            if (offset != null) {
+                partitions.forEach(tp -> consumer.seek(tp, offset));
+            } else if (fromBeginning) {
+                consumer.seekToBeginning(partitions);
+            } else {
+                consumer.seekToEnd(partitions);
+            }
+            // Resolve start positions now, so records produced after this point are seen.
+            partitions.forEach(consumer::position);
+            long printed = 0;
+            long lastDataNanos = System.nanoTime();
+            while (maxMessages == null || printed < maxMessages) {
+                long pollMs = 1000;
+                if (timeoutMs != null) {
+                    long idleMs = (System.nanoTime() - lastDataNanos) / 1_000_000;
+                    if (idleMs >= timeoutMs) {
+                        break;
+                    }
+                    pollMs = Math.min(pollMs, timeoutMs - idleMs);
+                }
+                List<ConsumerRecord<String, String>> records = consumer.poll(Duration.ofMillis(pollMs));
+                for (ConsumerRecord<String, String> r : records) {
+                    if (maxMessages != null && printed >= maxMessages) {
+                        break;
+                    }
+                    out.println(format(r, printOffsets));
+                    printed++;
+                }
+                out.flush();
+                if (!records.isEmpty()) {
+                    lastDataNanos = System.nanoTime();
+                }
+            }
+        }
+        return 0;
+    }
+
+    /** A value (null as empty), or {@code partition\toffset\tkey\tvalue} with an empty key field for keyless records. */
+    static String format(ConsumerRecord<String, String> r, boolean withOffsets) {
+        String value = r.value() == null ? "" : r.value();
+        if (!withOffsets) {
+            return value;
+        }
+        return r.partition() + "\t" + r.offset() + "\t" + (r.key() == null ? "" : r.key()) + "\t" + value;
+    }
+}

@@ -1,0 +1,195 @@
+package io.raftlog.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftlog.api.v1.Record;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.fake.FakeCluster;
+import io.raftlog.client.internals.Partitioner;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(30)
+class CliCommandsTest {
+    @TempDir
+    Path home;
+
+    private FakeCluster cluster;
+    private CliHarness cli;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        cluster = new FakeCluster(3);
+        cli = new CliHarness(cluster, home);
+    }
+
+    @AfterEach
+    void tearDown() {
+        cluster.close();
+    }
+
+    @Test
+    void topicCommands() {
+        CliHarness.Result created = cli.run("topic", "create", "orders", "--partitions", "3", "--replication-factor", "2");
+        assertEquals(0, created.exitCode(), created.err());
+        assertEquals("Created topic orders.\n", created.out());
+        cli.run("topic", "create", "audit", "--partitions", "1", "--replication-factor", "1");
+
+        assertEquals(List.of("audit", "orders"), cli.run("topic", "list").outLines());
+
+        cluster.append(new TopicPartition("orders", 1), "a", "b");
+        CliHarness.Result json = cli.run("topic", "describe", "orders", "--json");
+        assertEquals(0, json.exitCode());
+        assertEquals("{\"topic\":\"orders\",\"partitions\":["
+                + "{\"partition\":0,\"leader\":1,\"replicas\":[1,2],\"isr\":[1,2],\"logStartOffset\":0,\"logEndOffset\":0},"
+                + "{\"partition\":1,\"leader\":2,\"replicas\":[2,3],\"isr\":[2,3],\"logStartOffset\":0,\"logEndOffset\":2},"
+                + "{\"partition\":2,\"leader\":3,\"replicas\":[3,1],\"isr\":[3,1],\"logStartOffset\":0,\"logEndOffset\":0}"
+                + "]}\n", json.out());
+
+        List<String> table = cli.run("topic", "describe", "orders").outLines();
+        assertEquals("Topic: orders  Partitions: 3  ReplicationFactor: 2", table.get(0));
+        assertEquals(List.of("PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET"),
+                List.of(table.get(1).split("\\s+")));
+        assertEquals(List.of("1", "2", "2,3", "2,3", "0", "2"), List.of(table.get(3).split("\\s+")));
+
+        CliHarness.Result deleted = cli.run("topic", "delete", "audit");
+        assertEquals("Deleted topic audit.\n", deleted.out());
+        assertEquals(List.of("orders"), cli.run("topic", "list").outLines());
+    }
+
+    @Test
+    void clusterDescribeJson() {
+        cluster.stopBroker(3);
+        CliHarness.Result r = cli.run("cluster", "describe", "--json");
+        assertEquals(0, r.exitCode(), r.err());
+        String b = "{\"id\":%d,\"host\":\"%s\",\"port\":%d,\"alive\":%s}";
+        assertEquals("{\"clusterId\":\"fake-cluster\",\"metadataLeader\":1,\"brokers\":["
+                + String.format(b, 1, cluster.host(1), cluster.port(1), true) + ","
+                + String.format(b, 2, cluster.host(2), cluster.port(2), true) + ","
+                + String.format(b, 3, cluster.host(3), cluster.port(3), false) + "]}\n", r.out());
+        List<String> text = cli.run("cluster", "describe").outLines();
+        assertEquals("Cluster: fake-cluster", text.get(0));
+        assertEquals("Metadata leader: 1", text.get(1));
+    }
+
+    @Test
+    void produceWithKeysPrintsOffsetsInInputOrder() {
+        cluster.createTopic("t", 3, 1);
+        CliHarness.Result r = cli.runWithInput("k1:v1\nnokey\nk1:v2\n:emptykey\n",
+                "produce", "t", "--key-separator", ":", "--print-offsets");
+        assertEquals(0, r.exitCode(), r.err());
+        int keyed = Partitioner.toPositive(Partitioner.murmur2("k1".getBytes(StandardCharsets.UTF_8))) % 3;
+        int empty = Partitioner.toPositive(Partitioner.murmur2(new byte[0])) % 3;
+        List<String> lines = r.outLines();
+        assertEquals(4, lines.size());
+        assertEquals(keyed + "\t0", lines.get(0));
+        // The first keyless record goes to partition 0 (round-robin starts at 0).
+        assertEquals("0\t" + (keyed == 0 ? 1 : 0), lines.get(1));
+        assertEquals(keyed + "\t" + (keyed == 0 ? 2 : 1), lines.get(2));
+        assertTrue(lines.get(3).startsWith(empty + "\t"));
+
+        List<Record> log = cluster.log(new TopicPartition("t", keyed));
+        Record first = log.get(0);
+        assertEquals("k1", first.getKey().toStringUtf8());
+        assertEquals("v1", first.getValue().toStringUtf8());
+        Record keyless = cluster.log(new TopicPartition("t", 0)).stream()
+                .filter(rec -> rec.getValue().toStringUtf8().equals("nokey")).findFirst().orElseThrow();
+        assertFalse(keyless.hasKey(), "a line without the separator is keyless");
+    }
+
+    @Test
+    void produceWithoutPrintOffsetsIsSilentAndAcksZeroPrintsMinusOne() {
+        cluster.createTopic("t", 2, 1);
+        CliHarness.Result silent = cli.runWithInput("a\nb\n", "produce", "t");
+        assertEquals(0, silent.exitCode(), silent.err());
+        assertEquals("", silent.out());
+        assertEquals(2, cluster.log(new TopicPartition("t", 0)).size() + cluster.log(new TopicPartition("t", 1)).size());
+
+        CliHarness.Result acks0 = cli.runWithInput("x\ny\n", "produce", "t", "--acks", "0", "--partition", "1", "--print-offsets");
+        assertEquals(0, acks0.exitCode(), acks0.err());
+        assertEquals(List.of("1\t-1", "1\t-1"), acks0.outLines());
+    }
+
+    @Test
+    void produceFailuresGoToStderrWithExitCodeOne() {
+        CliHarness.Result r = cli.runWithInput("a\nb\n", "produce", "missing", "--print-offsets");
+        assertEquals(1, r.exitCode());
+        assertEquals("", r.out());
+        List<String> err = List.of(r.err().split("\\R"));
+        assertEquals(2, err.size(), r.err());
+        assertTrue(err.get(0).startsWith("error: line 1 not produced: "), err.get(0));
+        assertTrue(err.get(0).contains("missing"), err.get(0));
+    }
+
+    @Test
+    void consumeFromBeginningWithOffsetsAndLimits() {
+        cluster.createTopic("t", 2, 1);
+        cli.runWithInput("k:v0\nk:v1\nk:v2\n", "produce", "t", "--key-separator", ":", "--partition", "1");
+        cli.runWithInput("plain\n", "produce", "t", "--partition", "0");
+
+        CliHarness.Result r = cli.run("consume", "t", "--from-beginning", "--max-messages", "4", "--print-offsets");
+        assertEquals(0, r.exitCode(), r.err());
+        List<String> lines = r.outLines();
+        assertEquals(4, lines.size());
+        assertEquals(List.of("1\t0\tk\tv0", "1\t1\tk\tv1", "1\t2\tk\tv2"),
+                lines.stream().filter(l -> l.startsWith("1\t")).toList());
+        assertTrue(lines.contains("0\t0\t\tplain"), lines.toString());
+
+        CliHarness.Result values = cli.run("consume", "t", "--partition", "1", "--offset", "1", "--timeout-ms", "300");
+        assertEquals(0, values.exitCode(), values.err());
+        assertEquals(List.of("v1", "v2"), values.outLines());
+
+        CliHarness.Result limited = cli.run("consume", "t", "--partition", "1", "--from-beginning", "--max-messages", "2");
+        assertEquals(List.of("v0", "v1"), limited.outLines());
+    }
+
+    @Test
+    void consumeDefaultsToLatest() {
+        cluster.createTopic("t", 1, 1);
+        cluster.append(new TopicPartition("t", 0), "old");
+        CliHarness.Result r = cli.run("consume", "t", "--timeout-ms", "200");
+        assertEquals(0, r.exitCode(), r.err());
+        assertEquals("", r.out());
+    }
+
+    @Test
+    void errorsAreOneLineWithExitCodes() {
+        CliHarness.Result unknown = cli.run("topic", "describe", "nope");
+        assertEquals(1, unknown.exitCode());
+        assertEquals("", unknown.out());
+        assertEquals(1, unknown.err().lines().count(), unknown.err());
+        assertTrue(unknown.err().startsWith("error: "), unknown.err());
+
+        CliHarness.Result exists = cli.run("topic", "create", "x", "--partitions", "1", "--replication-factor", "1");
+        assertEquals(0, exists.exitCode());
+        CliHarness.Result again = cli.run("topic", "create", "x", "--partitions", "1", "--replication-factor", "1");
+        assertEquals(1, again.exitCode());
+        assertTrue(again.err().contains("already exists"), again.err());
+
+        CliHarness.Result verbose = cli.run("--verbose", "topic", "describe", "nope");
+        assertTrue(verbose.err().lines().count() > 1, "stack trace with --verbose");
+
+        assertEquals(2, cli.run("topic", "create", "y").exitCode(), "usage error");
+        assertEquals(2, cli.run("consume", "t", "--from-beginning", "--offset", "3").exitCode());
+        assertEquals(2, cli.run("produce", "t", "--acks", "2").exitCode());
+    }
+
+    @Test
+    void missingBootstrapIsAClearError() {
+        java.io.StringWriter err = new java.io.StringWriter();
+        CliEnvironment env = new CliEnvironment(java.io.InputStream.nullInputStream(),
+                new java.io.PrintWriter(new java.io.StringWriter()), new java.io.PrintWriter(err), Map.of(), home,
+                cluster.channelFactory());
+        assertEquals(1, RaftlogCli.execute(new String[] {"topic", "list"}, env));
+        assertTrue(err.toString().startsWith("error: no bootstrap servers"), err.toString());
+    }
+}

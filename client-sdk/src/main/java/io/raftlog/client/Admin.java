@@ -1,0 +1,295 @@
+package io.raftlog.client;
+
+import io.grpc.Channel;
+import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.DeleteTopicRequest;
+import io.raftlog.api.v1.DescribeClusterRequest;
+import io.raftlog.api.v1.DescribeClusterResponse;
+import io.raftlog.api.v1.DescribeTopicRequest;
+import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.FetchServiceGrpc;
+import io.raftlog.api.v1.ListOffsetsPartition;
+import io.raftlog.api.v1.ListOffsetsRequest;
+import io.raftlog.api.v1.ListOffsetsResponse;
+import io.raftlog.api.v1.ListOffsetsResult;
+import io.raftlog.api.v1.ListTopicsRequest;
+import io.raftlog.api.v1.PartitionDescription;
+import io.raftlog.client.errors.BrokerNotAvailableException;
+import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.LeaderNotAvailableException;
+import io.raftlog.client.errors.RaftlogException;
+import io.raftlog.client.errors.TimeoutException;
+import io.raftlog.client.internals.Futures;
+import io.raftlog.client.internals.MetadataCache;
+import io.raftlog.client.transport.ChannelPool;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.BiFunction;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Topic administration and cluster inspection.
+ *
+ * <p>Every method is asynchronous and returns a {@link CompletableFuture} that fails with a
+ * {@link RaftlogException} subclass; {@link #blocking()} offers the same operations as blocking
+ * calls. Admin RPCs go to any live broker (brokers forward writes to the metadata group): on
+ * gRPC UNAVAILABLE or a retriable error the call moves on to the next known broker, backing off
+ * {@code retryBackoffMs} after each full round, until {@code requestTimeoutMs} has elapsed.
+ * {@link #listOffsets} is routed to the partition leader instead.
+ *
+ * <p>Thread-safe. Futures complete on gRPC or internal threads: do not block in callbacks.
+ */
+public final class Admin implements AutoCloseable {
+    private static final Logger log = LoggerFactory.getLogger(Admin.class);
+
+    private final AdminConfig config;
+    private final ChannelPool channels;
+    private final MetadataCache metadata;
+    private final ScheduledExecutorService scheduler;
+    private final AtomicInteger nextBroker = new AtomicInteger();
+    private final Blocking blocking = new Blocking();
+
+    private Admin(AdminConfig config) {
+        this.config = config;
+        this.channels = new ChannelPool(config.channelFactory());
+        this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
+                config.retryBackoffMs(), config.requestTimeoutMs());
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
+            Thread t = new Thread(r, "raftlog-admin");
+            t.setDaemon(true);
+            return t;
+        });
+    }
+
+    /** Creates an admin client; no connection is made until the first call. */
+    public static Admin create(AdminConfig config) {
+        return new Admin(config);
+    }
+
+    /** Creates a topic. Fails with {@code TopicAlreadyExistsException} or {@code InvalidArgumentException}. */
+    public CompletableFuture<Void> createTopic(String name, int partitions, int replicationFactor) {
+        CreateTopicRequest request = CreateTopicRequest.newBuilder()
+                .setName(name).setPartitions(partitions).setReplicationFactor(replicationFactor).build();
+        return callAnyBroker("CreateTopic", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.CreateTopicResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .createTopic(request, o))).thenApply(r -> null);
+    }
+
+    /** Deletes a topic. Fails with {@code UnknownTopicOrPartitionException} if it does not exist. */
+    public CompletableFuture<Void> deleteTopic(String name) {
+        DeleteTopicRequest request = DeleteTopicRequest.newBuilder().setName(name).build();
+        return callAnyBroker("DeleteTopic", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.DeleteTopicResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .deleteTopic(request, o))).thenApply(r -> null);
+    }
+
+    /** Names of all topics, sorted. */
+    public CompletableFuture<List<String>> listTopics() {
+        return callAnyBroker("ListTopics", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.ListTopicsResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .listTopics(ListTopicsRequest.getDefaultInstance(), o)))
+                .thenApply(r -> r.getNamesList().stream().sorted().toList());
+    }
+
+    /** Leader, replicas, ISR and offsets of every partition of {@code name}, in partition order. */
+    public CompletableFuture<TopicDescription> describeTopic(String name) {
+        DescribeTopicRequest request = DescribeTopicRequest.newBuilder().setName(name).build();
+        return callAnyBroker("DescribeTopic", (channel, deadlineMs) -> Futures.<DescribeTopicResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .describeTopic(request, o)))
+                .thenApply(Admin::toDescription);
+    }
+
+    /** Cluster id, metadata leader and brokers. */
+    public CompletableFuture<ClusterDescription> describeCluster() {
+        return callAnyBroker("DescribeCluster", (channel, deadlineMs) -> Futures.<DescribeClusterResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .describeCluster(DescribeClusterRequest.getDefaultInstance(), o)))
+                .thenApply(r -> new ClusterDescription(r.getClusterId(), r.getMetadataLeaderId(),
+                        r.getBrokersList().stream()
+                                .map(b -> new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive()))
+                                .toList()));
+    }
+
+    /**
+     * The earliest or latest offset of a partition, asked of its leader. Retries NOT_LEADER and
+     * unreachable leaders after a metadata refresh until {@code requestTimeoutMs}.
+     */
+    public CompletableFuture<Long> listOffsets(TopicPartition tp, OffsetSpec spec) {
+        // Runs on the admin thread because routing may need a (blocking, bounded) metadata refresh.
+        return CompletableFuture.supplyAsync(() -> listOffsetsBlocking(tp, spec), scheduler);
+    }
+
+    private long listOffsetsBlocking(TopicPartition tp, OffsetSpec spec) {
+        long deadline = config.clock().millis() + config.requestTimeoutMs();
+        metadata.partitionCount(tp.topic());
+        ListOffsetsRequest request = ListOffsetsRequest.newBuilder().addPartitions(ListOffsetsPartition.newBuilder()
+                .setTopic(tp.topic()).setPartition(tp.partition())
+                .setSpec(spec == OffsetSpec.EARLIEST ? io.raftlog.api.v1.OffsetSpec.EARLIEST
+                        : io.raftlog.api.v1.OffsetSpec.LATEST)).build();
+        RaftlogException last;
+        while (true) {
+            String leader = metadata.snapshot().leaderAddress(tp).orElse(null);
+            if (leader == null) {
+                last = new LeaderNotAvailableException("no known leader for " + tp);
+            } else {
+                try {
+                    long remaining = Math.max(1, deadline - config.clock().millis());
+                    ListOffsetsResponse response = FetchServiceGrpc.newBlockingStub(channels.channel(leader))
+                            .withDeadlineAfter(remaining, TimeUnit.MILLISECONDS).listOffsets(request);
+                    ListOffsetsResult result = response.getResults(0);
+                    RaftlogException error = Errors.toException(result.getError());
+                    if (error == null) {
+                        return result.getOffset();
+                    }
+                    last = error;
+                } catch (RuntimeException e) {
+                    last = Errors.fromThrowable(e);
+                }
+            }
+            if (!last.isRetriable()) {
+                throw last;
+            }
+            if (config.clock().millis() + config.retryBackoffMs() >= deadline) {
+                throw new TimeoutException("listOffsets(" + tp + ") timed out: " + last.getMessage(), last);
+            }
+            sleep(config.retryBackoffMs());
+            metadata.invalidate();
+            metadata.maybeRefresh();
+        }
+    }
+
+    private static void sleep(long ms) {
+        try {
+            Thread.sleep(ms);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new RaftlogException("interrupted", e);
+        }
+    }
+
+    /** The same operations as blocking calls that throw {@link RaftlogException} subclasses. */
+    public Blocking blocking() {
+        return blocking;
+    }
+
+    /** Shuts channels and the internal thread down. Pending futures may fail. */
+    @Override
+    public void close() {
+        scheduler.shutdownNow();
+        channels.close();
+    }
+
+    private static TopicDescription toDescription(DescribeTopicResponse r) {
+        List<PartitionInfo> partitions = new ArrayList<>();
+        for (PartitionDescription p : r.getPartitionsList()) {
+            partitions.add(new PartitionInfo(p.getPartition(), p.getLeaderId(), p.getReplicasList(), p.getIsrList(),
+                    p.getLogStartOffset(), p.getLogEndOffset()));
+        }
+        partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
+        return new TopicDescription(r.getName(), r.getTopicId(), r.getReplicationFactor(), partitions);
+    }
+
+    /** Addresses to try, starting at a rotating index so load spreads and a dead broker is not always first. */
+    private List<String> brokerAddresses() {
+        Set<String> all = new LinkedHashSet<>(config.bootstrapServers());
+        metadata.snapshot().brokers().values().forEach(b -> all.add(b.address()));
+        List<String> list = new ArrayList<>(all);
+        int start = Math.floorMod(nextBroker.getAndIncrement(), list.size());
+        List<String> rotated = new ArrayList<>(list.subList(start, list.size()));
+        rotated.addAll(list.subList(0, start));
+        return rotated;
+    }
+
+    private <R> CompletableFuture<R> callAnyBroker(String name,
+            BiFunction<Channel, Long, CompletableFuture<R>> call) {
+        CompletableFuture<R> result = new CompletableFuture<>();
+        long deadline = config.clock().millis() + config.requestTimeoutMs();
+        attempt(name, call, brokerAddresses(), 0, deadline, result, null);
+        return result;
+    }
+
+    private <R> void attempt(String name, BiFunction<Channel, Long, CompletableFuture<R>> call,
+                             List<String> addresses, int index, long deadline, CompletableFuture<R> result,
+                             RaftlogException lastError) {
+        long remaining = deadline - config.clock().millis();
+        if (remaining <= 0) {
+            result.completeExceptionally(lastError != null
+                    ? new TimeoutException(name + " timed out after " + config.requestTimeoutMs() + " ms; last error: "
+                            + lastError.getMessage(), lastError)
+                    : new TimeoutException(name + " timed out after " + config.requestTimeoutMs() + " ms"));
+            return;
+        }
+        if (index == addresses.size()) {
+            // Tried every broker once: back off, then start another round.
+            long delay = Math.min(config.retryBackoffMs(), remaining);
+            try {
+                scheduler.schedule(() -> attempt(name, call, brokerAddresses(), 0, deadline, result, lastError),
+                        delay, TimeUnit.MILLISECONDS);
+            } catch (java.util.concurrent.RejectedExecutionException e) {
+                result.completeExceptionally(new BrokerNotAvailableException("admin client closed"));
+            }
+            return;
+        }
+        String address = addresses.get(index);
+        CompletableFuture<R> future;
+        try {
+            future = call.apply(channels.channel(address), remaining);
+        } catch (RuntimeException e) {
+            result.completeExceptionally(Errors.fromThrowable(e));
+            return;
+        }
+        future.whenComplete((value, failure) -> {
+            if (failure == null) {
+                result.complete(value);
+                return;
+            }
+            RaftlogException mapped = Errors.fromThrowable(failure);
+            if (mapped.isRetriable()) {
+                log.debug("{} via {} failed ({}), trying next broker", name, address, mapped.getMessage());
+                attempt(name, call, addresses, index + 1, deadline, result, mapped);
+            } else {
+                result.completeExceptionally(mapped);
+            }
+        });
+    }
+
+    /** Blocking view of {@link Admin}; each method waits for the corresponding future. Thread-safe. */
+    public final class Blocking {
+        private Blocking() {
+        }
+
+        public void createTopic(String name, int partitions, int replicationFactor) {
+            Futures.await(Admin.this.createTopic(name, partitions, replicationFactor));
+        }
+
+        public void deleteTopic(String name) {
+            Futures.await(Admin.this.deleteTopic(name));
+        }
+
+        public List<String> listTopics() {
+            return Futures.await(Admin.this.listTopics());
+        }
+
+        public TopicDescription describeTopic(String name) {
+            return Futures.await(Admin.this.describeTopic(name));
+        }
+
+        public ClusterDescription describeCluster() {
+            return Futures.await(Admin.this.describeCluster());
+        }
+
+        public long listOffsets(TopicPartition tp, OffsetSpec spec) {
+            return Futures.await(Admin.this.listOffsets(tp, spec));
+        }
+    }
+}

@@ -1,0 +1,16 @@
+package io.raftlog.client;
+
+/**
+ * A broker as reported by the cluster.
+ *
+ * @param id broker id
+ * @param host host of the public gRPC endpoint
+ * @param port port of the public gRPC endpoint
+ * @param alive whether the metadata leader heard from the broker within its session timeout
+ */
+public record BrokerInfo(int id, String host, int port, boolean alive) {
+    /** {@code host:port} of the public endpoint. */
+    public String address() {
+        return host + ":" + port;
+    }
+}

@@ -1,0 +1,220 @@
+package io.raftlog.client.internals;
+
+import io.grpc.StatusRuntimeException;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.GetMetadataRequest;
+import io.raftlog.api.v1.GetMetadataResponse;
+import io.raftlog.api.v1.MetadataServiceGrpc;
+import io.raftlog.api.v1.PartitionMetadata;
+import io.raftlog.api.v1.TopicMetadata;
+import io.raftlog.client.BrokerInfo;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.BrokerNotAvailableException;
+import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.UnknownTopicOrPartitionException;
+import io.raftlog.client.transport.ChannelPool;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalInt;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Routing information: broker id to address, and per partition the leader and replicas.
+ *
+ * <p>Filled from {@code GetMetadata} on any reachable broker (known brokers first, then the
+ * bootstrap list). Refreshed on demand: callers {@link #invalidate()} after NOT_LEADER or an
+ * unreachable broker and call {@link #maybeRefresh()}, which performs at most one RPC per
+ * {@code refreshBackoffMs} so a flapping leader does not turn into a request storm. Only the
+ * topics a client asked about are tracked.
+ *
+ * <p>Thread-safe: refreshes are serialized; readers get immutable {@link Snapshot}s.
+ */
+public final class MetadataCache {
+    private static final Logger log = LoggerFactory.getLogger(MetadataCache.class);
+
+    /** Leader ({@code -1} when unknown) and replicas of one partition. */
+    public record PartitionMeta(int partition, int leaderId, List<Integer> replicas) {
+    }
+
+    /** An immutable view of the cache. */
+    public record Snapshot(Map<Integer, BrokerInfo> brokers, Map<String, List<PartitionMeta>> topics) {
+        static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of());
+
+        /** Partition count of a known topic. */
+        public OptionalInt partitionCount(String topic) {
+            List<PartitionMeta> partitions = topics.get(topic);
+            return partitions == null ? OptionalInt.empty() : OptionalInt.of(partitions.size());
+        }
+
+        /** Address of the partition leader, if both the leader and its broker are known. */
+        public Optional<String> leaderAddress(TopicPartition tp) {
+            List<PartitionMeta> partitions = topics.get(tp.topic());
+            if (partitions == null || tp.partition() >= partitions.size()) {
+                return Optional.empty();
+            }
+            BrokerInfo broker = brokers.get(partitions.get(tp.partition()).leaderId());
+            return broker == null ? Optional.empty() : Optional.of(broker.address());
+        }
+    }
+
+    private final List<String> bootstrapServers;
+    private final ChannelPool channels;
+    private final Clock clock;
+    private final long refreshBackoffMs;
+    private final int requestTimeoutMs;
+
+    private final Set<String> trackedTopics = new TreeSet<>();
+    private volatile Snapshot snapshot = Snapshot.EMPTY;
+    private volatile boolean stale = true;
+    private boolean attempted;
+    private long lastRefreshAttemptMs;
+    private long refreshCount;
+
+    public MetadataCache(List<String> bootstrapServers, ChannelPool channels, Clock clock,
+                         long refreshBackoffMs, int requestTimeoutMs) {
+        this.bootstrapServers = List.copyOf(bootstrapServers);
+        this.channels = channels;
+        this.clock = clock;
+        this.refreshBackoffMs = refreshBackoffMs;
+        this.requestTimeoutMs = requestTimeoutMs;
+    }
+
+    /** The configured bootstrap addresses. */
+    public List<String> bootstrapServers() {
+        return bootstrapServers;
+    }
+
+    public Snapshot snapshot() {
+        return snapshot;
+    }
+
+    /** Marks the cache out of date; the next {@link #maybeRefresh()} will ask the cluster. */
+    public void invalidate() {
+        stale = true;
+    }
+
+    public boolean isStale() {
+        return stale;
+    }
+
+    /** Number of GetMetadata RPCs that succeeded (for tests and diagnostics). */
+    public synchronized long refreshCount() {
+        return refreshCount;
+    }
+
+    /**
+     * Refreshes when the cache is stale and the last attempt is at least {@code refreshBackoffMs}
+     * old; otherwise returns the current snapshot without an RPC. Never throws for an
+     * unreachable cluster (the cache stays stale; callers retry later).
+     */
+    public Snapshot maybeRefresh() {
+        synchronized (this) {
+            if (!stale || (attempted && clock.millis() - lastRefreshAttemptMs < refreshBackoffMs)) {
+                return snapshot;
+            }
+        }
+        try {
+            return refresh(List.of());
+        } catch (BrokerNotAvailableException e) {
+            log.debug("metadata refresh failed: {}", e.getMessage());
+            return snapshot;
+        }
+    }
+
+    /**
+     * Fetches metadata for the tracked topics plus {@code topics} now, ignoring the backoff.
+     *
+     * @throws BrokerNotAvailableException when no broker answered
+     */
+    public synchronized Snapshot refresh(Collection<String> topics) {
+        trackedTopics.addAll(topics);
+        attempted = true;
+        lastRefreshAttemptMs = clock.millis();
+        GetMetadataRequest request = GetMetadataRequest.newBuilder().addAllTopics(trackedTopics).build();
+        RuntimeException lastError = null;
+        for (String address : candidateAddresses()) {
+            try {
+                GetMetadataResponse response = MetadataServiceGrpc.newBlockingStub(channels.channel(address))
+                        .withDeadlineAfter(requestTimeoutMs, TimeUnit.MILLISECONDS)
+                        .getMetadata(request);
+                snapshot = merge(response);
+                stale = false;
+                refreshCount++;
+                return snapshot;
+            } catch (StatusRuntimeException e) {
+                lastError = Errors.fromThrowable(e);
+                log.debug("GetMetadata from {} failed: {}", address, lastError.getMessage());
+            }
+        }
+        throw new BrokerNotAvailableException("no broker answered GetMetadata (tried "
+                + candidateAddresses() + ")" + (lastError == null ? "" : ": " + lastError.getMessage()), lastError);
+    }
+
+    /**
+     * Partition count of {@code topic}, refreshing once if the topic is not cached.
+     *
+     * @throws UnknownTopicOrPartitionException if the cluster does not know the topic
+     */
+    public int partitionCount(String topic) {
+        OptionalInt count = snapshot.partitionCount(topic);
+        if (count.isPresent()) {
+            return count.getAsInt();
+        }
+        count = refresh(List.of(topic)).partitionCount(topic);
+        if (count.isEmpty()) {
+            throw new UnknownTopicOrPartitionException("unknown topic '" + topic + "'");
+        }
+        return count.getAsInt();
+    }
+
+    private List<String> candidateAddresses() {
+        Set<String> addresses = new LinkedHashSet<>();
+        Snapshot current = snapshot;
+        current.brokers().values().stream().filter(BrokerInfo::alive).forEach(b -> addresses.add(b.address()));
+        current.brokers().values().forEach(b -> addresses.add(b.address()));
+        addresses.addAll(bootstrapServers);
+        return new ArrayList<>(addresses);
+    }
+
+    private Snapshot merge(GetMetadataResponse response) {
+        Map<Integer, BrokerInfo> brokers = new HashMap<>();
+        for (io.raftlog.api.v1.BrokerInfo b : response.getBrokersList()) {
+            brokers.put(b.getBrokerId(), new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive()));
+        }
+        Map<String, List<PartitionMeta>> topics = new HashMap<>(snapshot.topics());
+        for (TopicMetadata topic : response.getTopicsList()) {
+            if (topic.hasError() && topic.getError().getCode() != ErrorCode.NONE) {
+                topics.remove(topic.getName());
+                continue;
+            }
+            PartitionMeta[] partitions = new PartitionMeta[topic.getPartitionsCount()];
+            for (PartitionMetadata p : topic.getPartitionsList()) {
+                if (p.getPartition() < 0 || p.getPartition() >= partitions.length) {
+                    log.warn("ignoring topic {}: partition numbers are not 0..{}", topic.getName(), partitions.length - 1);
+                    partitions = null;
+                    break;
+                }
+                partitions[p.getPartition()] = new PartitionMeta(p.getPartition(), p.getLeaderId(),
+                        List.copyOf(p.getReplicasList()));
+            }
+            if (partitions != null && java.util.Arrays.stream(partitions).anyMatch(java.util.Objects::isNull)) {
+                log.warn("ignoring topic {}: partition list has gaps", topic.getName());
+                partitions = null;
+            }
+            if (partitions != null) {
+                topics.put(topic.getName(), List.of(partitions));
+            }
+        }
+        return new Snapshot(Map.copyOf(brokers), Map.copyOf(topics));
+    }
+}

@@ -1,0 +1,117 @@
+package io.raftlog.client;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftlog.client.errors.BrokerNotAvailableException;
+import io.raftlog.client.errors.InvalidArgumentException;
+import io.raftlog.client.errors.TimeoutException;
+import io.raftlog.client.errors.TopicAlreadyExistsException;
+import io.raftlog.client.errors.UnknownTopicOrPartitionException;
+import io.raftlog.client.fake.FakeCluster;
+import java.util.List;
+import java.util.concurrent.CompletionException;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(20)
+class AdminTest {
+    private FakeCluster cluster;
+    private Admin admin;
+
+    @BeforeEach
+    void setUp() throws Exception {
+        cluster = new FakeCluster(3);
+        admin = Admin.create(AdminConfig.builder().bootstrapServers(cluster.bootstrap())
+                .channelFactory(cluster.channelFactory()).requestTimeoutMs(3000).retryBackoffMs(10).build());
+    }
+
+    @AfterEach
+    void tearDown() {
+        admin.close();
+        cluster.close();
+    }
+
+    @Test
+    void topicLifecycle() {
+        admin.blocking().createTopic("orders", 3, 2);
+        admin.blocking().createTopic("audit", 1, 1);
+        assertEquals(List.of("audit", "orders"), admin.blocking().listTopics());
+
+        TopicDescription d = admin.blocking().describeTopic("orders");
+        assertEquals("orders", d.name());
+        assertEquals(2, d.replicationFactor());
+        assertEquals(3, d.partitions().size());
+        for (PartitionInfo p : d.partitions()) {
+            assertEquals(cluster.leader(new TopicPartition("orders", p.partition())), p.leader());
+            assertEquals(2, p.replicas().size());
+            assertEquals(p.replicas(), p.isr());
+            assertEquals(0, p.logEndOffset());
+        }
+
+        admin.blocking().deleteTopic("audit");
+        assertEquals(List.of("orders"), admin.blocking().listTopics());
+    }
+
+    @Test
+    void adminErrorsAreTyped() {
+        admin.blocking().createTopic("t", 1, 1);
+        assertThrows(TopicAlreadyExistsException.class, () -> admin.blocking().createTopic("t", 1, 1));
+        assertThrows(InvalidArgumentException.class, () -> admin.blocking().createTopic("u", 0, 1));
+        assertThrows(UnknownTopicOrPartitionException.class, () -> admin.blocking().deleteTopic("nope"));
+        assertThrows(UnknownTopicOrPartitionException.class, () -> admin.blocking().describeTopic("nope"));
+        // The async variant fails its future with the same typed exception.
+        CompletionException e = assertThrows(CompletionException.class, () -> admin.createTopic("t", 1, 1).join());
+        assertInstanceOf(TopicAlreadyExistsException.class, e.getCause());
+    }
+
+    @Test
+    void describeClusterReportsBrokersAndLiveness() {
+        cluster.stopBroker(2);
+        ClusterDescription c = admin.blocking().describeCluster();
+        assertEquals("fake-cluster", c.clusterId());
+        assertEquals(1, c.metadataLeaderId());
+        assertEquals(3, c.brokers().size());
+        BrokerInfo b2 = c.brokers().stream().filter(b -> b.id() == 2).findFirst().orElseThrow();
+        assertEquals(cluster.host(2), b2.host());
+        assertEquals(cluster.port(2), b2.port());
+        assertEquals(false, b2.alive());
+    }
+
+    @Test
+    void failsOverToAnotherBrokerWhenOneIsDown() {
+        cluster.stopBroker(1);
+        cluster.stopBroker(2);
+        // Every call must succeed whichever broker the rotation starts with.
+        for (int i = 0; i < 4; i++) {
+            admin.blocking().createTopic("t" + i, 1, 1);
+        }
+        assertEquals(4, admin.blocking().listTopics().size());
+    }
+
+    @Test
+    void allBrokersDownTimesOut() {
+        cluster.close();
+        TimeoutException e = assertThrows(TimeoutException.class, () -> admin.blocking().listTopics());
+        assertInstanceOf(BrokerNotAvailableException.class, e.getCause());
+    }
+
+    @Test
+    void listOffsetsAsksTheLeader() {
+        admin.blocking().createTopic("t", 2, 1);
+        TopicPartition tp = new TopicPartition("t", 1);
+        cluster.append(tp, "a", "b", "c");
+        assertEquals(0, admin.blocking().listOffsets(tp, OffsetSpec.EARLIEST));
+        assertEquals(3, admin.blocking().listOffsets(tp, OffsetSpec.LATEST));
+        // After a leader move the stale cache gets NOT_LEADER, refreshes and retries.
+        cluster.moveLeaderSilently(tp, 3);
+        assertEquals(3, admin.blocking().listOffsets(tp, OffsetSpec.LATEST));
+        assertThrows(UnknownTopicOrPartitionException.class,
+                () -> admin.blocking().listOffsets(new TopicPartition("missing", 0), OffsetSpec.LATEST));
+        assertTrue(cluster.metadataCalls() >= 2);
+    }
+}

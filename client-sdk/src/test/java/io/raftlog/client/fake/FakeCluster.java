@@ -1,0 +1,527 @@
+package io.raftlog.client.fake;
+
+import io.grpc.Metadata;
+import io.grpc.Server;
+import io.grpc.Status;
+import io.grpc.inprocess.InProcessChannelBuilder;
+import io.grpc.inprocess.InProcessServerBuilder;
+import io.grpc.stub.StreamObserver;
+import io.raftlog.api.v1.Acks;
+import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.BrokerInfo;
+import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.CreateTopicResponse;
+import io.raftlog.api.v1.DeleteTopicRequest;
+import io.raftlog.api.v1.DeleteTopicResponse;
+import io.raftlog.api.v1.DescribeClusterRequest;
+import io.raftlog.api.v1.DescribeClusterResponse;
+import io.raftlog.api.v1.DescribeTopicRequest;
+import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.Error;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.FetchPartition;
+import io.raftlog.api.v1.FetchPartitionResult;
+import io.raftlog.api.v1.FetchRequest;
+import io.raftlog.api.v1.FetchResponse;
+import io.raftlog.api.v1.FetchServiceGrpc;
+import io.raftlog.api.v1.GetMetadataRequest;
+import io.raftlog.api.v1.GetMetadataResponse;
+import io.raftlog.api.v1.InitProducerIdRequest;
+import io.raftlog.api.v1.InitProducerIdResponse;
+import io.raftlog.api.v1.ListOffsetsPartition;
+import io.raftlog.api.v1.ListOffsetsRequest;
+import io.raftlog.api.v1.ListOffsetsResponse;
+import io.raftlog.api.v1.ListOffsetsResult;
+import io.raftlog.api.v1.ListTopicsRequest;
+import io.raftlog.api.v1.ListTopicsResponse;
+import io.raftlog.api.v1.MetadataServiceGrpc;
+import io.raftlog.api.v1.OffsetSpec;
+import io.raftlog.api.v1.PartitionDescription;
+import io.raftlog.api.v1.PartitionMetadata;
+import io.raftlog.api.v1.PartitionProduceData;
+import io.raftlog.api.v1.PartitionProduceResult;
+import io.raftlog.api.v1.ProduceRequest;
+import io.raftlog.api.v1.ProduceResponse;
+import io.raftlog.api.v1.ProduceServiceGrpc;
+import io.raftlog.api.v1.Record;
+import io.raftlog.api.v1.TopicMetadata;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.Errors;
+import io.raftlog.client.transport.ChannelFactory;
+import java.io.IOException;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Queue;
+import java.util.TreeMap;
+import java.util.UUID;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+
+/**
+ * A fake cluster of {@code n} brokers (ids 1..n) on the in-process transport. All brokers share
+ * one state object (guarded by its monitor), like a perfectly replicated cluster: produce and
+ * fetch must go to the partition leader, otherwise NOT_LEADER with a leader hint is returned.
+ *
+ * <p>Fault injection: {@link #moveLeaderSilently} (clients keep stale metadata),
+ * {@link #injectProduceFault}, {@link #stopBroker}. Observation: {@link #produceCalls()},
+ * {@link #metadataCalls()}, {@link #log}.
+ */
+public final class FakeCluster implements AutoCloseable {
+
+    /** What a fake broker does with the next produce for a partition. */
+    public enum ProduceFault {
+        /** Reject with NOT_LEADER (no append). */
+        NOT_LEADER,
+        /** Append, then answer REQUEST_TIMED_OUT, as if the acknowledgement got lost. */
+        APPEND_THEN_TIMEOUT,
+        /** Reject with RECORD_TOO_LARGE (fatal). */
+        RECORD_TOO_LARGE
+    }
+
+    /** One produce batch as received by a broker. */
+    public record ProduceCall(int brokerId, TopicPartition tp, Long producerId, int baseSequence, int records,
+                              Acks acks) {
+    }
+
+    private static final class Partition {
+        int leaderId;
+        final List<Integer> replicas;
+        final List<Record> log = new ArrayList<>();
+        final Map<Long, Integer> nextSequence = new HashMap<>();
+        final Map<String, Long> dedup = new HashMap<>();
+        final Queue<ProduceFault> faults = new ArrayDeque<>();
+
+        Partition(int leaderId, List<Integer> replicas) {
+            this.leaderId = leaderId;
+            this.replicas = replicas;
+        }
+    }
+
+    private final String namePrefix = "fake-" + UUID.randomUUID().toString().substring(0, 8);
+    private final int brokerCount;
+    private final Map<Integer, Server> servers = new TreeMap<>();
+    private final Map<String, List<Partition>> topics = new TreeMap<>();
+    private final List<ProduceCall> produceCalls = new CopyOnWriteArrayList<>();
+    private final AtomicInteger metadataCalls = new AtomicInteger();
+    private long nextProducerId = 1000;
+
+    public FakeCluster(int brokerCount) throws IOException {
+        this.brokerCount = brokerCount;
+        for (int id = 1; id <= brokerCount; id++) {
+            startBroker(id);
+        }
+    }
+
+    // ---- addresses and channels -----------------------------------------------------------------
+
+    public String host(int brokerId) {
+        return namePrefix + "-b" + brokerId;
+    }
+
+    public int port(int brokerId) {
+        return 9090 + brokerId;
+    }
+
+    public String address(int brokerId) {
+        return host(brokerId) + ":" + port(brokerId);
+    }
+
+    /** Bootstrap string of all brokers, comma-separated. */
+    public String bootstrap() {
+        List<String> all = new ArrayList<>();
+        for (int id = 1; id <= brokerCount; id++) {
+            all.add(address(id));
+        }
+        return String.join(",", all);
+    }
+
+    /** In-process channels by address; a stopped or unknown broker fails calls with UNAVAILABLE. */
+    public ChannelFactory channelFactory() {
+        return address -> InProcessChannelBuilder.forName(address).build();
+    }
+
+    // ---- lifecycle ------------------------------------------------------------------------------
+
+    public synchronized void startBroker(int id) throws IOException {
+        Server server = InProcessServerBuilder.forName(address(id))
+                .addService(new Admin())
+                .addService(new MetadataSvc())
+                .addService(new Produce(id))
+                .addService(new Fetch(id))
+                .build().start();
+        servers.put(id, server);
+    }
+
+    /** Stops a broker: its address now fails with UNAVAILABLE. */
+    public synchronized void stopBroker(int id) {
+        Server server = servers.remove(id);
+        if (server != null) {
+            server.shutdownNow();
+        }
+    }
+
+    @Override
+    public synchronized void close() {
+        servers.values().forEach(Server::shutdownNow);
+        servers.clear();
+        notifyAll();
+    }
+
+    // ---- test control ---------------------------------------------------------------------------
+
+    public synchronized void createTopic(String name, int partitions, int replicationFactor) {
+        List<Partition> list = new ArrayList<>();
+        for (int p = 0; p < partitions; p++) {
+            int leader = p % brokerCount + 1;
+            List<Integer> replicas = new ArrayList<>();
+            for (int r = 0; r < replicationFactor; r++) {
+                replicas.add((leader - 1 + r) % brokerCount + 1);
+            }
+            list.add(new Partition(leader, List.copyOf(replicas)));
+        }
+        topics.put(name, list);
+    }
+
+    public synchronized int leader(TopicPartition tp) {
+        return partition(tp).leaderId;
+    }
+
+    /** Changes the leader without telling clients: their next request to the old leader gets NOT_LEADER. */
+    public synchronized void moveLeaderSilently(TopicPartition tp, int newLeader) {
+        partition(tp).leaderId = newLeader;
+    }
+
+    public synchronized void injectProduceFault(TopicPartition tp, ProduceFault fault) {
+        partition(tp).faults.add(fault);
+    }
+
+    /** Appends records directly (as another producer would). */
+    public synchronized void append(TopicPartition tp, String... values) {
+        Partition p = partition(tp);
+        for (String v : values) {
+            p.log.add(Record.newBuilder().setValue(com.google.protobuf.ByteString.copyFromUtf8(v))
+                    .setOffset(p.log.size()).build());
+        }
+        notifyAll();
+    }
+
+    /** A copy of the partition's log. */
+    public synchronized List<Record> log(TopicPartition tp) {
+        return List.copyOf(partition(tp).log);
+    }
+
+    public List<ProduceCall> produceCalls() {
+        return List.copyOf(produceCalls);
+    }
+
+    public int metadataCalls() {
+        return metadataCalls.get();
+    }
+
+    private Partition partition(TopicPartition tp) {
+        List<Partition> list = topics.get(tp.topic());
+        if (list == null || tp.partition() >= list.size()) {
+            throw new IllegalArgumentException("no such partition " + tp);
+        }
+        return list.get(tp.partition());
+    }
+
+    private Partition find(String topic, int partition) {
+        List<Partition> list = topics.get(topic);
+        return list == null || partition < 0 || partition >= list.size() ? null : list.get(partition);
+    }
+
+    private static Error error(ErrorCode code, String message) {
+        return Error.newBuilder().setCode(code).setMessage(message).build();
+    }
+
+    private static Error notLeader(Partition p) {
+        return Error.newBuilder().setCode(ErrorCode.NOT_LEADER).setMessage("not the leader")
+                .setLeaderId(p.leaderId).build();
+    }
+
+    private static <T> void fail(StreamObserver<T> observer, Status status, ErrorCode code, String message) {
+        Metadata trailers = new Metadata();
+        trailers.put(Errors.ERROR_TRAILER_KEY, error(code, message));
+        observer.onError(status.withDescription(message).asRuntimeException(trailers));
+    }
+
+    private synchronized List<BrokerInfo> brokerInfos() {
+        List<BrokerInfo> brokers = new ArrayList<>();
+        for (int id = 1; id <= brokerCount; id++) {
+            brokers.add(BrokerInfo.newBuilder().setBrokerId(id).setHost(host(id)).setPort(port(id))
+                    .setRaftPort(port(id) + 1000).setAlive(servers.containsKey(id)).build());
+        }
+        return brokers;
+    }
+
+    // ---- services -------------------------------------------------------------------------------
+
+    private final class Admin extends AdminServiceGrpc.AdminServiceImplBase {
+        @Override
+        public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> observer) {
+            synchronized (FakeCluster.this) {
+                if (request.getName().isEmpty() || request.getPartitions() <= 0
+                        || request.getReplicationFactor() <= 0 || request.getReplicationFactor() > brokerCount) {
+                    fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
+                            "invalid topic spec for '" + request.getName() + "'");
+                    return;
+                }
+                if (topics.containsKey(request.getName())) {
+                    fail(observer, Status.ALREADY_EXISTS, ErrorCode.TOPIC_ALREADY_EXISTS,
+                            "topic '" + request.getName() + "' already exists");
+                    return;
+                }
+                FakeCluster.this.createTopic(request.getName(), request.getPartitions(),
+                        request.getReplicationFactor());
+            }
+            observer.onNext(CreateTopicResponse.newBuilder().setName(request.getName())
+                    .setTopicId("id-" + request.getName()).build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> observer) {
+            synchronized (FakeCluster.this) {
+                if (topics.remove(request.getName()) == null) {
+                    fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "unknown topic '" + request.getName() + "'");
+                    return;
+                }
+            }
+            observer.onNext(DeleteTopicResponse.getDefaultInstance());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> observer) {
+            ListTopicsResponse response;
+            synchronized (FakeCluster.this) {
+                response = ListTopicsResponse.newBuilder().addAllNames(topics.keySet()).build();
+            }
+            observer.onNext(response);
+            observer.onCompleted();
+        }
+
+        @Override
+        public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> observer) {
+            DescribeTopicResponse.Builder response = DescribeTopicResponse.newBuilder().setName(request.getName());
+            synchronized (FakeCluster.this) {
+                List<Partition> list = topics.get(request.getName());
+                if (list == null) {
+                    fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "unknown topic '" + request.getName() + "'");
+                    return;
+                }
+                response.setTopicId("id-" + request.getName()).setReplicationFactor(list.get(0).replicas.size());
+                for (int i = 0; i < list.size(); i++) {
+                    Partition p = list.get(i);
+                    response.addPartitions(PartitionDescription.newBuilder().setPartition(i).setLeaderId(p.leaderId)
+                            .addAllReplicas(p.replicas).addAllIsr(p.replicas)
+                            .setLogStartOffset(0).setLogEndOffset(p.log.size()));
+                }
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
+            observer.onNext(DescribeClusterResponse.newBuilder().setClusterId("fake-cluster")
+                    .setMetadataLeaderId(1).addAllBrokers(brokerInfos()).build());
+            observer.onCompleted();
+        }
+    }
+
+    private final class MetadataSvc extends MetadataServiceGrpc.MetadataServiceImplBase {
+        @Override
+        public void getMetadata(GetMetadataRequest request, StreamObserver<GetMetadataResponse> observer) {
+            metadataCalls.incrementAndGet();
+            GetMetadataResponse.Builder response = GetMetadataResponse.newBuilder().addAllBrokers(brokerInfos());
+            synchronized (FakeCluster.this) {
+                List<String> names = request.getTopicsCount() == 0 ? List.copyOf(topics.keySet())
+                        : request.getTopicsList();
+                for (String name : names) {
+                    List<Partition> list = topics.get(name);
+                    TopicMetadata.Builder topic = TopicMetadata.newBuilder().setName(name);
+                    if (list == null) {
+                        topic.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic"));
+                    } else {
+                        topic.setTopicId("id-" + name);
+                        for (int i = 0; i < list.size(); i++) {
+                            topic.addPartitions(PartitionMetadata.newBuilder().setPartition(i)
+                                    .setLeaderId(list.get(i).leaderId).addAllReplicas(list.get(i).replicas));
+                        }
+                    }
+                    response.addTopics(topic);
+                }
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+    }
+
+    private final class Produce extends ProduceServiceGrpc.ProduceServiceImplBase {
+        private final int brokerId;
+
+        Produce(int brokerId) {
+            this.brokerId = brokerId;
+        }
+
+        @Override
+        public void initProducerId(InitProducerIdRequest request, StreamObserver<InitProducerIdResponse> observer) {
+            long id;
+            synchronized (FakeCluster.this) {
+                id = nextProducerId++;
+            }
+            observer.onNext(InitProducerIdResponse.newBuilder().setProducerId(id).setProducerEpoch(0).build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
+            ProduceResponse.Builder response = ProduceResponse.newBuilder();
+            synchronized (FakeCluster.this) {
+                for (PartitionProduceData data : request.getPartitionsList()) {
+                    produceCalls.add(new ProduceCall(brokerId, new TopicPartition(data.getTopic(), data.getPartition()),
+                            data.hasProducerId() ? data.getProducerId() : null, data.getBaseSequence(),
+                            data.getRecordsCount(), request.getAcks()));
+                    response.addResults(produceOne(data, request.getAcks()));
+                }
+                FakeCluster.this.notifyAll();
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+
+        private PartitionProduceResult produceOne(PartitionProduceData data, Acks acks) {
+            PartitionProduceResult.Builder result = PartitionProduceResult.newBuilder()
+                    .setTopic(data.getTopic()).setPartition(data.getPartition()).setBaseOffset(-1);
+            Partition p = find(data.getTopic(), data.getPartition());
+            if (p == null) {
+                return result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition")).build();
+            }
+            if (p.leaderId != brokerId) {
+                return result.setError(notLeader(p)).build();
+            }
+            ProduceFault fault = p.faults.poll();
+            if (fault == ProduceFault.NOT_LEADER) {
+                return result.setError(error(ErrorCode.NOT_LEADER, "injected not-leader")).build();
+            }
+            if (fault == ProduceFault.RECORD_TOO_LARGE) {
+                return result.setError(error(ErrorCode.RECORD_TOO_LARGE, "injected too large")).build();
+            }
+            long baseOffset;
+            if (data.hasProducerId()) {
+                String key = data.getProducerId() + "/" + data.getBaseSequence();
+                Long duplicate = p.dedup.get(key);
+                if (duplicate != null) {
+                    baseOffset = duplicate;
+                } else {
+                    int expected = p.nextSequence.getOrDefault(data.getProducerId(), 0);
+                    if (data.getBaseSequence() != expected) {
+                        return result.setError(error(ErrorCode.OUT_OF_ORDER_SEQUENCE,
+                                "expected sequence " + expected + " got " + data.getBaseSequence())).build();
+                    }
+                    baseOffset = append(p, data);
+                    p.dedup.put(key, baseOffset);
+                    p.nextSequence.put(data.getProducerId(), expected + data.getRecordsCount());
+                }
+            } else {
+                baseOffset = append(p, data);
+            }
+            if (fault == ProduceFault.APPEND_THEN_TIMEOUT) {
+                return result.setError(error(ErrorCode.REQUEST_TIMED_OUT, "injected timeout after append")).build();
+            }
+            return result.setBaseOffset(acks == Acks.ACKS_NONE ? -1 : baseOffset).build();
+        }
+
+        private long append(Partition p, PartitionProduceData data) {
+            long base = p.log.size();
+            for (Record r : data.getRecordsList()) {
+                p.log.add(r.toBuilder().setOffset(p.log.size()).build());
+            }
+            return base;
+        }
+    }
+
+    private final class Fetch extends FetchServiceGrpc.FetchServiceImplBase {
+        private final int brokerId;
+
+        Fetch(int brokerId) {
+            this.brokerId = brokerId;
+        }
+
+        @Override
+        public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
+            long deadline = System.currentTimeMillis() + request.getMaxWaitMs();
+            FetchResponse response;
+            synchronized (FakeCluster.this) {
+                while (true) {
+                    response = fetchNow(request);
+                    boolean hasData = response.getResultsList().stream()
+                            .anyMatch(r -> r.getRecordsCount() > 0 || r.getError().getCode() != ErrorCode.NONE);
+                    long remaining = deadline - System.currentTimeMillis();
+                    if (hasData || remaining <= 0 || servers.get(brokerId) == null) {
+                        break;
+                    }
+                    try {
+                        FakeCluster.this.wait(remaining);
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                        break;
+                    }
+                }
+            }
+            observer.onNext(response);
+            observer.onCompleted();
+        }
+
+        private FetchResponse fetchNow(FetchRequest request) {
+            FetchResponse.Builder response = FetchResponse.newBuilder();
+            for (FetchPartition fp : request.getPartitionsList()) {
+                FetchPartitionResult.Builder result = FetchPartitionResult.newBuilder()
+                        .setTopic(fp.getTopic()).setPartition(fp.getPartition());
+                Partition p = find(fp.getTopic(), fp.getPartition());
+                if (p == null) {
+                    result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition"));
+                } else if (p.leaderId != brokerId) {
+                    result.setError(notLeader(p));
+                } else if (fp.getOffset() < 0 || fp.getOffset() > p.log.size()) {
+                    result.setError(error(ErrorCode.OFFSET_OUT_OF_RANGE, "offset " + fp.getOffset()))
+                            .setHighWatermark(p.log.size());
+                } else {
+                    result.setHighWatermark(p.log.size()).setLogStartOffset(0)
+                            .addAllRecords(p.log.subList((int) fp.getOffset(), p.log.size()));
+                }
+                response.addResults(result);
+            }
+            return response.build();
+        }
+
+        @Override
+        public void listOffsets(ListOffsetsRequest request, StreamObserver<ListOffsetsResponse> observer) {
+            ListOffsetsResponse.Builder response = ListOffsetsResponse.newBuilder();
+            synchronized (FakeCluster.this) {
+                for (ListOffsetsPartition lp : request.getPartitionsList()) {
+                    ListOffsetsResult.Builder result = ListOffsetsResult.newBuilder()
+                            .setTopic(lp.getTopic()).setPartition(lp.getPartition());
+                    Partition p = find(lp.getTopic(), lp.getPartition());
+                    if (p == null) {
+                        result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition"));
+                    } else if (p.leaderId != brokerId) {
+                        result.setError(notLeader(p));
+                    } else {
+                        result.setOffset(lp.getSpec() == OffsetSpec.EARLIEST ? 0 : p.log.size());
+                    }
+                    response.addResults(result);
+                }
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+    }
+}
