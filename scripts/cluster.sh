@@ -131,8 +131,12 @@ running_pid() {
   pid="$(head -n 1 "$pidfile")"
   [[ "$pid" =~ ^[0-9]+$ ]] || return 0
   kill -0 "$pid" 2>/dev/null || return 0
-  # A zombie (exited, not yet reaped) is not running.
-  [[ "$(ps -o stat= -p "$pid" 2>/dev/null)" != Z* ]] || return 0
+  # A zombie (exited, not yet reaped by its new parent) is not running. The state letter follows
+  # the last ')' of /proc/PID/stat ("pid (comm) S ...").
+  local stat state
+  stat="$(cat "/proc/$pid/stat" 2>/dev/null)" || return 0
+  state="${stat##*) }"
+  [[ "${state:0:1}" != Z ]] || return 0
   if tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$(broker_dir "$id")/broker.properties"; then
     echo "$pid"
   fi
@@ -192,10 +196,18 @@ current_log() {
   tail -c "+$((offset + 1))" "$bdir/broker.log"
 }
 
+# The cause of a failed start (e.g. a port taken meanwhile) is usually an ERROR line followed by
+# exception lines, often long before the last lines (shutdown noise): show both.
 report_dead_broker() {
-  local id="$1"
-  echo "$PROG: broker $id (pid $(recorded_pid "$id")) died; last lines of $(broker_dir "$id")/broker.log:" >&2
-  current_log "$id" | tail -n 30 >&2
+  local id="$1" errors
+  echo "$PROG: broker $id (pid $(recorded_pid "$id")) died; see $(broker_dir "$id")/broker.log" >&2
+  errors="$(current_log "$id" | grep -E ' ERROR |^Caused by: |^[A-Za-z_.$]+(Exception|Error)(: |$)' | head -n 12 || true)"
+  if [[ -n "$errors" ]]; then
+    echo "errors:" >&2
+    echo "$errors" >&2
+  fi
+  echo "last lines:" >&2
+  current_log "$id" | tail -n 15 >&2
   exit 1
 }
 
@@ -388,6 +400,7 @@ cmd_start() {
   else
     create_cluster "${brokers:-3}"
   fi
+  # Remembered before waiting, so that after a failed start a bare `stop` or `status` still finds it.
   remember_dir
   for id in "${BROKER_IDS[@]}"; do
     pid="$(running_pid "$id")"
