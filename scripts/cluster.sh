@@ -244,11 +244,10 @@ cli_available() { [[ -x "$CLI" && -f "$CLI_JAR" ]]; }
 
 # Prints `cluster describe --json` of the CLI, asked through BOOTSTRAP, with whitespace removed
 # (so the checks below do not depend on pretty-printing); nothing when the call fails.
-# scripts/raftlog also reads RAFTLOG_JAVA_OPTS, which here holds the brokers' JVM flags: the
-# probes get small, fast-starting JVMs instead.
+# The probes get small, fast-starting JVMs.
 describe_cluster() {
   local bootstrap="$1"
-  RAFTLOG_JAVA_OPTS="-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC" \
+  RAFTLOG_CLI_JAVA_OPTS="-Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC" \
     "$CLI" --bootstrap "$bootstrap" cluster describe --json 2>/dev/null | tr -d ' \t\r\n' || true
 }
 

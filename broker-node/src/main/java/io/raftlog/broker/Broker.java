@@ -77,6 +77,10 @@ public final class Broker implements AutoCloseable {
     LOG.info("[{}] starting with configuration:", prefix);
     config.effectiveValues().forEach((k, v) -> LOG.info("[{}]   {} = {}", prefix, k, v));
     Files.createDirectories(config.dataDir);
+    // Fail before joining any Raft group when a port is taken (a half-started broker would take
+    // part in elections and then die).
+    requireFreePort(config.host, config.port, "port");
+    requireFreePort(config.host, config.raftPort, "raft.port");
     AtomicInteger threads = new AtomicInteger();
     scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, prefix + "-scheduler-" + threads.incrementAndGet()));
     readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
@@ -122,6 +126,19 @@ public final class Broker implements AutoCloseable {
     scheduler.scheduleAtFixedRate(this::sampleIsr, 200, 200, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
+  }
+
+  private static void requireFreePort(String host, int port, String key) throws IOException {
+    if (port == 0) {
+      return;
+    }
+    try (java.net.ServerSocket probe = new java.net.ServerSocket()) {
+      probe.setReuseAddress(true);
+      probe.bind(new InetSocketAddress(host, port));
+    } catch (IOException e) {
+      throw new IOException(key + " " + host + ":" + port + " is not available (" + e.getMessage()
+          + "); is another broker running with the same configuration?", e);
+    }
   }
 
   private static MetadataStateMachine requireVoter(MetadataStateMachine sm) {

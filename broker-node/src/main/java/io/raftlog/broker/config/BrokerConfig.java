@@ -32,7 +32,6 @@ public final class BrokerConfig {
   public static final String ELECTION_TIMEOUT_MAX_MS = "raft.election.timeout.max.ms";
   public static final String SNAPSHOT_THRESHOLD_ENTRIES = "raft.snapshot.threshold.entries";
   public static final String RAFT_SEGMENT_BYTES = "raft.log.segment.bytes";
-  public static final String RAFT_PURGE_GAP_ENTRIES = "raft.log.purge.gap.entries";
   public static final String MAX_BATCH_BYTES = "max.batch.bytes";
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
@@ -53,9 +52,7 @@ public final class BrokerConfig {
       new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
       new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
-      new Key(RAFT_SEGMENT_BYTES, "33554432", "Size at which a Raft log segment is closed; only closed segments are purged."),
-      new Key(RAFT_PURGE_GAP_ENTRIES, "1024",
-          "After a snapshot, the Raft log is purged up to it (and never beyond what every replica has committed) when at least this many entries can go."),
+      new Key(RAFT_SEGMENT_BYTES, "33554432", "Size at which a Raft log segment file is closed and a new one started."),
       new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
       new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
@@ -77,7 +74,6 @@ public final class BrokerConfig {
   public final long electionTimeoutMaxMs;
   public final long snapshotThresholdEntries;
   public final int raftSegmentBytes;
-  public final int raftPurgeGapEntries;
   public final int maxBatchBytes;
   public final int segmentBytes;
   public final int indexIntervalBytes;
@@ -100,8 +96,7 @@ public final class BrokerConfig {
     electionTimeoutMaxMs = longValue(v, ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 1);
     snapshotThresholdEntries = longValue(v, SNAPSHOT_THRESHOLD_ENTRIES, 100);
     maxBatchBytes = intValue(v, MAX_BATCH_BYTES, 1024, 8 * 1024 * 1024);
-    raftSegmentBytes = intValue(v, RAFT_SEGMENT_BYTES, 2 * raftEntryLimitBytes(maxBatchBytes), Integer.MAX_VALUE);
-    raftPurgeGapEntries = intValue(v, RAFT_PURGE_GAP_ENTRIES, 1, Integer.MAX_VALUE);
+    raftSegmentBytes = intValue(v, RAFT_SEGMENT_BYTES, raftEntryLimitBytes(maxBatchBytes), Integer.MAX_VALUE);
     segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
     indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);

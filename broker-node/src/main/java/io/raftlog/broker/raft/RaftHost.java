@@ -55,12 +55,12 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
     RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries);
     RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    // Purge the Raft log after a snapshot, but only up to the lowest commit index of all replicas
-    // (purge-upto-snapshot-index stays false): a replica that was down for a while catches up from
-    // the log when it returns. Ratis' own snapshot install would ship only our small snapshot
-    // file, not the segment files, so it stays off (see PartitionStateMachine).
-    RaftServerConfigKeys.Log.setPurgeGap(p, config.raftPurgeGapEntries);
-    RaftServerConfigKeys.Log.setPurgeUptoSnapshotIndex(p, false);
+    // The Raft log is not purged yet. Ratis' purge after a snapshot goes up to the lowest commit
+    // index C of the replicas; a replica at C then needs the term of entry C to be sent C+1, and
+    // with C purged Ratis would fall back to installing a snapshot, which for us must copy segment
+    // files from the leader (not built yet; Ratis' own install would ship only our small snapshot
+    // file). Until that exists, keep the whole log: correct, at the cost of disk space.
+    RaftServerConfigKeys.Log.setPurgeGap(p, Integer.MAX_VALUE);
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     // Entries carry whole record batches: size the buffers for the largest batch plus headroom,
     // but well below Ratis' 8 MB default per group so many partitions fit in memory.
