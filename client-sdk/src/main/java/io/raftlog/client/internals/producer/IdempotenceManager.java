@@ -35,7 +35,8 @@ final class IdempotenceManager {
     private short latestEpoch;
     /** How many producer ids were received; a reset partition waits for the next one. */
     private long generation;
-    private boolean wanted;
+    /** Ask for an id at once: the first batches should not wait for the round trip. */
+    private boolean wanted = true;
     private boolean requestInFlight;
     private long nextAttemptMs;
 
