@@ -10,7 +10,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * an explicit partition wins; a keyed record goes to {@code toPositive(murmur2(key)) % n};
  * keyless records go round-robin per topic, starting at partition 0. Thread-safe.
  */
-public final class Partitioner {
+public final class Partitioner implements io.raftlog.client.RecordPartitioner {
     private final Map<String, AtomicInteger> roundRobin = new ConcurrentHashMap<>();
 
     /**
@@ -19,6 +19,7 @@ public final class Partitioner {
      * @param numPartitions partition count of the topic, at least 1
      * @throws InvalidArgumentException when the explicit partition does not exist
      */
+    @Override
     public int partition(String topic, Integer explicitPartition, byte[] keyBytes, int numPartitions) {
         if (numPartitions <= 0) {
             throw new IllegalArgumentException("numPartitions must be > 0: " + numPartitions);

@@ -383,9 +383,41 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void produce(ProduceRequest request, StreamObserver<ProduceResponse> observer) {
-            ProduceResponse.Builder response = ProduceResponse.newBuilder();
+            observer.onNext(handle(request));
+            observer.onCompleted();
+        }
+
+        /** Ordered produce: each request is applied when it arrives and answered at once, in order. */
+        @Override
+        public StreamObserver<ProduceRequest> produceStream(StreamObserver<ProduceResponse> responses) {
+            return new StreamObserver<>() {
+                @Override
+                public void onNext(ProduceRequest request) {
+                    ProduceResponse response = handle(request);
+                    synchronized (responses) {
+                        responses.onNext(response);
+                    }
+                }
+
+                @Override
+                public void onError(Throwable t) {
+                    // The client went away; nothing to clean up.
+                }
+
+                @Override
+                public void onCompleted() {
+                    synchronized (responses) {
+                        responses.onCompleted();
+                    }
+                }
+            };
+        }
+
+        private ProduceResponse handle(ProduceRequest request) {
+            ProduceResponse.Builder response = ProduceResponse.newBuilder().setCorrelationId(request.getCorrelationId());
             synchronized (FakeCluster.this) {
-                for (PartitionProduceData data : request.getPartitionsList()) {
+                for (PartitionProduceData raw : request.getPartitionsList()) {
+                    PartitionProduceData data = decodeRecordBatch(raw);
                     produceCalls.add(new ProduceCall(brokerId, new TopicPartition(data.getTopic(), data.getPartition()),
                             data.hasProducerId() ? data.getProducerId() : null, data.getBaseSequence(),
                             data.getRecordsCount(), request.getAcks()));
@@ -393,8 +425,7 @@ public final class FakeCluster implements AutoCloseable {
                 }
                 FakeCluster.this.notifyAll();
             }
-            observer.onNext(response.build());
-            observer.onCompleted();
+            return response.build();
         }
 
         private PartitionProduceResult produceOne(PartitionProduceData data, Acks acks) {
@@ -446,6 +477,43 @@ public final class FakeCluster implements AutoCloseable {
             }
             return base;
         }
+    }
+
+    /**
+     * A {@code record_batch} (Kafka v2, as the SDK producer sends it) turned into the equivalent
+     * {@code records} + idempotence fields, so the fake stores and serves decoded records either way.
+     */
+    static PartitionProduceData decodeRecordBatch(PartitionProduceData data) {
+        if (data.getRecordBatch().isEmpty()) {
+            return data;
+        }
+        PartitionProduceData.Builder decoded = data.toBuilder().clearRecordBatch().clearRecords();
+        for (org.apache.kafka.common.record.internal.MutableRecordBatch batch
+                : org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(
+                        data.getRecordBatch().asReadOnlyByteBuffer()).batches()) {
+            if (batch.hasProducerId()) {
+                decoded.setProducerId(batch.producerId()).setProducerEpoch(batch.producerEpoch())
+                        .setBaseSequence(batch.baseSequence());
+            }
+            for (org.apache.kafka.common.record.internal.Record r : batch) {
+                Record.Builder record = Record.newBuilder().setTimestampMs(r.timestamp());
+                if (r.hasKey()) {
+                    record.setKey(com.google.protobuf.ByteString.copyFrom(r.key()));
+                }
+                if (r.hasValue()) {
+                    record.setValue(com.google.protobuf.ByteString.copyFrom(r.value()));
+                }
+                for (org.apache.kafka.common.header.Header h : r.headers()) {
+                    io.raftlog.api.v1.Header.Builder header = io.raftlog.api.v1.Header.newBuilder().setKey(h.key());
+                    if (h.value() != null) {
+                        header.setValue(com.google.protobuf.ByteString.copyFrom(h.value()));
+                    }
+                    record.addHeaders(header);
+                }
+                decoded.addRecords(record);
+            }
+        }
+        return decoded.build();
     }
 
     private final class Fetch extends FetchServiceGrpc.FetchServiceImplBase {
