@@ -614,17 +614,16 @@ public final class Fetcher implements AutoCloseable {
         }
     }
 
-    /** A whole request failed: retriable ones back off the broker and its partitions. */
+    /**
+     * A whole request failed. A retriable failure (unreachable broker, deadline) backs off the
+     * broker, not its partitions: they move at once to another replica if there is one.
+     */
     private void failedBroker(String address, List<PartitionState> partitions, RaftlogException error, String what) {
         if (error.isRetriable()) {
             int failures = brokerFailures.merge(address, 1, Integer::sum);
             brokerRetryAtMs.put(address, clock.millis() + backoffMs(failures));
-            log.debug("{} to {} failed: {}", what, address, error.getMessage());
-            for (PartitionState state : partitions) {
-                if (states.get(state.tp) == state) {
-                    backOff(state, what + " to " + address + " failed");
-                }
-            }
+            routing.invalidate();
+            log.debug("{} to {} failed ({} in a row): {}", what, address, failures, error.getMessage());
         } else {
             keepError(error);
             partitions.forEach(state -> state.retryAtMs = clock.millis() + backoffMs(++state.failures));
@@ -652,6 +651,9 @@ public final class Fetcher implements AutoCloseable {
             if (leader == null) {
                 backOff(state, "no known leader");
                 continue;
+            }
+            if (brokerRetryAtMs.getOrDefault(leader, 0L) > now) {
+                continue; // the leader just failed; nextRetryAt() wakes us when it may be tried again
             }
             List<OffsetQuery> queries = byLeader.computeIfAbsent(leader, a -> new ArrayList<>());
             if (state.resetTo != null) {
