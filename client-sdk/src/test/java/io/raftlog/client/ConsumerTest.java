@@ -176,4 +176,45 @@ class ConsumerTest {
         assertEquals(null, records.get(1).key(), "keyless stays keyless (not empty)");
         assertEquals(null, records.get(1).value());
     }
+
+    @Test
+    void readsCompressedBatchesWithOneFetchPerBrokerInRecordBatchFormat() {
+        cluster.fetchCompression(org.apache.kafka.common.compress.Compression.lz4().build());
+        for (int i = 0; i < 10; i++) {
+            cluster.append(P0, "p0-" + i);
+            cluster.append(P1, "p1-" + i);
+        }
+        cluster.moveLeaderSilently(P1, cluster.leader(P0));
+        Consumer<String, String> c = consumer(AutoOffsetReset.NONE);
+        c.assign(List.of(P0, P1));
+        c.seek(P0, 3);
+        c.seek(P1, 5);
+        List<ConsumerRecord<String, String>> records = pollFor(c, 12);
+        assertEquals(List.of(3L, 4L, 5L, 6L, 7L, 8L, 9L),
+                records.stream().filter(r -> r.partition() == 0).map(ConsumerRecord::offset).toList());
+        assertEquals(List.of("p1-5", "p1-6", "p1-7", "p1-8", "p1-9"),
+                records.stream().filter(r -> r.partition() == 1).map(ConsumerRecord::value).toList());
+        FakeCluster.FetchCall first = cluster.fetchCalls().get(0);
+        assertEquals(io.raftlog.api.v1.RecordFormat.RECORD_BATCHES, first.format());
+        assertEquals(Map.of(P0, 3L, P1, 5L), first.offsets(), "both partitions of the broker in one request");
+    }
+
+    @Test
+    void concurrentUseIsDetected() throws Exception {
+        cluster.append(P0, "x");
+        Consumer<String, String> c = consumer(AutoOffsetReset.LATEST);
+        c.assign(List.of(P0));
+        java.util.concurrent.CountDownLatch polling = new java.util.concurrent.CountDownLatch(1);
+        Thread poller = new Thread(() -> {
+            polling.countDown();
+            c.poll(Duration.ofSeconds(3));
+        });
+        poller.start();
+        polling.await();
+        // A fetch reached the broker: the poller thread is inside poll, long-polling.
+        io.raftlog.client.fake.Await.until("a fetch", Duration.ofSeconds(5), () -> !cluster.fetchCalls().isEmpty());
+        assertThrows(java.util.ConcurrentModificationException.class, () -> c.seek(P0, 0));
+        cluster.append(P0, "y");
+        poller.join();
+    }
 }

@@ -48,7 +48,9 @@ import io.raftlog.api.v1.TopicMetadata;
 import io.raftlog.client.TopicPartition;
 import io.raftlog.client.errors.Errors;
 import io.raftlog.client.transport.ChannelFactory;
+import io.raftlog.api.v1.RecordFormat;
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -59,6 +61,12 @@ import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.apache.kafka.common.compress.Compression;
+import org.apache.kafka.common.header.internals.RecordHeader;
+import org.apache.kafka.common.record.TimestampType;
+import org.apache.kafka.common.record.internal.MemoryRecords;
+import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
+import org.apache.kafka.common.record.internal.RecordBatch;
 
 /**
  * A fake cluster of {@code n} brokers (ids 1..n) on the in-process transport. All brokers share
@@ -80,6 +88,17 @@ public final class FakeCluster implements AutoCloseable {
         /** Reject with RECORD_TOO_LARGE (fatal). */
         RECORD_TOO_LARGE
     }
+
+    /** One fetch request as received by a broker: partition to requested offset, in request order. */
+    public record FetchCall(int brokerId, RecordFormat format, Map<TopicPartition, Long> offsets) {
+    }
+
+    /**
+     * RECORD_BATCHES fetches return the log cut into aligned batches of this many records, like
+     * the real broker returning whole stored batches: the first batch may start before the
+     * requested offset.
+     */
+    public static final int FETCH_BATCH_RECORDS = 4;
 
     /** One produce batch as received by a broker. */
     public record ProduceCall(int brokerId, TopicPartition tp, Long producerId, int baseSequence, int records,
@@ -106,6 +125,8 @@ public final class FakeCluster implements AutoCloseable {
     private final Map<String, List<Partition>> topics = new TreeMap<>();
     private final List<ProduceCall> produceCalls = new CopyOnWriteArrayList<>();
     private final AtomicInteger metadataCalls = new AtomicInteger();
+    private final List<FetchCall> fetchCalls = new CopyOnWriteArrayList<>();
+    private Compression fetchCompression = Compression.NONE;
     private long nextProducerId = 1000;
 
     public FakeCluster(int brokerCount) throws IOException {
@@ -219,6 +240,16 @@ public final class FakeCluster implements AutoCloseable {
 
     public int metadataCalls() {
         return metadataCalls.get();
+    }
+
+    /** Every fetch received so far (any format), in arrival order. */
+    public List<FetchCall> fetchCalls() {
+        return List.copyOf(fetchCalls);
+    }
+
+    /** Compression of the batches RECORD_BATCHES fetches return (default none). */
+    public synchronized void fetchCompression(Compression compression) {
+        this.fetchCompression = compression;
     }
 
     private Partition partition(TopicPartition tp) {
@@ -525,13 +556,18 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void fetch(FetchRequest request, StreamObserver<FetchResponse> observer) {
+            Map<TopicPartition, Long> offsets = new java.util.LinkedHashMap<>();
+            request.getPartitionsList().forEach(fp -> offsets.put(new TopicPartition(fp.getTopic(), fp.getPartition()),
+                    fp.getOffset()));
+            fetchCalls.add(new FetchCall(brokerId, request.getFormat(), offsets));
             long deadline = System.currentTimeMillis() + request.getMaxWaitMs();
             FetchResponse response;
             synchronized (FakeCluster.this) {
                 while (true) {
                     response = fetchNow(request);
                     boolean hasData = response.getResultsList().stream()
-                            .anyMatch(r -> r.getRecordsCount() > 0 || r.getError().getCode() != ErrorCode.NONE);
+                            .anyMatch(r -> r.getRecordsCount() > 0 || !r.getRecordBatches().isEmpty()
+                                    || r.getError().getCode() != ErrorCode.NONE);
                     long remaining = deadline - System.currentTimeMillis();
                     if (hasData || remaining <= 0 || servers.get(brokerId) == null) {
                         break;
@@ -561,6 +597,9 @@ public final class FakeCluster implements AutoCloseable {
                 } else if (fp.getOffset() < 0 || fp.getOffset() > p.log.size()) {
                     result.setError(error(ErrorCode.OFFSET_OUT_OF_RANGE, "offset " + fp.getOffset()))
                             .setHighWatermark(p.log.size());
+                } else if (request.getFormat() == RecordFormat.RECORD_BATCHES) {
+                    result.setHighWatermark(p.log.size()).setLogStartOffset(0)
+                            .setRecordBatches(batches(p.log, fp.getOffset()));
                 } else {
                     result.setHighWatermark(p.log.size()).setLogStartOffset(0)
                             .addAllRecords(p.log.subList((int) fp.getOffset(), p.log.size()));
@@ -568,6 +607,29 @@ public final class FakeCluster implements AutoCloseable {
                 response.addResults(result);
             }
             return response.build();
+        }
+
+        /** The log from the aligned batch holding {@code offset} to the end, as Kafka v2 batches. */
+        private com.google.protobuf.ByteString batches(List<Record> log, long offset) {
+            com.google.protobuf.ByteString.Output out = com.google.protobuf.ByteString.newOutput();
+            long start = offset - offset % FETCH_BATCH_RECORDS;
+            for (long base = start; base < log.size(); base += FETCH_BATCH_RECORDS) {
+                MemoryRecordsBuilder b = MemoryRecords.builder(ByteBuffer.allocate(1024), RecordBatch.MAGIC_VALUE_V2,
+                        fetchCompression, TimestampType.CREATE_TIME, base);
+                for (long o = base; o < Math.min(base + FETCH_BATCH_RECORDS, log.size()); o++) {
+                    Record r = log.get((int) o);
+                    org.apache.kafka.common.header.Header[] headers = r.getHeadersList().stream()
+                            .map(h -> new RecordHeader(h.getKey(), h.getValue().toByteArray()))
+                            .toArray(org.apache.kafka.common.header.Header[]::new);
+                    b.appendWithOffset(o, r.getTimestampMs(), r.hasKey() ? r.getKey().toByteArray() : null,
+                            r.hasValue() ? r.getValue().toByteArray() : null, headers);
+                }
+                ByteBuffer buffer = b.build().buffer();
+                byte[] bytes = new byte[buffer.remaining()];
+                buffer.get(bytes);
+                out.write(bytes, 0, bytes.length);
+            }
+            return out.toByteString();
         }
 
         @Override

@@ -1,0 +1,74 @@
+package io.raftlog.client.internals.consumer;
+
+import io.raftlog.client.BrokerInfo;
+import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.BrokerNotAvailableException;
+import io.raftlog.client.errors.UnknownTopicOrPartitionException;
+import io.raftlog.client.internals.MetadataCache;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** {@link Routing} backed by the client's {@link MetadataCache}. */
+public final class MetadataRouting implements Routing {
+    private final MetadataCache metadata;
+
+    public MetadataRouting(MetadataCache metadata) {
+        this.metadata = metadata;
+    }
+
+    @Override
+    public List<String> fetchCandidates(TopicPartition tp) {
+        MetadataCache.Snapshot snapshot = current(tp);
+        if (snapshot == null) {
+            return List.of();
+        }
+        MetadataCache.PartitionMeta meta = snapshot.topics().get(tp.topic()).get(tp.partition());
+        List<String> live = new ArrayList<>();
+        List<String> dead = new ArrayList<>();
+        snapshot.leaderAddress(tp).ifPresent(leader -> {
+            BrokerInfo b = snapshot.brokers().get(meta.leaderId());
+            (b.alive() ? live : dead).add(leader);
+        });
+        for (int replica : meta.replicas()) {
+            BrokerInfo b = snapshot.brokers().get(replica);
+            if (b != null && replica != meta.leaderId()) {
+                (b.alive() ? live : dead).add(b.address());
+            }
+        }
+        // Brokers the metadata calls dead go last, not away: "alive" lags a restart by a session timeout.
+        live.addAll(dead);
+        return live;
+    }
+
+    @Override
+    public Optional<String> leader(TopicPartition tp) {
+        MetadataCache.Snapshot snapshot = current(tp);
+        return snapshot == null ? Optional.empty() : snapshot.leaderAddress(tp);
+    }
+
+    @Override
+    public void invalidate() {
+        metadata.invalidate();
+    }
+
+    /** A snapshot that knows {@code tp}, or null when no broker answers; throws if {@code tp} does not exist. */
+    private MetadataCache.Snapshot current(TopicPartition tp) {
+        MetadataCache.Snapshot snapshot = metadata.isStale() ? metadata.maybeRefresh() : metadata.snapshot();
+        if (snapshot.partitionCount(tp.topic()).isEmpty()) {
+            try {
+                snapshot = metadata.refresh(List.of(tp.topic()));
+            } catch (BrokerNotAvailableException e) {
+                return null;
+            }
+            if (snapshot.partitionCount(tp.topic()).isEmpty()) {
+                throw new UnknownTopicOrPartitionException("unknown topic '" + tp.topic() + "'");
+            }
+        }
+        if (tp.partition() >= snapshot.partitionCount(tp.topic()).getAsInt()) {
+            throw new UnknownTopicOrPartitionException("topic '" + tp.topic() + "' has no partition "
+                    + tp.partition() + " (it has " + snapshot.partitionCount(tp.topic()).getAsInt() + ")");
+        }
+        return snapshot;
+    }
+}
