@@ -7,12 +7,11 @@ import picocli.CommandLine.Spec;
 
 /**
  * {@code raftlog perf ...}: throughput tools in the spirit of kafka-producer-perf-test and
- * kafka-consumer-perf-test. Subcommands: {@code consume} ({@link PerfConsumeCommand}).
+ * kafka-consumer-perf-test. Subcommands: {@code produce} ({@link PerfProduceCommand}) and
+ * {@code consume} ({@link PerfConsumeCommand}).
  */
-// The producer benchmark (PerfProduceCommand, "perf produce") is registered here, next to
-// PerfConsumeCommand, once it lands.
 @Command(name = "perf", description = "Measure producer/consumer throughput against a cluster.",
-        subcommands = {PerfConsumeCommand.class})
+        subcommands = {PerfProduceCommand.class, PerfConsumeCommand.class})
 final class PerfCommand implements Runnable {
     @Spec
     CommandSpec spec;

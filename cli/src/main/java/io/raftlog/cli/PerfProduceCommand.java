@@ -34,7 +34,9 @@ import picocli.CommandLine.Spec;
 public final class PerfProduceCommand implements Callable<Integer> {
     private static final long REPORT_INTERVAL_MS = 5000;
 
-    private final CliEnvironment environment;
+    /** Null when created by picocli under {@code raftlog perf}: then the root command's is used. */
+    private final CliEnvironment givenEnvironment;
+    private CliEnvironment environment;
 
     @Spec
     CommandSpec spec;
@@ -59,12 +61,20 @@ public final class PerfProduceCommand implements Callable<Integer> {
             description = "Producer setting, Kafka-style (e.g. linger.ms=10); repeatable.")
     List<String> producerProps = List.of();
 
+    /** Used by picocli when nested under {@code raftlog perf}. */
+    public PerfProduceCommand() {
+        this(null);
+    }
+
+    /** Stand-alone use (tests): all I/O goes through {@code environment}. */
     public PerfProduceCommand(CliEnvironment environment) {
-        this.environment = environment;
+        this.givenEnvironment = environment;
     }
 
     @Override
     public Integer call() throws Exception {
+        environment = givenEnvironment != null ? givenEnvironment
+                : ((RaftlogCli) spec.root().userObject()).environment();
         if (numRecords <= 0 || recordSize < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--num-records must be > 0 and --record-size >= 0");
         }

@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  *
  * <p>Build it with {@link #builder()} or from Kafka-style properties with
  * {@link #fromProperties(Map)}. Every setting is validated when the configuration is built; a bad
- * value throws {@link ConfigException} naming the Kafka-style key. See {@code docs/client-producer.md}
+ * value throws {@link ConfigException} naming the Kafka-style key. See {@code docs/client.md} (Producer)
  * for the full table.
  *
  * <p>Idempotence (default on) only applies to {@code acks=1} and {@code acks=all}: with
