@@ -196,8 +196,17 @@ public final class Broker implements AutoCloseable {
     return grpcServer.getPort();
   }
 
+  /** Clean shutdown: in-flight gRPC calls get up to 5 seconds to finish. */
   @Override
-  public synchronized void close() {
+  public void close() {
+    close(java.time.Duration.ofSeconds(5));
+  }
+
+  /**
+   * Shuts down, giving in-flight gRPC calls {@code grace} to finish ({@code Duration.ZERO} cuts them
+   * off at once, which is what the in-process test kit uses to imitate a crash).
+   */
+  public synchronized void close(java.time.Duration grace) {
     LOG.info("[{}] shutting down", prefix);
     if (health != null) {
       health.enterTerminalState();
@@ -205,7 +214,7 @@ public final class Broker implements AutoCloseable {
     if (grpcServer != null) {
       grpcServer.shutdown();
       try {
-        if (!grpcServer.awaitTermination(5, TimeUnit.SECONDS)) {
+        if (!grpcServer.awaitTermination(grace.toMillis(), TimeUnit.MILLISECONDS)) {
           grpcServer.shutdownNow();
         }
       } catch (InterruptedException e) {

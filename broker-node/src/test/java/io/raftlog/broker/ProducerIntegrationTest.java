@@ -151,8 +151,11 @@ class ProducerIntegrationTest {
     for (int i = 0; i < n; i++) {
       assertEquals("r" + i, value(log.get(i)), "offset " + i);
     }
-    List<Record> beyond = readAll("failover", 0, n + 1);
-    assertEquals(n, beyond.size(), "nothing stored twice at the end");
+    int leader = cluster.awaitLeader("failover", 0, Duration.ofSeconds(60));
+    long highWatermark = FetchServiceGrpc.newBlockingStub(cluster.channel(leader)).withDeadlineAfter(20, TimeUnit.SECONDS)
+        .fetch(FetchRequest.newBuilder().addPartitions(FetchPartition.newBuilder().setTopic("failover")
+            .setPartition(0).setOffset(0).setMaxBytes(1)).build()).getResults(0).getHighWatermark();
+    assertEquals(n, highWatermark, "nothing stored twice at the end");
   }
 
   @Test

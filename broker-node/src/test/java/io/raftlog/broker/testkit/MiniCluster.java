@@ -26,8 +26,7 @@ import org.slf4j.LoggerFactory;
 
 /**
  * N brokers in one JVM on free loopback ports with data under a temp directory: the integration
- * test kit. Broker ids are 1..N; the first three are metadata voters. {@link #kill} stops a broker
- * (in-process, so it is a clean close; process-level SIGKILL tests live in cluster-tests).
+ * test kit. Broker ids are 1..N; the first three are metadata voters.
  */
 public final class MiniCluster implements AutoCloseable {
 
@@ -107,11 +106,14 @@ public final class MiniCluster implements AutoCloseable {
     awaitAllRegistered(Duration.ofSeconds(60));
   }
 
-  /** Stops a broker (it keeps its data). */
+  /**
+   * Stops a broker at once, cutting off its in-flight client calls (it keeps its data). In-process
+   * this is still an orderly Ratis shutdown; process-level SIGKILL tests live in cluster-tests.
+   */
   public void kill(int id) {
     Broker b = running.remove(id);
     if (b != null) {
-      b.close();
+      b.close(Duration.ZERO);
     }
   }
 
