@@ -50,7 +50,7 @@ Commands:
 
 Every command takes --dir DIR; without it, it acts on the cluster of the last start
 (remembered in \$HOME/.raftlog/last-cluster).
-Environment: RAFTLOG_JAVA_OPTS (broker JVM flags, default -Xmx512m), JAVA_HOME,
+Environment: RAFTLOG_JAVA_OPTS (broker JVM flags, default -Xmx1g -XX:+ExitOnOutOfMemoryError), JAVA_HOME,
 RAFTLOG_START_TIMEOUT (default 90), RAFTLOG_STOP_TIMEOUT (default 30).
 EOF
 }
@@ -169,7 +169,7 @@ launch_broker() {
   bdir="$(broker_dir "$id")"
   java="$(java_bin)"
   local -a java_opts
-  read -r -a java_opts <<<"${RAFTLOG_JAVA_OPTS:--Xmx512m}"
+  read -r -a java_opts <<<"${RAFTLOG_JAVA_OPTS:--Xmx1g -XX:+ExitOnOutOfMemoryError}"
   # Where this run's log starts, so readiness checks ignore lines of earlier runs.
   if [[ -f "$bdir/broker.log" ]]; then stat -c %s "$bdir/broker.log" >"$bdir/log-offset"; else echo 0 >"$bdir/log-offset"; fi
   rm -f "$bdir/pid"

@@ -52,7 +52,7 @@ public final class BrokerConfig {
       new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
       new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
-      new Key(RAFT_SEGMENT_BYTES, "33554432", "Size at which a Raft log segment file is closed and a new one started."),
+      new Key(RAFT_SEGMENT_BYTES, "8388608", "Size at which a Raft log segment file is closed and a new one started; at most two segments per partition are cached in memory."),
       new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
       new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
@@ -96,7 +96,9 @@ public final class BrokerConfig {
     electionTimeoutMaxMs = longValue(v, ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 1);
     snapshotThresholdEntries = longValue(v, SNAPSHOT_THRESHOLD_ENTRIES, 100);
     maxBatchBytes = intValue(v, MAX_BATCH_BYTES, 1024, 8 * 1024 * 1024);
-    raftSegmentBytes = intValue(v, RAFT_SEGMENT_BYTES, raftEntryLimitBytes(maxBatchBytes), Integer.MAX_VALUE);
+    // A segment must hold at least one entry; a larger max.batch.bytes raises the effective size.
+    raftSegmentBytes = Math.max(intValue(v, RAFT_SEGMENT_BYTES, 64 * 1024, Integer.MAX_VALUE),
+        raftEntryLimitBytes(maxBatchBytes));
     segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
     indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);

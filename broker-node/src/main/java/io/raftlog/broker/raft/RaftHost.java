@@ -69,6 +69,11 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.Appender.setBufferByteLimit(p, SizeInBytes.valueOf(entryLimit));
     GrpcConfigKeys.setMessageSizeMax(p, SizeInBytes.valueOf(2L * entryLimit + 1024 * 1024));
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes));
+    // Ratis caches up to 6 log segments (200 MB) in memory per group by default, which is more
+    // than a whole broker heap once a few partitions are busy. Readers of committed data use our
+    // segment files, and a lagging follower is served from disk, so a small cache suffices.
+    RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
+    RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2L * config.raftSegmentBytes));
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
     // Keep fsync on (the default) for the Raft log: acks=all means durable on a majority.
     RaftServerConfigKeys.Log.setUnsafeFlushEnabled(p, false);
