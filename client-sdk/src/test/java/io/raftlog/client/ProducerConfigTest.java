@@ -18,7 +18,7 @@ class ProducerConfigTest {
         ProducerConfig c = ProducerConfig.builder().bootstrapServers("h:1").build();
         assertEquals(Acks.ALL, c.acks());
         assertEquals(5, c.lingerMs());
-        assertEquals(16_384, c.batchSizeBytes());
+        assertEquals(262_144, c.batchSizeBytes());
         assertEquals(32L << 20, c.bufferMemoryBytes());
         assertEquals(60_000, c.maxBlockMs());
         assertEquals(5, c.maxInFlightPerPartition());
