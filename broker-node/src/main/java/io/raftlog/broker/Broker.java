@@ -89,7 +89,7 @@ public final class Broker implements AutoCloseable {
     partitions = new PartitionManager(config, storeFactory);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
-      metadataStateMachine = new MetadataStateMachine(prefix + " metadata");
+      metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries);
       metadataStateMachine.addListener(metadataView::update);
     }
     raft = new RaftHost(config, groupId -> groupId.equals(GroupIds.METADATA)

@@ -62,8 +62,8 @@ class RestartAndFailoverTest {
   @Test
   void dataSurvivesBrokerAndFullClusterRestart() {
     List<String> written = new ArrayList<>();
-    // Small snapshot threshold and Raft segments so that restarts exercise snapshots, several Raft
-    // log segments and replay of the entries after the snapshot.
+    // Small snapshot threshold and Raft segments so that restarts exercise snapshots, a purged Raft
+    // log and replay of the entries after the snapshot.
     String padding = "p".repeat(3000);
     try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
         "segment.bytes", "4096", "max.batch.bytes", "65536", "raft.log.segment.bytes", "393216"))) {
@@ -75,6 +75,8 @@ class RestartAndFailoverTest {
         assertEquals(i, r.getBaseOffset());
         written.add("m-" + i + padding);
       }
+      Wait.until("Raft log purged below the snapshot on every broker", Duration.ofSeconds(30),
+          () -> java.util.stream.IntStream.rangeClosed(1, 3).allMatch(b -> firstRaftIndex(b, c, "durable") > 0));
       int follower = c.runningIds().stream().filter(id -> id != c.leaderOf("durable", 0).orElse(-1)).findFirst().orElseThrow();
       c.restart(follower);
       Wait.until("restarted follower caught up", Duration.ofSeconds(60),
@@ -93,6 +95,19 @@ class RestartAndFailoverTest {
             () -> fetchAll(c, broker, "durable").getHighWatermark() == 251);
         assertEquals(written, values(fetchAll(c, broker, "durable")));
       }
+    }
+  }
+
+  /** Lowest Raft index still in a broker's log segments of the partition's group. */
+  private long firstRaftIndex(int broker, MiniCluster c, String topic) {
+    String group = c.replica(broker, topic, 0).groupId().getUuid().toString();
+    Path current = dir.resolve("broker-" + broker).resolve("raft").resolve(group).resolve("current");
+    try (Stream<Path> files = Files.list(current)) {
+      return files.map(p -> p.getFileName().toString()).filter(n -> n.startsWith("log_"))
+          .mapToLong(n -> Long.parseLong(n.replace("log_inprogress_", "").replace("log_", "").split("-")[0]))
+          .min().orElse(-1);
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
@@ -122,7 +137,8 @@ class RestartAndFailoverTest {
 
   @Test
   void killedFollowerLeavesTheIsrAndReturnsOnceCaughtUp() {
-    // Snapshots happen on the others while the follower is away; it catches up from the log.
+    // Snapshots and purges happen on the others while the follower is away: the Raft log must be
+    // kept from the follower's commit index on so that it catches up from the log.
     try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
         "max.batch.bytes", "65536", "raft.log.segment.bytes", "393216"))) {
       create(c, "isr");

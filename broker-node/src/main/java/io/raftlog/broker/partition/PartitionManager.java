@@ -83,7 +83,8 @@ public final class PartitionManager implements AutoCloseable {
       throw new UncheckedIOException("group " + groupId + " has no readable " + dir.resolve(PartitionDescriptor.FILE), e);
     }
     String prefix = "broker-" + config.brokerId + " " + descriptor.topic() + "-" + descriptor.partition();
-    PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")));
+    PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")),
+        config.snapshotThresholdEntries);
     replicas.put(groupId, new PartitionReplica(descriptor, sm, () -> host == null ? null : host.division(groupId),
         config.replicaLagTimeMaxMs));
     return sm;

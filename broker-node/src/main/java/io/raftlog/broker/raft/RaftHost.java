@@ -51,16 +51,13 @@ public final class RaftHost implements AutoCloseable {
     GrpcConfigKeys.Server.setHost(p, config.host);
     RaftServerConfigKeys.Rpc.setTimeoutMin(p, TimeDuration.valueOf(config.electionTimeoutMinMs, TimeUnit.MILLISECONDS));
     RaftServerConfigKeys.Rpc.setTimeoutMax(p, TimeDuration.valueOf(config.electionTimeoutMaxMs, TimeUnit.MILLISECONDS));
-    // Snapshots keep restarts fast; they hold offsets and producer state, the records are in segment files.
-    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, true);
-    RaftServerConfigKeys.Snapshot.setAutoTriggerThreshold(p, config.snapshotThresholdEntries);
-    RaftServerConfigKeys.Snapshot.setRetentionFileNum(p, 2);
-    // The Raft log is not purged yet. Ratis' purge after a snapshot goes up to the lowest commit
-    // index C of the replicas; a replica at C then needs the term of entry C to be sent C+1, and
-    // with C purged Ratis would fall back to installing a snapshot, which for us must copy segment
-    // files from the leader (not built yet; Ratis' own install would ship only our small snapshot
-    // file). Until that exists, keep the whole log: correct, at the cost of disk space.
-    RaftServerConfigKeys.Log.setPurgeGap(p, Integer.MAX_VALUE);
+    // Our state machines take their own snapshots every raft.snapshot.threshold.entries entries and
+    // purge the Raft log safely afterwards (SnapshottingStateMachine explains why Ratis' trigger
+    // and purge are not used). purge.gap 1 lets their purge requests through as asked.
+    RaftServerConfigKeys.Snapshot.setAutoTriggerEnabled(p, false);
+    RaftServerConfigKeys.Snapshot.setTriggerWhenStopEnabled(p, false);
+    RaftServerConfigKeys.Log.setPurgeGap(p, 1);
+    // Ratis' snapshot install would ship only our small snapshot file, not the segment files.
     RaftServerConfigKeys.Log.Appender.setInstallSnapshotEnabled(p, false);
     // Entries carry whole record batches: size the buffers for the largest batch plus headroom,
     // but well below Ratis' 8 MB default per group so many partitions fit in memory.

@@ -94,6 +94,9 @@ public final class Errors {
                 : status.getCode().name();
         return switch (status.getCode()) {
             case UNAVAILABLE -> new BrokerNotAvailableException("broker unavailable: " + description, cause);
+            // Calls the client cancels itself are no longer awaited, so a CANCELLED that reaches a
+            // caller comes from the broker side (shutdown, stream reset): retry elsewhere.
+            case CANCELLED -> new BrokerNotAvailableException("call cancelled by the broker: " + description, cause);
             case DEADLINE_EXCEEDED -> new TimeoutException("request timed out: " + description, cause);
             case INVALID_ARGUMENT -> new InvalidArgumentException(description, cause);
             case ALREADY_EXISTS -> new TopicAlreadyExistsException(description, cause);
@@ -107,7 +110,7 @@ public final class Errors {
         Throwable cause = unwrap(t);
         Status status = cause instanceof StatusRuntimeException sre ? sre.getStatus()
                 : cause instanceof StatusException se ? se.getStatus() : null;
-        if (status == null || status.getCode() != Status.Code.UNAVAILABLE) {
+        if (status == null || (status.getCode() != Status.Code.UNAVAILABLE && status.getCode() != Status.Code.CANCELLED)) {
             return false;
         }
         Metadata trailers = cause instanceof StatusRuntimeException sre ? sre.getTrailers()

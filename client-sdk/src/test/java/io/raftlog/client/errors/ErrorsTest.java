@@ -100,6 +100,11 @@ class ErrorsTest {
         assertTrue(unavailable.getMessage().contains("conn refused"));
         assertTrue(Errors.isTransportFailure(Status.UNAVAILABLE.asRuntimeException()));
 
+        RaftlogException cancelled = Errors.fromThrowable(
+                Status.CANCELLED.withDescription("RST_STREAM closed stream").asRuntimeException());
+        assertInstanceOf(BrokerNotAvailableException.class, cancelled, "a broker shutting down cancels calls");
+        assertTrue(cancelled.isRetriable());
+
         RaftlogException deadline = Errors.fromThrowable(Status.DEADLINE_EXCEEDED.asRuntimeException());
         assertInstanceOf(TimeoutException.class, deadline);
         assertTrue(deadline.isRetriable());

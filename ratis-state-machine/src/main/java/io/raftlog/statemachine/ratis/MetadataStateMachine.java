@@ -29,17 +29,16 @@ import org.slf4j.LoggerFactory;
  * {@link MetadataCommand}s to a {@link MetadataState} and tells listeners about each new image.
  * A read-only query returns the whole image (for brokers that are not voters).
  */
-public final class MetadataStateMachine extends BaseStateMachine {
+public final class MetadataStateMachine extends SnapshottingStateMachine {
 
   private static final Logger LOG = LoggerFactory.getLogger(MetadataStateMachine.class);
 
-  private final String logPrefix;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
   private volatile MetadataState state = new MetadataState();
 
-  public MetadataStateMachine(String logPrefix) {
-    this.logPrefix = logPrefix;
+  /** @param snapshotEveryEntries see {@link SnapshottingStateMachine} */
+  public MetadataStateMachine(String logPrefix, long snapshotEveryEntries) {
+    super(logPrefix, snapshotEveryEntries);
   }
 
   /** Listeners run on the apply thread after each applied command; keep them short. */
@@ -52,42 +51,25 @@ public final class MetadataStateMachine extends BaseStateMachine {
   }
 
   @Override
-  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
-    loadSnapshot();
+  protected void open() {
+    // The metadata image lives only in the snapshot and the Raft log.
   }
 
   @Override
-  public void reinitialize() throws IOException {
-    loadSnapshot();
-  }
-
-  private void loadSnapshot() throws IOException {
-    byte[] bytes = SnapshotFiles.readLatest(storage);
+  protected void restore(byte[] bytes, TermIndex at) throws IOException {
     if (bytes == null) {
+      state = new MetadataState();
       return;
     }
     state = new MetadataState(MetadataImage.parseFrom(bytes));
-    setLastAppliedTermIndex(SnapshotFiles.latestTermIndex(storage));
     LOG.info("[{}] loaded metadata snapshot at index {}: {} brokers, {} topics", logPrefix,
         state.image().getAppliedIndex(), state.image().getBrokersCount(), state.image().getTopicsCount());
     fire();
   }
 
   @Override
-  public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
-  }
-
-  @Override
-  public long takeSnapshot() throws IOException {
-    TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() < 0) {
-      return -1;
-    }
-    SnapshotFiles.write(storage, last, state.image().toBuilder().setAppliedIndex(last.getIndex()).build().toByteArray());
-    return last.getIndex();
+  protected byte[] snapshotContent() {
+    return state.image().toByteArray();
   }
 
   @Override
@@ -98,6 +80,7 @@ public final class MetadataStateMachine extends BaseStateMachine {
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       MetadataReply reply = state.apply(cmd, entry.getIndex());
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      afterApply(TermIndex.valueOf(entry));
       if (cmd.getCommandCase() != MetadataCommand.CommandCase.BROKER_HEARTBEAT) {
         LOG.info("[{}] applied {} at index {}: {}", logPrefix, cmd.getCommandCase(), entry.getIndex(),
             reply.getStatus());

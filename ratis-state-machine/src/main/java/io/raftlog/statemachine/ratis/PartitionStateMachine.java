@@ -52,13 +52,11 @@ import org.slf4j.LoggerFactory;
  * producer. When the prediction is not possible (new leader with unapplied entries, a duplicate or
  * out-of-order batch) the producer is answered at apply instead.
  */
-public final class PartitionStateMachine extends BaseStateMachine {
+public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
-  private final String logPrefix;
   private final LogStoreOpener storeOpener;
-  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
@@ -69,26 +67,19 @@ public final class PartitionStateMachine extends BaseStateMachine {
   /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
   private final Speculation speculation = new Speculation();
 
-  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener) {
-    this.logPrefix = logPrefix;
+  /** @param snapshotEveryEntries see {@link SnapshottingStateMachine} */
+  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, long snapshotEveryEntries) {
+    super(logPrefix, snapshotEveryEntries);
     this.storeOpener = storeOpener;
   }
 
   @Override
-  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
-    super.initialize(server, groupId, raftStorage);
-    storage.init(raftStorage);
+  protected void open() throws IOException {
     store = storeOpener.open();
-    loadSnapshot();
   }
 
   @Override
-  public void reinitialize() throws IOException {
-    loadSnapshot();
-  }
-
-  private void loadSnapshot() throws IOException {
-    byte[] bytes = SnapshotFiles.readLatest(storage);
+  protected void restore(byte[] bytes, TermIndex at) throws IOException {
     if (bytes == null) {
       core = new PartitionCore(store.logStartOffset(), store.logStartOffset(), new ProducerStateTable(),
           PartitionCore.DEFAULT_PRODUCER_EXPIRATION_MS);
@@ -101,27 +92,15 @@ public final class PartitionStateMachine extends BaseStateMachine {
           + " but the snapshot says " + snapshot.getNextOffset() + "; the data directory is damaged");
     }
     core = PartitionCodec.coreFromSnapshot(snapshot);
-    TermIndex at = SnapshotFiles.latestTermIndex(storage);
-    setLastAppliedTermIndex(at);
     LOG.info("[{}] loaded snapshot at {}: next offset {}, {} producers", logPrefix, at,
         core.nextOffset(), core.producers().size());
   }
 
   @Override
-  public SimpleStateMachineStorage getStateMachineStorage() {
-    return storage;
-  }
-
-  @Override
-  public long takeSnapshot() throws IOException {
-    TermIndex last = getLastAppliedTermIndex();
-    if (last == null || last.getIndex() < 0) {
-      return -1;
-    }
+  protected byte[] snapshotContent() throws IOException {
     // The snapshot must never be ahead of what is durable in the segment files.
     store.flush();
-    SnapshotFiles.write(storage, last, PartitionCodec.snapshotOf(core).toByteArray());
-    return last.getIndex();
+    return PartitionCodec.snapshotOf(core).toByteArray();
   }
 
   /** Registers the acks=1 listener of an in-process request before it is submitted. */
@@ -188,6 +167,7 @@ public final class PartitionStateMachine extends BaseStateMachine {
             + " at index " + entry.getIndex());
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      afterApply(TermIndex.valueOf(entry));
       CompletableFuture<Void> fired = nextAppend;
       nextAppend = new CompletableFuture<>();
       fired.complete(null);

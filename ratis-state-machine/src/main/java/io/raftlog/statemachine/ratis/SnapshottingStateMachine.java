@@ -1,0 +1,151 @@
+package io.raftlog.statemachine.ratis;
+
+import java.io.IOException;
+import java.util.HashMap;
+import java.util.Map;
+import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.server.storage.RaftStorage;
+import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
+import org.apache.ratis.statemachine.impl.BaseStateMachine;
+import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Base of our state machines: single-file snapshots that the state machine takes itself, on its
+ * apply thread, every {@code snapshotEveryEntries} entries, followed by a purge of the Raft log
+ * that keeps every entry some replica may still need.
+ *
+ * <p>Why not Ratis' own snapshot trigger and purge (both are switched off in the broker's Ratis
+ * properties): Ratis purges up to the lowest commit index C of the replicas, but a replica at C
+ * asks next for entry C+1, and the leader needs the term of entry C to send it. With C purged (and
+ * the snapshot past it) Ratis can only install a snapshot, which for a partition means copying
+ * segment files from the leader (not built). So the purge here stops at C - 1, and does not
+ * happen at all while any replica's progress is unknown (e.g. right after a restart). A replica
+ * that is down keeps the log from its commit index on, so it catches up from the log on return.
+ *
+ * <p>Threading: {@link #afterApply} runs on the apply thread; snapshots are therefore consistent
+ * with the applied state without locks.
+ */
+abstract class SnapshottingStateMachine extends BaseStateMachine {
+
+  private static final Logger LOG = LoggerFactory.getLogger(SnapshottingStateMachine.class);
+  private static final SnapshotRetentionPolicy KEEP_TWO = new SnapshotRetentionPolicy() {
+    @Override
+    public int getNumSnapshotsRetained() {
+      return 2;
+    }
+  };
+
+  protected final String logPrefix;
+  private final long snapshotEveryEntries;
+  private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
+  private volatile long lastSnapshotIndex = -1;
+
+  /** @param snapshotEveryEntries take a snapshot (and purge) every this many applied entries; 0 = never */
+  SnapshottingStateMachine(String logPrefix, long snapshotEveryEntries) {
+    this.logPrefix = logPrefix;
+    this.snapshotEveryEntries = snapshotEveryEntries;
+  }
+
+  /** Opens whatever the state lives in besides the snapshot (before the snapshot is loaded). */
+  protected abstract void open() throws IOException;
+
+  /** Resets the in-memory state from a snapshot's content, or to empty when {@code snapshot} is null. */
+  protected abstract void restore(byte[] snapshot, TermIndex at) throws IOException;
+
+  /** The content of a snapshot of the applied state; called on the apply thread. */
+  protected abstract byte[] snapshotContent() throws IOException;
+
+  @Override
+  public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
+    super.initialize(server, groupId, raftStorage);
+    storage.init(raftStorage);
+    open();
+    loadLatestSnapshot();
+  }
+
+  @Override
+  public void reinitialize() throws IOException {
+    loadLatestSnapshot();
+  }
+
+  private void loadLatestSnapshot() throws IOException {
+    byte[] bytes = SnapshotFiles.readLatest(storage);
+    TermIndex at = bytes == null ? null : SnapshotFiles.latestTermIndex(storage);
+    restore(bytes, at);
+    if (at != null) {
+      setLastAppliedTermIndex(at);
+      lastSnapshotIndex = at.getIndex();
+    }
+  }
+
+  @Override
+  public SimpleStateMachineStorage getStateMachineStorage() {
+    return storage;
+  }
+
+  /** Ratis may still ask (snapshot management API); same as the self-triggered snapshot. */
+  @Override
+  public long takeSnapshot() throws IOException {
+    TermIndex last = getLastAppliedTermIndex();
+    if (last == null || last.getIndex() < 0) {
+      return -1;
+    }
+    writeSnapshot(last);
+    return last.getIndex();
+  }
+
+  /** Call at the end of every apply, after the applied index was updated. */
+  protected final void afterApply(TermIndex applied) throws IOException {
+    if (snapshotEveryEntries > 0 && applied.getIndex() - lastSnapshotIndex >= snapshotEveryEntries) {
+      writeSnapshot(applied);
+      purgeRaftLog(applied.getIndex());
+    }
+  }
+
+  private void writeSnapshot(TermIndex at) throws IOException {
+    SnapshotFiles.write(storage, at, snapshotContent());
+    lastSnapshotIndex = at.getIndex();
+    storage.cleanupOldSnapshots(KEEP_TWO);
+    LOG.debug("[{}] snapshot at {}", logPrefix, at);
+  }
+
+  private void purgeRaftLog(long snapshotIndex) {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return;
+    }
+    try {
+      RaftServer.Division division = server.getDivision(getGroupId());
+      Map<RaftPeerId, Long> commits = new HashMap<>();
+      for (CommitInfoProto info : division.getCommitInfos()) {
+        commits.put(RaftPeerId.valueOf(info.getServer().getId()), info.getCommitIndex());
+      }
+      long lowest = snapshotIndex;
+      for (RaftPeer peer : division.getGroup().getPeers()) {
+        Long commit = commits.get(peer.getId());
+        if (commit == null) {
+          return; // this replica's progress is unknown: keep everything
+        }
+        lowest = Math.min(lowest, commit);
+      }
+      long purgeUpTo = lowest - 1;
+      if (purgeUpTo <= division.getRaftLog().getStartIndex()) {
+        return;
+      }
+      division.getRaftLog().purge(purgeUpTo).whenComplete((purged, e) -> {
+        if (e != null) {
+          LOG.warn("[{}] purging the Raft log up to {} failed: {}", logPrefix, purgeUpTo, e.toString());
+        }
+      });
+    } catch (IOException | RuntimeException e) {
+      LOG.warn("[{}] cannot purge the Raft log: {}", logPrefix, e.toString());
+    }
+  }
+}
