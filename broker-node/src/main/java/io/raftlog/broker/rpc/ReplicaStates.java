@@ -11,6 +11,7 @@ import io.raftlog.internal.v1.DescribeLocalReplicasResponse;
 import io.raftlog.internal.v1.LocalReplicaState;
 import io.raftlog.log.v1.BrokerRecord;
 import java.time.Clock;
+import org.apache.ratis.server.RaftServer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -59,6 +60,10 @@ public final class ReplicaStates implements AutoCloseable {
           .setLeaderId(r.leaderId()).setTerm(r.term()).setIsLeader(r.isLeader())
           .setLogStartOffset(r.stateMachine().logStartOffset())
           .setLogEndOffset(r.stateMachine().highWatermark());
+      RaftServer.Division division = r.division();
+      if (division != null) {
+        b.setLastAppliedIndex(division.getInfo().getLastAppliedIndex());
+      }
       if (r.isLeader()) {
         b.addAllIsr(r.inSyncReplicas(now));
       }
