@@ -27,9 +27,11 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
 import java.util.UUID;
+import java.util.function.Consumer;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.ratis.protocol.RaftGroup;
@@ -52,6 +54,7 @@ public final class Broker implements AutoCloseable {
   private final BrokerConfig config;
   private final LogStoreFactory storeFactory;
   private final Clock clock;
+  private final Consumer<Throwable> onFatalError;
   private final String prefix;
 
   private ScheduledExecutorService scheduler;
@@ -66,11 +69,29 @@ public final class Broker implements AutoCloseable {
   private HealthStatusManager health;
   private Server grpcServer;
 
+  /** A broker whose process halts when a partition replica cannot apply an entry. */
   public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock) {
+    this(config, storeFactory, clock, Broker::haltOnFatalError);
+  }
+
+  /**
+   * @param onFatalError called when a replica cannot apply a committed entry (disk failure, corrupt
+   *     state); that replica stops applying. Production halts the process so the partition fails
+   *     over; the in-process test kit records the error instead.
+   */
+  public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock, Consumer<Throwable> onFatalError) {
     this.config = config;
     this.storeFactory = storeFactory;
     this.clock = clock;
+    this.onFatalError = onFatalError;
     this.prefix = "broker-" + config.brokerId;
+  }
+
+  private static void haltOnFatalError(Throwable error) {
+    LOG.error("FATAL: a partition replica cannot apply committed entries; halting the broker so that its"
+        + " partitions fail over. Check the data directory and the disk. Cause: {}", error.toString(), error);
+    // halt, not exit: shutdown hooks would try to flush and close the failed store.
+    Runtime.getRuntime().halt(70);
   }
 
   public synchronized void start() throws IOException {
@@ -82,11 +103,15 @@ public final class Broker implements AutoCloseable {
     requireFreePort(config.host, config.port, "port");
     requireFreePort(config.host, config.raftPort, "raft.port");
     AtomicInteger threads = new AtomicInteger();
-    scheduler = Executors.newScheduledThreadPool(2, r -> daemon(r, prefix + "-scheduler-" + threads.incrementAndGet()));
+    ScheduledThreadPoolExecutor timers = new ScheduledThreadPoolExecutor(2,
+        r -> daemon(r, prefix + "-scheduler-" + threads.incrementAndGet()));
+    // Long-poll timers are cancelled far more often than they fire: do not keep them queued.
+    timers.setRemoveOnCancelPolicy(true);
+    scheduler = timers;
     readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
 
     metadataView = new MetadataView(clock, config.sessionTimeoutMs);
-    partitions = new PartitionManager(config, storeFactory);
+    partitions = new PartitionManager(config, storeFactory, onFatalError);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
       metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries);

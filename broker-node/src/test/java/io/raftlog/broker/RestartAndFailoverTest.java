@@ -178,9 +178,14 @@ class RestartAndFailoverTest {
       Wait.until("replicas removed everywhere", Duration.ofSeconds(30), () -> c.runningIds().stream()
           .allMatch(id -> c.broker(id).partitions().replicas().isEmpty()));
       for (int b = 1; b <= 3; b++) {
-        try (Stream<Path> files = Files.list(dir.resolve("broker-" + b).resolve("partitions"))) {
-          assertEquals(0, files.count(), "partition data of broker " + b + " is deleted");
-        }
+        Path partitions = dir.resolve("broker-" + b).resolve("partitions");
+        Wait.until("partition data of broker " + b + " deleted", Duration.ofSeconds(30), () -> {
+          try (Stream<Path> files = Files.list(partitions)) {
+            return files.count() == 0;
+          } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+          }
+        });
       }
       assertEquals(0, AdminServiceGrpc.newBlockingStub(c.channel(3)).listTopics(ListTopicsRequest.getDefaultInstance())
           .getNamesCount());

@@ -27,6 +27,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.RaftGroup;
@@ -51,6 +52,7 @@ public final class PartitionManager implements AutoCloseable {
   private final BrokerConfig config;
   private final Path partitionsDir;
   private final LogStoreFactory storeFactory;
+  private final Consumer<Throwable> onFatalError;
   private final Map<RaftGroupId, PartitionReplica> replicas = new ConcurrentHashMap<>();
   private final Map<RaftGroupId, RaftClient> remoteClients = new ConcurrentHashMap<>();
   private final ExecutorService reconciler;
@@ -58,7 +60,8 @@ public final class PartitionManager implements AutoCloseable {
   private volatile RaftHost host;
   private volatile boolean closed;
 
-  public PartitionManager(BrokerConfig config, LogStoreFactory storeFactory) {
+  public PartitionManager(BrokerConfig config, LogStoreFactory storeFactory, Consumer<Throwable> onFatalError) {
+    this.onFatalError = onFatalError;
     this.config = config;
     this.partitionsDir = config.dataDir.resolve("partitions");
     this.storeFactory = storeFactory;
@@ -84,7 +87,7 @@ public final class PartitionManager implements AutoCloseable {
     }
     String prefix = "broker-" + config.brokerId + " " + descriptor.topic() + "-" + descriptor.partition();
     PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")),
-        config.snapshotThresholdEntries);
+        config.snapshotThresholdEntries, onFatalError);
     replicas.put(groupId, new PartitionReplica(descriptor, sm, () -> host == null ? null : host.division(groupId),
         config.replicaLagTimeMaxMs));
     return sm;
@@ -166,9 +169,10 @@ public final class PartitionManager implements AutoCloseable {
     if (client != null) {
       client.close();
     }
+    // Unlist first so that no fetch reaches a replica being closed.
+    replicas.remove(r.groupId());
     host.removeGroup(r.groupId());
     r.stateMachine().deleteData();
-    replicas.remove(r.groupId());
     deleteRecursively(partitionDir(r.groupId()));
     LOG.info("[broker-{}] removed replica {} of a deleted topic", config.brokerId, r);
   }

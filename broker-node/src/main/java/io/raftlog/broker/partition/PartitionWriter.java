@@ -61,9 +61,14 @@ public final class PartitionWriter {
   /**
    * Appends one record batch (v2, base offset 0) to a partition.
    *
+   * @param forward when this broker does not lead the partition: true forwards the batch to the
+   *     leader through the broker's Ratis client; false answers NOT_LEADER at once. Ordered
+   *     streams use false: a forwarded batch could otherwise be overtaken by a later batch of the
+   *     same stream submitted locally after a leadership change.
    * @return the base offset assigned to the batch, or -1 for acks=0; fails with {@link BrokerException}
    */
-  public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteBuffer batch, Acks acks, long timeoutMs) {
+  public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteBuffer batch, Acks acks, long timeoutMs,
+      boolean forward) {
     String what = "produce to " + topic.getName() + "-" + partition;
     byte[] command = PartitionCommand.newBuilder()
         .setAppend(AppendBatch.newBuilder().setRecordBatch(ByteString.copyFrom(batch))
@@ -74,6 +79,11 @@ public final class PartitionWriter {
     try {
       if (local.isPresent() && local.get().isLeader()) {
         result = submitLocal(local.get(), message, acks, what);
+      } else if (!forward) {
+        int leader = local.map(PartitionReplica::leaderId).orElse(-1);
+        return CompletableFuture.failedFuture(new BrokerException(ErrorCode.NOT_LEADER, what
+            + ": this broker does not lead the partition" + (leader >= 0 ? "; the leader is broker " + leader : ""),
+            leader));
       } else {
         RaftClient client = partitions.clientFor(topic, partition, metadata.image());
         result = client.async().send(message).thenApply(reply -> decode(reply, what));
@@ -146,6 +156,7 @@ public final class PartitionWriter {
       case APPEND_OUT_OF_ORDER_SEQUENCE -> throw new BrokerException(ErrorCode.OUT_OF_ORDER_SEQUENCE, what + ": " + r.getMessage());
       case APPEND_INVALID_PRODUCER_EPOCH -> throw new BrokerException(ErrorCode.INVALID_PRODUCER_EPOCH, what + ": " + r.getMessage());
       case APPEND_INVALID_BATCH -> throw new BrokerException(ErrorCode.CORRUPT_RECORD, what + ": " + r.getMessage());
+      case APPEND_UNKNOWN_PRODUCER_ID -> throw new BrokerException(ErrorCode.UNKNOWN_PRODUCER_ID, what + ": " + r.getMessage());
       default -> throw new BrokerException(ErrorCode.UNKNOWN_SERVER_ERROR, what + ": unknown append status " + r.getStatus());
     };
   }

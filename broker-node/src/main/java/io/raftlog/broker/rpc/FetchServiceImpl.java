@@ -25,6 +25,9 @@ import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -66,7 +69,7 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
   }
 
   private void attempt(FetchRequest request, long deadlineNanos, StreamObserver<FetchResponse> response) {
-    List<CompletableFuture<Void>> wakeUps = new ArrayList<>();
+    Map<PartitionReplica, CompletableFuture<Void>> wakeUps = new HashMap<>();
     FetchResponse.Builder out = FetchResponse.newBuilder();
     int bytes = 0;
     boolean anyError = false;
@@ -86,8 +89,8 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
           r.addAllRecords(read.records());
         }
         bytes += read.bytes();
-        if (read.isEmpty()) {
-          wakeUps.add(replica.stateMachine().awaitBeyond(fp.getOffset()));
+        if (read.isEmpty() && !wakeUps.containsKey(replica)) {
+          wakeUps.put(replica, replica.stateMachine().awaitBeyond(fp.getOffset()));
         }
       } catch (RuntimeException e) {
         r.setError(GrpcErrors.toError(e, what));
@@ -98,17 +101,24 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
     long remainingNanos = deadlineNanos - System.nanoTime();
     boolean enough = bytes >= Math.max(1, request.getMinBytes());
     if (enough || anyError || remainingNanos <= 0 || wakeUps.isEmpty()) {
+      cancelWaits(wakeUps);
       response.onNext(out.build());
       response.onCompleted();
       return;
     }
-    CompletableFuture<Object> any = CompletableFuture.anyOf(wakeUps.toArray(CompletableFuture[]::new));
-    CompletableFuture<Void> timer = new CompletableFuture<>();
-    var scheduled = scheduler.schedule(() -> timer.complete(null), remainingNanos, TimeUnit.NANOSECONDS);
-    any.applyToEither(timer, x -> x).whenCompleteAsync((x, e) -> {
-      scheduled.cancel(false);
-      attempt(request, timer.isDone() ? System.nanoTime() : deadlineNanos, response);
+    CompletableFuture<Void> wake = new CompletableFuture<>();
+    wakeUps.values().forEach(w -> w.thenRun(() -> wake.complete(null)));
+    ScheduledFuture<?> timer = scheduler.schedule(() -> wake.complete(null), remainingNanos, TimeUnit.NANOSECONDS);
+    wake.whenCompleteAsync((x, e) -> {
+      // Whatever fired, drop the other waiters and the timer so nothing lingers per poll.
+      timer.cancel(false);
+      cancelWaits(wakeUps);
+      attempt(request, deadlineNanos, response);
     }, readers);
+  }
+
+  private static void cancelWaits(Map<PartitionReplica, CompletableFuture<Void>> wakeUps) {
+    wakeUps.forEach((replica, waiter) -> replica.stateMachine().cancelWait(waiter));
   }
 
   @Override

@@ -68,7 +68,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       response.onError(GrpcErrors.toStatus(unknownAcks(request), "produce"));
       return;
     }
-    handle(request).whenComplete((r, e) -> {
+    handle(request, true).whenComplete((r, e) -> {
       response.onNext(r);
       response.onCompleted();
     });
@@ -86,8 +86,11 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
   /**
    * Hands every partition's batch to Raft before returning (so calls made one after the other
    * reach each partition in that order) and completes when all partitions are answered.
+   *
+   * @param forward whether batches for partitions led elsewhere are forwarded (unary Produce) or
+   *     answered NOT_LEADER (ordered stream, see {@link PartitionWriter#append})
    */
-  private CompletableFuture<ProduceResponse> handle(ProduceRequest request) {
+  private CompletableFuture<ProduceResponse> handle(ProduceRequest request, boolean forward) {
     Acks acks = request.getAcks() == Acks.ACKS_UNSPECIFIED ? Acks.ACKS_ALL : request.getAcks();
     long timeoutMs = request.getTimeoutMs() > 0 ? request.getTimeoutMs() : config.produceTimeoutMs;
     List<CompletableFuture<PartitionProduceResult>> results = new ArrayList<>();
@@ -95,7 +98,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       String what = "produce to " + data.getTopic() + "-" + data.getPartition();
       CompletableFuture<PartitionProduceResult> result;
       try {
-        result = producePartition(data, acks, timeoutMs).thenApply(offset -> PartitionProduceResult.newBuilder()
+        result = producePartition(data, acks, timeoutMs, forward).thenApply(offset -> PartitionProduceResult.newBuilder()
             .setTopic(data.getTopic()).setPartition(data.getPartition()).setError(GrpcErrors.NONE)
             .setBaseOffset(offset).build());
       } catch (RuntimeException e) {
@@ -135,7 +138,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
         }
         outstanding++;
       }
-      handle(request).whenComplete((response, e) -> {
+      handle(request, false).whenComplete((response, e) -> {
         synchronized (this) {
           outstanding--;
           if (!finished) {
@@ -172,7 +175,8 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     }
   }
 
-  private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs) {
+  private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs,
+      boolean forward) {
     TopicRecord topic = metadata.topic(data.getTopic()).orElseThrow(() -> new BrokerException(
         ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' does not exist"));
     if (data.getPartition() < 0 || data.getPartition() >= topic.getAssignmentsCount()) {
@@ -181,7 +185,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
           + "); partition " + data.getPartition() + " does not exist");
     }
     if (!data.getRecordBatch().isEmpty()) {
-      return produceClientBatch(topic, data, acks, timeoutMs);
+      return produceClientBatch(topic, data, acks, timeoutMs, forward);
     }
     if (data.getRecordsCount() == 0) {
       throw GrpcErrors.invalid("no records for " + data.getTopic() + "-" + data.getPartition());
@@ -202,12 +206,12 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
           + data.getPartition() + " is " + batch.remaining() + " bytes; the limit (max.batch.bytes) is "
           + config.maxBatchBytes);
     }
-    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs);
+    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs, forward);
   }
 
   /** A batch the client encoded itself: validated and stored as is (compressed stays compressed). */
   private CompletableFuture<Long> produceClientBatch(TopicRecord topic, PartitionProduceData data, Acks acks,
-      long timeoutMs) {
+      long timeoutMs, boolean forward) {
     String where = data.getTopic() + "-" + data.getPartition();
     if (data.getRecordsCount() > 0 || data.hasProducerId()) {
       throw GrpcErrors.invalid("for " + where + " set either record_batch or records/producer fields, not both");
@@ -222,6 +226,6 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     } catch (IllegalArgumentException e) {
       throw new BrokerException(ErrorCode.CORRUPT_RECORD, "record batch for " + where + " rejected: " + e.getMessage());
     }
-    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs);
+    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs, forward);
   }
 }

@@ -35,6 +35,8 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<Integer, BrokerConfig> configs = new LinkedHashMap<>();
   private final Map<Integer, Broker> running = new HashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  /** Replicas that could not apply an entry; in production the broker would halt. */
+  private final List<Throwable> fatalErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
   private MiniCluster(int brokers, Path baseDir, Map<String, String> overrides) {
     List<int[]> ports = new ArrayList<>();
@@ -80,7 +82,7 @@ public final class MiniCluster implements AutoCloseable {
   public void startBroker(int id) {
     BrokerConfig config = configs.get(id);
     Broker broker = new Broker(config, dir -> FileLogStore.open(dir,
-        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC());
+        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add);
     try {
       broker.start();
     } catch (IOException e) {
@@ -175,8 +177,16 @@ public final class MiniCluster implements AutoCloseable {
     return b.partitions().replica(t.getTopicId(), partition).orElseThrow();
   }
 
+  /** Fatal apply errors seen so far (a test may assert there are none). */
+  public List<Throwable> fatalErrors() {
+    return List.copyOf(fatalErrors);
+  }
+
   @Override
   public void close() {
+    if (!fatalErrors.isEmpty()) {
+      LOG.error("a replica failed to apply an entry during the test: {}", fatalErrors.get(0).toString(), fatalErrors.get(0));
+    }
     channels.values().forEach(ManagedChannel::shutdownNow);
     channels.clear();
     for (Integer id : List.copyOf(running.keySet())) {
@@ -185,6 +195,9 @@ public final class MiniCluster implements AutoCloseable {
       } catch (RuntimeException e) {
         LOG.warn("closing broker {} failed", id, e);
       }
+    }
+    if (!fatalErrors.isEmpty()) {
+      throw new AssertionError("a partition replica could not apply a committed entry", fatalErrors.get(0));
     }
   }
 

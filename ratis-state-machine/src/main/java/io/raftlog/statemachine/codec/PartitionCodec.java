@@ -22,6 +22,7 @@ public final class PartitionCodec {
       case DUPLICATE -> AppendStatus.APPEND_DUPLICATE;
       case OUT_OF_ORDER_SEQUENCE -> AppendStatus.APPEND_OUT_OF_ORDER_SEQUENCE;
       case PRODUCER_FENCED -> AppendStatus.APPEND_INVALID_PRODUCER_EPOCH;
+      case UNKNOWN_PRODUCER_ID -> AppendStatus.APPEND_UNKNOWN_PRODUCER_ID;
     };
     return AppendReply.newBuilder().setStatus(status).setBaseOffset(outcome.baseOffset())
         .setLastOffset(outcome.lastOffset()).setMessage(outcome.message()).build();

@@ -13,7 +13,9 @@ public record AppendOutcome(Status status, long baseOffset, long lastOffset, Str
     DUPLICATE,
     OUT_OF_ORDER_SEQUENCE,
     /** A newer epoch of the same producer id exists. */
-    PRODUCER_FENCED
+    PRODUCER_FENCED,
+    /** The producer id is not known here and the batch does not start at sequence 0. */
+    UNKNOWN_PRODUCER_ID
   }
 
   static AppendOutcome appended(long baseOffset, long lastOffset) {

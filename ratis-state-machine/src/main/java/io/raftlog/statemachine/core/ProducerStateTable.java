@@ -16,8 +16,9 @@ import java.util.concurrent.ConcurrentHashMap;
  * instead of being appended twice. Rules, as in Kafka:
  *
  * <ul>
- *   <li>unknown producer id: any first sequence is accepted (a producer whose state expired may
- *       carry on);
+ *   <li>unknown producer id (new, or its state expired): only sequence 0 is accepted; anything
+ *       else is UNKNOWN_PRODUCER_ID, so a lost first batch can never be overtaken by a later one
+ *       (the producer then starts over with a new id);
  *   <li>an older epoch is fenced; a newer epoch must start at sequence 0;
  *   <li>same epoch: a batch equal to a cached one is a duplicate; otherwise its first sequence must
  *       follow the last one.
@@ -55,6 +56,11 @@ public final class ProducerStateTable {
   public AppendOutcome check(BatchHeader batch) {
     ProducerEntry entry = producers.get(batch.producerId());
     if (entry == null) {
+      if (batch.baseSequence() != 0) {
+        return AppendOutcome.rejected(AppendOutcome.Status.UNKNOWN_PRODUCER_ID,
+            "producer " + batch.producerId() + " is not known to this partition (new or expired) and its batch"
+                + " starts at sequence " + batch.baseSequence() + ", not 0");
+      }
       return null;
     }
     if (batch.producerEpoch() < entry.epoch()) {

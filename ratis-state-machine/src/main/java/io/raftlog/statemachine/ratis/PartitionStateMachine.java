@@ -16,6 +16,7 @@ import java.nio.ByteBuffer;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
@@ -57,20 +58,31 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
   private final LogStoreOpener storeOpener;
+  private final Consumer<Throwable> onFatalError;
+  /** Set after an apply failed: nothing more is applied, the broker is going down. */
+  private volatile boolean failed;
+  private volatile boolean closing;
   private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
   private volatile PartitionCore core;
-  /** Completed (and replaced) each time the high watermark moves: long-poll fetches wait on it. */
-  private volatile CompletableFuture<Void> nextAppend = new CompletableFuture<>();
+  /** Long-poll fetches waiting for the high watermark to move. */
+  private final HighWatermarkWaiters waiters = new HighWatermarkWaiters();
 
   /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
   private final Speculation speculation = new Speculation();
 
-  /** @param snapshotEveryEntries see {@link SnapshottingStateMachine} */
-  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, long snapshotEveryEntries) {
+  /**
+   * @param snapshotEveryEntries see {@link SnapshottingStateMachine}
+   * @param onFatalError called once when an entry cannot be applied (disk failure, corrupt state):
+   *     the replica must not go on, since its state would silently diverge from the others. The
+   *     broker process halts (like Kafka on a log directory failure).
+   */
+  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, long snapshotEveryEntries,
+      Consumer<Throwable> onFatalError) {
     super(logPrefix, snapshotEveryEntries);
     this.storeOpener = storeOpener;
+    this.onFatalError = onFatalError;
   }
 
   @Override
@@ -155,10 +167,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
+    if (failed) {
+      return CompletableFuture.failedFuture(new IOException(logPrefix + ": replica failed, not applying"));
+    }
+    AppendReply reply;
     try {
       PartitionCommand cmd = PartitionCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-      AppendReply reply;
       if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
         reply = applyAppend(cmd, trx);
       } else {
@@ -167,17 +182,26 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
             + " at index " + entry.getIndex());
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
-      afterApply(TermIndex.valueOf(entry));
-      CompletableFuture<Void> fired = nextAppend;
-      nextAppend = new CompletableFuture<>();
-      fired.complete(null);
-      return CompletableFuture.completedFuture(
-          Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
+      waiters.wakeAll();
     } catch (Exception e) {
-      // Apply must be deterministic; a failure here means disk or state trouble. Fail loudly.
-      LOG.error("[{}] FATAL: cannot apply entry {}: {}", logPrefix, TermIndex.valueOf(entry), e.toString(), e);
+      if (closing) {
+        return CompletableFuture.failedFuture(e);
+      }
+      // Apply must be deterministic; a failure here means disk or state trouble. Ratis would just
+      // go on with the next entry, so stop this replica for good.
+      failed = true;
+      LOG.error("[{}] FATAL: cannot apply entry {}; stopping: {}", logPrefix, TermIndex.valueOf(entry), e.toString(), e);
+      onFatalError.accept(e);
       return CompletableFuture.failedFuture(e);
     }
+    try {
+      afterApply(TermIndex.valueOf(entry));
+    } catch (IOException | RuntimeException e) {
+      // The entry is applied; a failed snapshot is retried at the next interval.
+      LOG.error("[{}] snapshot after entry {} failed: {}", logPrefix, TermIndex.valueOf(entry), e.toString(), e);
+    }
+    return CompletableFuture.completedFuture(
+        Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
   }
 
   private AppendReply applyAppend(PartitionCommand cmd, TransactionContext trx) throws IOException {
@@ -243,23 +267,27 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     return store != null && core != null;
   }
 
-  /** Completes on the next apply that moves the high watermark (or at once if it is past offset). */
+  /**
+   * Completes when the high watermark moves past {@code offset} (at once if it already has). A
+   * caller that stops waiting must call {@link #cancelWait} so the waiter does not linger.
+   */
   public CompletableFuture<Void> awaitBeyond(long offset) {
-    CompletableFuture<Void> f = nextAppend;
-    if (highWatermark() > offset) {
-      return CompletableFuture.completedFuture(null);
-    }
-    return f;
+    return waiters.await(() -> highWatermark() > offset);
+  }
+
+  public void cancelWait(CompletableFuture<Void> waiter) {
+    waiters.remove(waiter);
   }
 
   @Override
   public void close() throws IOException {
+    closing = true;
     LogStore s = store;
     if (s != null) {
       s.flush();
       s.close();
     }
-    nextAppend.complete(null);
+    waiters.wakeAll();
     super.close();
   }
 
@@ -290,6 +318,8 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
    * until the apply thread catches up with the log again.
    */
   private final class Speculation {
+    /** Bounds the memory of a leader that stays valid for long; a resync starts afresh. */
+    private static final int MAX_TRACKED_PRODUCERS = 10_000;
     private volatile boolean valid;
     private long nextOffset;
     private final Map<Long, long[]> producers = new ConcurrentHashMap<>(); // id -> {epoch, lastSeq}
@@ -314,6 +344,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         }
       }
       if (!wouldAppend(header)) {
+        // A duplicate, gap or unknown producer: apply will decide. Stop predicting until the apply
+        // thread catches up, so a surprise there cannot shift offsets already promised.
+        invalidate();
+        return;
+      }
+      if (producers.size() >= MAX_TRACKED_PRODUCERS) {
+        invalidate();
         return;
       }
       long base = nextOffset;
@@ -358,7 +395,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       } else {
         ProducerStateTable.ProducerEntry e = core.producers().get(h.producerId());
         if (e == null) {
-          return true;
+          return h.baseSequence() == 0;
         }
         epoch = e.epoch();
         lastSeq = e.batches().isEmpty() ? -1 : e.batches().get(e.batches().size() - 1).lastSequence();

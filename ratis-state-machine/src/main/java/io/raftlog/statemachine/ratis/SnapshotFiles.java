@@ -6,6 +6,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.FileInfo;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
@@ -24,8 +26,23 @@ final class SnapshotFiles {
     Files.write(tmp, content, StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING,
         StandardOpenOption.WRITE, StandardOpenOption.SYNC);
     Files.move(tmp, file.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-    MD5Hash md5 = MD5FileUtil.computeAndSaveMd5ForFile(file);
+    // Ratis' MD5 side file, written durably too: a torn .md5 would make the snapshot unreadable.
+    MD5Hash md5 = MD5FileUtil.computeMd5ForFile(file);
+    File md5File = MD5FileUtil.getDigestFileForFile(file);
+    Path md5Tmp = md5File.toPath().resolveSibling(md5File.getName() + ".tmp");
+    Files.write(md5Tmp, (md5 + " *" + file.getName() + "\n").getBytes(StandardCharsets.UTF_8),
+        StandardOpenOption.CREATE, StandardOpenOption.TRUNCATE_EXISTING, StandardOpenOption.WRITE,
+        StandardOpenOption.SYNC);
+    Files.move(md5Tmp, md5File.toPath(), StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+    // The renames must be durable before the Raft log is purged behind this snapshot.
+    syncDirectory(file.toPath().getParent());
     storage.updateLatestSnapshot(new SingleFileSnapshotInfo(new FileInfo(file.toPath(), md5), at));
+  }
+
+  private static void syncDirectory(Path dir) throws IOException {
+    try (FileChannel channel = FileChannel.open(dir, StandardOpenOption.READ)) {
+      channel.force(true);
+    }
   }
 
   /** The latest snapshot's content, verified against its MD5, or null when there is none. */

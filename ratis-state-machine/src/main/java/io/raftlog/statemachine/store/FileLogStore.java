@@ -196,6 +196,9 @@ public final class FileLogStore implements LogStore {
   }
 
   private LogSegment roll() throws IOException {
+    // Make the outgoing segment durable first: recovery only scans the last segment, so a sealed
+    // segment must never have an unwritten page (e.g. after a power loss).
+    flush();
     LogSegment segment = LogSegment.create(dir, logEndOffset, config.indexIntervalBytes());
     segments.put(segment.baseOffset(), segment);
     activeSegment = segment;

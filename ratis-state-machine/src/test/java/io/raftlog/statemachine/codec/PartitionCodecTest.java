@@ -48,6 +48,13 @@ class PartitionCodecTest {
       core.append(idem(1, 0, i, 1), 1_000 + i);
     }
     core.append(idem(2, 3, 0, 4), 2_000);
+    // A known producer right before the sequence wrap (a new id must start at 0).
+    core.append(idem(Long.MAX_VALUE, Short.MAX_VALUE, 0, 1), 2_500);
+    core.producers().restore(new java.util.ArrayList<>(core.producers().entries()) {{
+        removeIf(e -> e.producerId() == Long.MAX_VALUE);
+        add(new ProducerStateTable.ProducerEntry(Long.MAX_VALUE, Short.MAX_VALUE, java.util.List.of(
+            new ProducerStateTable.CachedBatch(Integer.MAX_VALUE - 2, Integer.MAX_VALUE - 2, 9, 9)), 2_500));
+      }});
     core.append(idem(Long.MAX_VALUE, Short.MAX_VALUE, Integer.MAX_VALUE - 1, 3), 3_000);
     core.append(new BatchHeader(-1, (short) -1, -1, 2), 4_000);
     core.advanceLogStart(4);

@@ -84,10 +84,14 @@ class PartitionCoreRandomizedTest {
     Random rnd = new Random(seed);
     List<Producer> producers = new ArrayList<>();
     for (int i = 0; i < 4; i++) {
-      // producer 3 starts right below Integer.MAX_VALUE so its sequences wrap
+      // producer 3 is already known right below Integer.MAX_VALUE so its sequences wrap
       producers.add(new Producer(100 + i, i == 3 ? Integer.MAX_VALUE - 10 - rnd.nextInt(10) : 0));
     }
-    PartitionCore core = PartitionCore.empty();
+    Producer wrapping = producers.get(3);
+    wrapping.known = true;
+    final long wrappingId = wrapping.id;
+    final int wrappingStart = wrapping.nextSeq;
+    PartitionCore core = startingCore(wrappingId, wrappingStart);
     List<Command> commands = new ArrayList<>();
     List<AppendOutcome> outcomes = new ArrayList<>();
     Set<String> appendedKeys = new HashSet<>();
@@ -139,7 +143,8 @@ class PartitionCoreRandomizedTest {
         bump = true;
       } else {
         header = new BatchHeader(p.id, p.epoch, p.nextSeq, records);
-        expected = Status.APPENDED;
+        // An unknown producer id must start at sequence 0.
+        expected = !p.known && p.nextSeq != 0 ? Status.UNKNOWN_PRODUCER_ID : Status.APPENDED;
       }
 
       long hwBefore = core.nextOffset();
@@ -192,7 +197,7 @@ class PartitionCoreRandomizedTest {
     }
 
     // Determinism: the same commands on a fresh core give the same outcomes and the same state.
-    PartitionCore replay = PartitionCore.empty();
+    PartitionCore replay = startingCore(wrappingId, wrappingStart);
     List<AppendOutcome> replayed = new ArrayList<>();
     for (Command c : commands) {
       if (c.header() == null) {
@@ -204,6 +209,15 @@ class PartitionCoreRandomizedTest {
     assertEquals(outcomes, replayed, "replay diverged");
     assertEquals(core.nextOffset(), replay.nextOffset());
     assertEquals(byId(core), byId(replay));
+  }
+
+  /** An empty partition that already knows producer {@code id}, next expecting {@code nextSeq}. */
+  private static PartitionCore startingCore(long id, int nextSeq) {
+    PartitionCore core = PartitionCore.empty();
+    int last = nextSeq - 1;
+    core.producers().restore(List.of(new ProducerStateTable.ProducerEntry(id, (short) 0,
+        List.of(new ProducerStateTable.CachedBatch(last, last, -1, -1)), 1_000)));
+    return core;
   }
 
   private static Map<Long, ProducerStateTable.ProducerEntry> byId(PartitionCore core) {

@@ -114,10 +114,12 @@ class PartitionCoreTest {
   }
 
   @Test
-  void unknownProducerMayStartAtAnySequence() {
+  void unknownProducerMustStartAtSequenceZero() {
     PartitionCore core = PartitionCore.empty();
-    assertAppended(core.append(idem(9, 4, 12345, 2), 0), 0, 1);
-    assertAppended(core.append(idem(9, 4, 12347, 1), 0), 2, 2);
+    assertEquals(Status.UNKNOWN_PRODUCER_ID, core.append(idem(9, 4, 12345, 2), 0).status());
+    assertEquals(0, core.nextOffset(), "nothing appended");
+    assertAppended(core.append(idem(9, 4, 0, 2), 0), 0, 1);
+    assertAppended(core.append(idem(9, 4, 2, 1), 0), 2, 2);
   }
 
   @Test
@@ -135,6 +137,9 @@ class PartitionCoreTest {
   @Test
   void sequenceWrapAtMaxValueContinuesAtZero() {
     PartitionCore core = PartitionCore.empty();
+    // The producer is known, right before the wrap (a fresh id would have to start at 0).
+    core.producers().restore(java.util.List.of(new ProducerStateTable.ProducerEntry(1, (short) 0,
+        java.util.List.of(new ProducerStateTable.CachedBatch(Integer.MAX_VALUE - 3, Integer.MAX_VALUE - 3, -1, -1)), 0)));
     assertAppended(core.append(idem(1, 0, Integer.MAX_VALUE - 2, 3), 0), 0, 2);
     assertAppended(core.append(idem(1, 0, 0, 2), 0), 3, 4);
     assertEquals(Status.DUPLICATE, core.append(idem(1, 0, Integer.MAX_VALUE - 2, 3), 0).status());

@@ -22,12 +22,12 @@ class ProducerStateTableTest {
   }
 
   @Test
-  void unknownProducerIsAcceptedWithAnySequence() {
+  void unknownProducerIsAcceptedOnlyAtSequenceZero() {
     ProducerStateTable table = new ProducerStateTable();
     assertNull(table.check(batch((short) 0, 0, 1)));
-    assertNull(table.check(batch((short) 0, 17, 3)));
-    assertNull(table.check(batch((short) 5, 1_000_000, 1)));
-    assertNull(table.check(batch((short) 0, Integer.MAX_VALUE, 2)));
+    assertNull(table.check(batch((short) 5, 0, 3)));
+    assertEquals(AppendOutcome.Status.UNKNOWN_PRODUCER_ID, table.check(batch((short) 0, 17, 3)).status());
+    assertEquals(AppendOutcome.Status.UNKNOWN_PRODUCER_ID, table.check(batch((short) 0, Integer.MAX_VALUE, 2)).status());
     assertEquals(0, table.size(), "check must not change state");
   }
 
@@ -228,7 +228,9 @@ class ProducerStateTableTest {
     ProducerStateTable table = new ProducerStateTable();
     table.record(batch((short) 3, 0, 1), 0, 0, 0);
     table.expire(100, 10);
-    assertNull(table.check(batch((short) 0, 50, 1)), "older epoch and any sequence accepted after expiry");
+    assertNull(table.check(batch((short) 0, 0, 1)), "after expiry an older epoch may start over at 0");
+    assertEquals(AppendOutcome.Status.UNKNOWN_PRODUCER_ID, table.check(batch((short) 3, 1, 1)).status(),
+        "but cannot carry on mid-sequence");
   }
 
   @Test
