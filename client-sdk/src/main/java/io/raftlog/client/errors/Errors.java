@@ -47,6 +47,7 @@ public final class Errors {
             case RECORD_TOO_LARGE -> new RecordTooLargeException(message);
             case REQUEST_TIMED_OUT -> new TimeoutException(message);
             case OUT_OF_ORDER_SEQUENCE -> new OutOfOrderSequenceException(message);
+            case UNKNOWN_PRODUCER_ID -> new UnknownProducerIdException(message);
             case INVALID_PRODUCER_EPOCH -> new ProducerFencedException(message);
             case CORRUPT_RECORD -> new CorruptRecordException(message);
             case NOT_ENOUGH_REPLICAS -> new NotEnoughReplicasException(message);
