@@ -42,6 +42,7 @@ class ErrorsTest {
         expected.put(ErrorCode.CORRUPT_RECORD, CorruptRecordException.class);
         expected.put(ErrorCode.NOT_ENOUGH_REPLICAS, NotEnoughReplicasException.class);
         expected.put(ErrorCode.BROKER_NOT_AVAILABLE, BrokerNotAvailableException.class);
+        expected.put(ErrorCode.UNKNOWN_PRODUCER_ID, UnknownProducerIdException.class);
         for (ErrorCode code : ErrorCode.values()) {
             if (code == ErrorCode.NONE || code == ErrorCode.UNRECOGNIZED) {
                 continue;

@@ -219,6 +219,16 @@ public final class FakeCluster implements AutoCloseable {
         partition(tp).faults.add(fault);
     }
 
+    /**
+     * Forgets the partition's producer-id state (as a broker does after producer.id.expiration):
+     * the next idempotent batch of those ids with a sequence other than 0 gets UNKNOWN_PRODUCER_ID.
+     */
+    public synchronized void expireProducerIds(TopicPartition tp) {
+        Partition p = partition(tp);
+        p.nextSequence.clear();
+        p.dedup.clear();
+    }
+
     /** Appends records directly (as another producer would). */
     public synchronized void append(TopicPartition tp, String... values) {
         Partition p = partition(tp);
@@ -482,6 +492,10 @@ public final class FakeCluster implements AutoCloseable {
                 Long duplicate = p.dedup.get(key);
                 if (duplicate != null) {
                     baseOffset = duplicate;
+                } else if (!p.nextSequence.containsKey(data.getProducerId()) && data.getBaseSequence() != 0) {
+                    // Like the broker: an unknown producer id must start at sequence 0.
+                    return result.setError(error(ErrorCode.UNKNOWN_PRODUCER_ID, "unknown producer id "
+                            + data.getProducerId() + " with sequence " + data.getBaseSequence())).build();
                 } else {
                     int expected = p.nextSequence.getOrDefault(data.getProducerId(), 0);
                     if (data.getBaseSequence() != expected) {

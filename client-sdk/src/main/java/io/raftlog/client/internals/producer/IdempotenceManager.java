@@ -9,13 +9,18 @@ import org.apache.kafka.common.record.internal.DefaultRecordBatch;
  * Producer ids and sequence numbers of an idempotent producer.
  *
  * <p>Each partition is stamped with a producer id (and epoch) and a next sequence. A batch gets its
- * base sequence when it is first drained and keeps it across retries, so the broker answers a
- * duplicate with the original offsets. Invariant: under one producer id, a partition's sequences
- * have no gaps among the batches that can still be acknowledged. When that can no longer be
- * guaranteed (a sequenced batch failed for good, or its outcome became unknown after a delivery
- * timeout), {@link #reset} moves the partition to a <em>new</em> producer id starting at sequence 0:
- * the broker's state for the old id is left behind, and no later batch can be mistaken for (or
- * blocked behind) the lost one. Producer ids are shared by partitions until one of them resets.
+ * (producer id, epoch, base sequence) when it is first drained and keeps them for every retry, so
+ * the broker answers a duplicate with the original offsets. Only the sender may take them away
+ * ({@link ProducerBatch#clearProducerState()}), and only when the broker proved the batch was not
+ * stored (OUT_OF_ORDER_SEQUENCE or UNKNOWN_PRODUCER_ID for the partition's earliest unresolved
+ * batch).
+ *
+ * <p>When the partition's sequences under its id can no longer be trusted to be gap-free (a
+ * sequenced batch failed for good, or the broker proved a batch was not stored), the sender calls
+ * {@link #requestReset}: the partition keeps its id for the batches that already carry it, and
+ * moves to a <em>new</em> producer id starting at sequence 0 ({@link #reset}) only once no batch
+ * stamped under the old id is unresolved, i.e. just before it stamps the next unsequenced batch.
+ * Producer ids are shared by partitions until one of them resets.
  *
  * <p>Sender-thread confined (not thread-safe).
  */
@@ -28,6 +33,8 @@ final class IdempotenceManager {
         int nextSequence;
         /** The partition may only adopt a producer id received in this generation or later. */
         long minGeneration = 1;
+        /** Move to a new producer id before stamping the next batch (see {@link #requestReset}). */
+        boolean resetPending;
     }
 
     private final Map<TopicPartition, PartitionState> partitions = new HashMap<>();
@@ -62,24 +69,49 @@ final class IdempotenceManager {
     }
 
     /**
-     * Gives the batch its sequence unless it already has one under the partition's current
-     * producer id (a retry). A sequence under an abandoned id is replaced. Requires {@link #ready}.
+     * Gives the batch the partition's producer id and next sequence unless it already has a
+     * sequence (a retry keeps its producer id, epoch and sequence, even if the partition has
+     * requested a reset since). Requires {@link #ready}; the caller must have applied a pending
+     * reset ({@link #resetPending}) before stamping an unsequenced batch.
      */
     void stamp(ProducerBatch batch) {
-        PartitionState p = state(batch.topicPartition());
-        if (batch.hasSequence() && batch.producerId() == p.producerId) {
+        if (batch.hasSequence()) {
             return;
         }
-        batch.clearProducerState();
+        PartitionState p = state(batch.topicPartition());
+        if (p.resetPending) {
+            throw new IllegalStateException("producer id reset pending for " + batch.topicPartition());
+        }
         batch.setProducerState(p.producerId, p.epoch, p.nextSequence);
         p.nextSequence = DefaultRecordBatch.incrementSequence(p.nextSequence, batch.recordCount());
     }
 
-    /** Abandons the partition's producer id: its next batch starts at sequence 0 of a fresh id. */
+    /**
+     * The partition must move to a new producer id, but batches stamped under the current one may
+     * still be unresolved: they keep it. {@link #reset} is applied by the sender once they are
+     * resolved, before the next unsequenced batch is stamped.
+     */
+    void requestReset(TopicPartition tp) {
+        PartitionState p = state(tp);
+        if (p.producerId != NONE) {
+            p.resetPending = true;
+        }
+    }
+
+    /** Whether a new producer id must be taken before stamping the partition's next batch. */
+    boolean resetPending(TopicPartition tp) {
+        return state(tp).resetPending;
+    }
+
+    /**
+     * Abandons the partition's producer id: its next batch starts at sequence 0 of a fresh id.
+     * Only when no batch stamped under the old id is unresolved.
+     */
     void reset(TopicPartition tp) {
         PartitionState p = state(tp);
         p.producerId = NONE;
         p.nextSequence = 0;
+        p.resetPending = false;
         p.minGeneration = generation + 1;
         wanted = true;
     }

@@ -13,6 +13,7 @@ import io.raftlog.client.errors.OutOfOrderSequenceException;
 import io.raftlog.client.errors.ProducerFencedException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
+import io.raftlog.client.errors.UnknownProducerIdException;
 import io.raftlog.client.errors.UnknownServerException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import java.time.Clock;
@@ -23,6 +24,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import org.apache.kafka.common.compress.Compression;
@@ -46,14 +48,23 @@ import org.slf4j.LoggerFactory;
  * (by {@link ProducerBatch#ordinal()}), keeping its sequence, and the partition enters
  * <em>recovery</em>: nothing more is sent for it until every batch still in flight is answered.
  * Those later batches fail too (the broker answers OUT_OF_ORDER_SEQUENCE when the earlier one did
- * not land; that answer is treated as retriable while an earlier batch is unresolved) and are
- * re-queued behind it, so the partition resumes in the original order. Fatal errors fail only
- * their batch. Without idempotence a retried batch may be duplicated or reordered behind a later
- * one that did land (as in Kafka).
+ * not land) and are re-queued behind it, so the partition resumes in the original order. Fatal
+ * errors fail only their batch. Without idempotence a retried batch may be duplicated or reordered
+ * behind a later one that did land (as in Kafka).
  *
- * <p>Idempotence: see {@link IdempotenceManager}. A partition moves to a new producer id when a
- * sequenced batch fails for good or its outcome becomes unknown (delivery timeout after it was
- * sent); batches queued behind it are re-sequenced under the new id.
+ * <p>Idempotence: see {@link IdempotenceManager}. A sent batch keeps its (producer id, epoch,
+ * sequence) for every retry, because a failed attempt (a timeout above all) does not mean it was
+ * not stored, unless the broker proved it was not stored: OUT_OF_ORDER_SEQUENCE or
+ * UNKNOWN_PRODUCER_ID for the partition's <em>earliest unresolved</em> batch (with at most 5 batches
+ * in flight and the broker remembering the last 5 per producer id, a stored batch would have been
+ * answered as a duplicate). Then that batch and every later batch under the same id lose their
+ * sequence (they cannot have been stored either) and are re-stamped under a new id from sequence 0,
+ * in order, without failing them. OUT_OF_ORDER_SEQUENCE or UNKNOWN_PRODUCER_ID for a later batch
+ * means an earlier one is being retried: it is re-queued unchanged behind it. When a sequenced batch
+ * fails for good (delivery timeout, fatal error) the partition also moves to a new producer id, but
+ * only once no batch stamped under the old id is unresolved; until then new batches wait and
+ * retries go on under the old id. A batch whose delivery timeout expires while its outcome is
+ * unknown fails with a {@link TimeoutException} saying it may or may not have been written.
  *
  * <p>Threading: {@link #runOnce} and all state are confined to the sender thread ({@link #run});
  * transport callbacks only enqueue work and {@link #wakeup()} the loop. {@link #wakeup},
@@ -76,22 +87,26 @@ public final class Sender implements Runnable {
     private static final class PartitionDelivery {
         /** Batches sent and not yet answered, in send order. */
         final List<ProducerBatch> inFlight = new ArrayList<>();
+        /**
+         * Idempotence: batches stamped with a sequence whose outcome is unknown (in flight or
+         * queued for a retry; not acknowledged, not failed, not proven unstored), by ordinal. All
+         * carry the partition's current producer id (it changes only when this is empty).
+         */
+        final TreeMap<Long, ProducerBatch> unresolved = new TreeMap<>();
+        /**
+         * A producer id under which the broker proved a sequence of this partition was not stored;
+         * no later sequence under it can be stored either.
+         */
+        long notStoredProducerId = ProducerBatch.NO_PRODUCER_ID;
         /** A batch failed: send nothing more until {@link #inFlight} is empty. */
         boolean recovering;
-        /** Smallest ordinal that failed during the current recovery. */
-        long recoveryOrdinal = Long.MAX_VALUE;
 
-        void startRecovery(long ordinal) {
+        void startRecovery() {
             recovering = true;
-            recoveryOrdinal = Math.min(recoveryOrdinal, ordinal);
         }
 
-        /** Whether an earlier batch than {@code batch} is unanswered or waits for a retry. */
-        boolean hasUnresolvedBefore(ProducerBatch batch) {
-            if (recovering && recoveryOrdinal < batch.ordinal()) {
-                return true;
-            }
-            return inFlight.stream().anyMatch(b -> b.ordinal() < batch.ordinal());
+        boolean isEarliestUnresolved(ProducerBatch batch) {
+            return !unresolved.isEmpty() && unresolved.firstKey() == batch.ordinal();
         }
     }
 
@@ -311,6 +326,15 @@ public final class Sender implements Runnable {
             blockedOnRouting = true;
             return false;
         }
+        if (idempotence != null && !head.hasSequence() && idempotence.resetPending(tp)) {
+            if (!d.unresolved.isEmpty()) {
+                // Batches under the old producer id are in flight with an unknown outcome: only
+                // once they are resolved may the partition start over under a new id.
+                return false;
+            }
+            log.debug("{} moves to a new producer id", tp);
+            idempotence.reset(tp);
+        }
         if (idempotence != null && !idempotence.ready(tp)) {
             blockedOnRouting = true;
             return false;
@@ -324,11 +348,11 @@ public final class Sender implements Runnable {
         ProducerBatch batch = accumulator.pollFirst(tp);
         if (idempotence != null) {
             idempotence.stamp(batch);
+            d.unresolved.put(batch.ordinal(), batch);
         }
         if (d.inFlight.isEmpty()) {
             // Every earlier batch is resolved: the recovery (if any) is over.
             d.recovering = false;
-            d.recoveryOrdinal = Long.MAX_VALUE;
         }
         var bytes = batch.encode(settings.compression());
         rb.request.addPartitions(PartitionProduceData.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
@@ -423,17 +447,12 @@ public final class Sender implements Runnable {
             return;
         }
         if (error == null) {
+            d.unresolved.remove(batch.ordinal());
             batch.complete(baseOffset);
             accumulator.deallocate(batch);
             return;
         }
-        boolean staleSequence = idempotence != null && batch.hasSequence()
-                && !idempotence.isCurrent(tp, batch.producerId());
-        if (error instanceof OutOfOrderSequenceException && idempotence != null
-                && (staleSequence || d.hasUnresolvedBefore(batch))) {
-            // Not stored: an earlier batch is missing (being retried) or the id was abandoned.
-            log.debug("{} rejected as out of order behind an unresolved batch; re-queueing", batch);
-            requeue(batch, d, nowMs, 0, staleSequence);
+        if (idempotence != null && batch.hasSequence() && handleSequencedFailure(batch, error, d, nowMs)) {
             return;
         }
         boolean retriable = error.isRetriable();
@@ -450,37 +469,104 @@ public final class Sender implements Runnable {
             return;
         }
         metadata.requestUpdate();
-        if (nowMs >= batch.createdMs() + settings.deliveryTimeoutMs()) {
-            failBatch(batch, new TimeoutException("delivery.timeout.ms (" + settings.deliveryTimeoutMs()
-                    + " ms) expired for " + tp + " after " + batch.attempts() + " attempt(s); last error: "
-                    + error.getMessage(), error), d);
+        if (failIfDeliveryExpired(batch, error, d, nowMs)) {
             return;
         }
         log.debug("retrying {}: {}", batch, error.getMessage());
-        requeue(batch, d, nowMs, settings.retryBackoffMs(), staleSequence);
+        // An idempotent batch keeps its producer id and sequence: this attempt may have been stored.
+        requeue(batch, d, nowMs, settings.retryBackoffMs());
     }
 
-    private void requeue(ProducerBatch batch, PartitionDelivery d, long nowMs, long backoffMs, boolean clearSequence) {
-        if (clearSequence) {
-            batch.clearProducerState();
+    /**
+     * Failures that prove (or do not prove) that a sequenced batch was not stored. Returns whether
+     * the failure was handled; other failures take the ordinary retry/fail path, keeping the
+     * batch's producer id and sequence.
+     */
+    private boolean handleSequencedFailure(ProducerBatch batch, RaftlogException error, PartitionDelivery d,
+                                           long nowMs) {
+        TopicPartition tp = batch.topicPartition();
+        if (batch.producerId() == d.notStoredProducerId) {
+            // An earlier sequence under this id was proven not stored and is never sent under it
+            // again, so this batch cannot have been stored under it either.
+            log.debug("{} failed ({}) behind a batch proven not stored; re-sequencing it", batch, error.getMessage());
+            notStored(batch, d, nowMs);
+            return true;
         }
+        if (!(error instanceof OutOfOrderSequenceException || error instanceof UnknownProducerIdException)) {
+            return false;
+        }
+        if (d.isEarliestUnresolved(batch)) {
+            // Every earlier batch is resolved, so the broker is not waiting for one of ours: this
+            // batch was not stored (a stored one would be answered as a duplicate).
+            log.info("{} was not stored ({}); {} continues under a new producer id from sequence 0", batch,
+                    error.getMessage(), tp);
+            d.notStoredProducerId = batch.producerId();
+            idempotence.requestReset(tp);
+            // Later batches under the same id waiting for a retry cannot have been stored either;
+            // those still in flight are re-sequenced when answered.
+            for (ProducerBatch later : List.copyOf(d.unresolved.values())) {
+                if (later != batch && later.producerId() == batch.producerId() && !d.inFlight.contains(later)) {
+                    d.unresolved.remove(later.ordinal());
+                    later.clearProducerState();
+                }
+            }
+            notStored(batch, d, nowMs);
+            return true;
+        }
+        // An earlier batch's outcome is unknown and it is being retried: the broker rejected this
+        // one because that sequence is missing. Retry behind it with the same id and sequence.
+        if (failIfDeliveryExpired(batch, error, d, nowMs)) {
+            return true;
+        }
+        log.debug("{} rejected ({}) while an earlier batch is unresolved; re-queueing it unchanged", batch,
+                error.getMessage());
+        requeue(batch, d, nowMs, 0);
+        return true;
+    }
+
+    /** The broker proved {@code batch} was not stored: it is re-stamped under the next producer id. */
+    private void notStored(ProducerBatch batch, PartitionDelivery d, long nowMs) {
+        d.unresolved.remove(batch.ordinal());
+        batch.clearProducerState();
+        // Queued without a sequence; it expires from the queue if its delivery timeout passes.
+        requeue(batch, d, nowMs, 0);
+    }
+
+    /** Fails a sent batch whose outcome is unknown once its delivery timeout passed. */
+    private boolean failIfDeliveryExpired(ProducerBatch batch, RaftlogException error, PartitionDelivery d,
+                                          long nowMs) {
+        if (nowMs < batch.createdMs() + settings.deliveryTimeoutMs()) {
+            return false;
+        }
+        failBatch(batch, new TimeoutException("delivery.timeout.ms (" + settings.deliveryTimeoutMs()
+                + " ms) expired for " + batch.recordCount() + " record(s) of " + batch.topicPartition() + " after "
+                + batch.attempts() + " attempt(s); the record(s) may or may not have been written; last error: "
+                + error.getMessage(), error), d);
+        return true;
+    }
+
+    private void requeue(ProducerBatch batch, PartitionDelivery d, long nowMs, long backoffMs) {
         batch.scheduleRetry(nowMs, backoffMs);
-        d.startRecovery(batch.ordinal());
+        d.startRecovery();
         accumulator.reenqueue(batch);
     }
 
     /**
-     * Fails a batch for good. If it carried a live sequence, that sequence will never be
-     * acknowledged (or its fate is unknown): the partition moves to a new producer id.
+     * Fails a batch for good. If it carried a sequence of the partition's current producer id, the
+     * sequences under that id may now have a gap: the partition moves to a new producer id once
+     * the batches still unresolved under the old one are resolved.
      */
     private void failBatch(ProducerBatch batch, RaftlogException error, PartitionDelivery d) {
-        if (idempotence != null && batch.hasSequence()
-                && idempotence.isCurrent(batch.topicPartition(), batch.producerId())) {
-            log.info("{} failed ({}); {} continues with a new producer id", batch, error.getMessage(),
-                    batch.topicPartition());
-            idempotence.reset(batch.topicPartition());
+        TopicPartition tp = batch.topicPartition();
+        if (idempotence != null && batch.hasSequence()) {
+            d.unresolved.remove(batch.ordinal());
+            if (idempotence.isCurrent(tp, batch.producerId()) && !idempotence.resetPending(tp)) {
+                log.info("{} failed ({}); {} moves to a new producer id once the batches sent under the current "
+                        + "one are resolved", batch, error.getMessage(), tp);
+                idempotence.requestReset(tp);
+            }
         }
-        d.startRecovery(batch.ordinal());
+        d.startRecovery();
         batch.fail(error);
         accumulator.deallocate(batch);
     }
@@ -488,7 +574,9 @@ public final class Sender implements Runnable {
     private void expireQueued(long nowMs) {
         for (ProducerBatch batch : accumulator.expireBatches(nowMs)) {
             String reason = batch.attempts() == 0 ? "before it could be sent"
-                    : "after " + batch.attempts() + " attempt(s)";
+                    : idempotence != null && !batch.hasSequence()
+                    ? "after " + batch.attempts() + " attempt(s); the broker reported it was not written"
+                    : "after " + batch.attempts() + " attempt(s); the record(s) may or may not have been written";
             failBatch(batch, new TimeoutException("delivery.timeout.ms (" + settings.deliveryTimeoutMs()
                     + " ms) expired for " + batch.recordCount() + " record(s) of " + batch.topicPartition() + " "
                     + reason), delivery(batch.topicPartition()));
@@ -529,7 +617,10 @@ public final class Sender implements Runnable {
     private void abortAll(RaftlogException error) {
         accumulator.drainAllQueued();
         inFlightRequests.clear();
-        partitions.values().forEach(d -> d.inFlight.clear());
+        partitions.values().forEach(d -> {
+            d.inFlight.clear();
+            d.unresolved.clear();
+        });
         for (ProducerBatch batch : accumulator.incompleteBatches()) {
             batch.fail(error);
             accumulator.deallocate(batch);

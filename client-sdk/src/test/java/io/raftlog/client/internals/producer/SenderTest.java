@@ -18,7 +18,11 @@ import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.internals.producer.FakeTransport.Sent;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
@@ -66,6 +70,25 @@ class SenderTest {
 
     private void step() {
         sender.runOnce(clock.millis());
+    }
+
+    /** Producer ids each record value was ever sent under. */
+    private Map<String, Set<Long>> producerIdsPerValue() {
+        Map<String, Set<Long>> out = new HashMap<>();
+        for (Sent s : transport.sent) {
+            for (FakeTransport.SentBatch b : s.batches()) {
+                for (String v : b.values()) {
+                    out.computeIfAbsent(v, k -> new HashSet<>()).add(b.producerId());
+                }
+            }
+        }
+        return out;
+    }
+
+    private static void assertSent(Sent sent, long producerId, int sequence, String value) {
+        assertEquals(producerId, sent.only().producerId(), "producer id of " + value);
+        assertEquals(sequence, sent.only().baseSequence(), "sequence of " + value);
+        assertEquals(List.of(value), sent.only().values());
     }
 
     private static Throwable failure(CompletableFuture<?> f) {
@@ -174,7 +197,7 @@ class SenderTest {
     }
 
     @Test
-    void outOfOrderWithoutAnUnresolvedPredecessorIsFatalAndResetsTheProducerId() {
+    void outOfOrderForTheEarliestUnresolvedBatchIsRetriedUnderANewProducerIdFromSequenceZero() {
         setUpDefault();
         step();
         CompletableFuture<RecordMetadata> f = send(TP0, "a");
@@ -182,14 +205,16 @@ class SenderTest {
         long pid = transport.sent.get(0).only().producerId();
         transport.sent.get(0).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
         step();
-        assertInstanceOf(OutOfOrderSequenceException.class, failure(f));
-        send(TP0, "b");
-        step();
         step(); // the new producer id arrives
+        assertFalse(f.isDone(), "not stored, so retried rather than failed");
         Sent next = transport.last();
         assertEquals(2, transport.sent.size());
         assertNotEquals(pid, next.only().producerId(), "the partition continues under a new producer id");
         assertEquals(0, next.only().baseSequence());
+        assertEquals(List.of("a"), next.only().values());
+        next.succeed(0);
+        step();
+        assertEquals(0, f.join().offset());
     }
 
     @Test
@@ -342,5 +367,240 @@ class SenderTest {
         accumulator.close();
         step();
         assertEquals(1, transport.sent.size());
+    }
+
+    // ---- producer id changes with batches in flight ---------------------------------------------
+
+    /**
+     * m0, m1, m2 in flight under one id; m0's delivery timeout expires (failed for good, outcome
+     * unknown), m1 and m2 get REQUEST_TIMED_OUT. They may be stored under the old id, so they are
+     * retried with it and their sequences; the partition moves to a new id only afterwards.
+     */
+    @Test
+    void retriesAfterAnEarlierBatchFailedForGoodKeepTheirProducerIdAndSequence() {
+        setUp(true, Acks.ACKS_ALL, 5, 2000, true);
+        step();
+        CompletableFuture<RecordMetadata> lost = send(TP0, "m0");
+        step();
+        clock.advance(500);
+        CompletableFuture<RecordMetadata> f1 = send(TP0, "m1");
+        CompletableFuture<RecordMetadata> f2 = send(TP0, "m2");
+        step();
+        assertEquals(3, transport.sent.size());
+        long pid = transport.sent.get(0).only().producerId();
+        assertSent(transport.sent.get(2), pid, 2, "m2");
+
+        clock.advance(1500); // m0's delivery deadline
+        step();
+        Throwable timeout = failure(lost);
+        assertInstanceOf(TimeoutException.class, timeout);
+
+        transport.sent.get(1).fail(ErrorCode.REQUEST_TIMED_OUT);
+        transport.sent.get(2).fail(ErrorCode.REQUEST_TIMED_OUT);
+        step();
+        clock.advance(BACKOFF);
+        step();
+        assertEquals(5, transport.sent.size());
+        assertSent(transport.sent.get(3), pid, 1, "m1");
+        assertSent(transport.sent.get(4), pid, 2, "m2");
+        CompletableFuture<RecordMetadata> f3 = send(TP0, "m3");
+        step();
+        assertEquals(5, transport.sent.size(), "m3 waits: m1 and m2 are unresolved under the old id");
+        // m0 (and m1) had been stored: the broker answers the duplicate m1 with its original offset.
+        transport.sent.get(3).succeed(1);
+        transport.sent.get(4).succeed(2);
+        step();
+        step(); // the new producer id arrives
+        assertEquals(6, transport.sent.size());
+        long newPid = transport.last().only().producerId();
+        assertNotEquals(pid, newPid, "nothing is unresolved under the old id any more: m3 starts a new one");
+        assertSent(transport.last(), newPid, 0, "m3");
+        transport.last().succeed(3);
+        step();
+        assertEquals(1, f1.join().offset());
+        assertEquals(2, f2.join().offset());
+        assertEquals(3, f3.join().offset());
+        producerIdsPerValue().forEach((value, pids) ->
+                assertEquals(1, pids.size(), value + " was sent under producer ids " + pids));
+        assertTrue(timeout.getMessage().contains("may or may not have been written"), timeout.getMessage());
+    }
+
+    /**
+     * As above, but m0 had not been stored: the retry of m1, now the earliest unresolved batch,
+     * gets OUT_OF_ORDER_SEQUENCE, which proves m1 (and m2 behind it) were not stored. They are
+     * re-sequenced under a new id from 0, in order, ahead of m3, and none fails.
+     */
+    @Test
+    void outOfOrderForTheEarliestUnresolvedRetryMovesItAndTheBatchesBehindToANewProducerId() {
+        setUp(true, Acks.ACKS_ALL, 5, 2000, true);
+        step();
+        send(TP0, "m0");
+        step();
+        clock.advance(500);
+        CompletableFuture<RecordMetadata> f1 = send(TP0, "m1");
+        CompletableFuture<RecordMetadata> f2 = send(TP0, "m2");
+        step();
+        long pid = transport.sent.get(0).only().producerId();
+        clock.advance(1500);
+        step(); // m0 fails for good
+        CompletableFuture<RecordMetadata> f3 = send(TP0, "m3");
+        transport.sent.get(1).fail(ErrorCode.REQUEST_TIMED_OUT);
+        transport.sent.get(2).fail(ErrorCode.REQUEST_TIMED_OUT);
+        step();
+        clock.advance(BACKOFF);
+        step();
+        assertEquals(5, transport.sent.size());
+        assertSent(transport.sent.get(3), pid, 1, "m1");
+        assertSent(transport.sent.get(4), pid, 2, "m2");
+
+        transport.sent.get(3).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+        step();
+        assertEquals(5, transport.sent.size(), "m2 is still in flight under the old id");
+        transport.sent.get(4).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+        step();
+        step(); // the new producer id arrives
+        assertEquals(8, transport.sent.size(), "" + transport.sent);
+        long newPid = transport.sent.get(5).only().producerId();
+        assertNotEquals(pid, newPid);
+        assertSent(transport.sent.get(5), newPid, 0, "m1");
+        assertSent(transport.sent.get(6), newPid, 1, "m2");
+        assertSent(transport.sent.get(7), newPid, 2, "m3");
+        for (int i = 5; i < 8; i++) {
+            transport.sent.get(i).succeed(i - 5);
+        }
+        step();
+        assertEquals(0, f1.join().offset());
+        assertEquals(1, f2.join().offset());
+        assertEquals(2, f3.join().offset());
+    }
+
+    /**
+     * The broker no longer knows the producer id (e.g. expired after idling): UNKNOWN_PRODUCER_ID
+     * for the first batch in flight means it was not stored. The partition takes a new id and
+     * resends the batches from sequence 0 in order; all are acknowledged, none fails.
+     */
+    @Test
+    void unknownProducerIdForTheFirstInFlightBatchResendsEverythingUnderANewProducerIdFromZero() {
+        setUpDefault();
+        step();
+        CompletableFuture<RecordMetadata> f0 = send(TP0, "m0");
+        step();
+        long pid = transport.sent.get(0).only().producerId();
+        transport.sent.get(0).succeed(0);
+        step();
+        assertEquals(0, f0.join().offset());
+
+        List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            futures.add(send(TP0, "m" + i));
+        }
+        step();
+        assertEquals(4, transport.sent.size());
+        assertSent(transport.sent.get(1), pid, 1, "m1");
+        for (int i = 1; i <= 3; i++) {
+            transport.sent.get(i).fail(ErrorCode.UNKNOWN_PRODUCER_ID);
+        }
+        step();
+        step(); // the new producer id arrives
+        futures.forEach(f -> assertFalse(f.isDone()));
+        assertEquals(7, transport.sent.size(), "" + transport.sent);
+        long newPid = transport.sent.get(4).only().producerId();
+        assertNotEquals(pid, newPid);
+        for (int i = 0; i < 3; i++) {
+            assertSent(transport.sent.get(4 + i), newPid, i, "m" + (i + 1));
+            transport.sent.get(4 + i).succeed(10 + i);
+        }
+        step();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(10 + i, futures.get(i).join().offset());
+        }
+        assertFalse(accumulator.hasIncomplete());
+    }
+
+    /**
+     * m0 failed for good; m1 got REQUEST_TIMED_OUT (outcome unknown) and is retried; m2 got
+     * OUT_OF_ORDER_SEQUENCE and m3 UNKNOWN_PRODUCER_ID while m1 is unresolved: they are re-queued
+     * unchanged (same producer id and sequence) behind m1, not re-sequenced.
+     */
+    @Test
+    void outOfOrderForALaterBatchWhileAnEarlierIsRetriedRequeuesItUnchanged() {
+        setUp(true, Acks.ACKS_ALL, 5, 2000, true);
+        step();
+        send(TP0, "m0");
+        step();
+        clock.advance(500);
+        List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+        for (int i = 1; i <= 3; i++) {
+            futures.add(send(TP0, "m" + i));
+        }
+        step();
+        long pid = transport.sent.get(0).only().producerId();
+        clock.advance(1500);
+        step(); // m0 fails for good
+        transport.sent.get(1).fail(ErrorCode.REQUEST_TIMED_OUT);
+        transport.sent.get(2).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+        transport.sent.get(3).fail(ErrorCode.UNKNOWN_PRODUCER_ID);
+        step();
+        clock.advance(BACKOFF);
+        step();
+        assertEquals(7, transport.sent.size(), "" + transport.sent);
+        for (int i = 1; i <= 3; i++) {
+            assertSent(transport.sent.get(3 + i), pid, i, "m" + i);
+        }
+        assertEquals(1, transport.producerIdRequests.size(), "no new producer id while the outcome is unknown");
+        for (int i = 1; i <= 3; i++) {
+            transport.sent.get(3 + i).succeed(i);
+        }
+        step();
+        for (int i = 1; i <= 3; i++) {
+            assertEquals(i, futures.get(i - 1).join().offset());
+        }
+        producerIdsPerValue().forEach((value, pids) ->
+                assertEquals(1, pids.size(), value + " was sent under producer ids " + pids));
+    }
+
+    /** Without a failure for good, OUT_OF_ORDER behind an unanswered earlier batch keeps everything. */
+    @Test
+    void outOfOrderBehindATimedOutEarlierBatchKeepsProducerIdAndSequences() {
+        setUpDefault();
+        step();
+        List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            futures.add(send(TP0, "m" + i));
+        }
+        step();
+        long pid = transport.sent.get(0).only().producerId();
+        transport.sent.get(0).fail(ErrorCode.REQUEST_TIMED_OUT);
+        transport.sent.get(1).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+        transport.sent.get(2).fail(ErrorCode.OUT_OF_ORDER_SEQUENCE);
+        step();
+        clock.advance(BACKOFF);
+        step();
+        assertEquals(6, transport.sent.size());
+        for (int i = 0; i < 3; i++) {
+            assertSent(transport.sent.get(3 + i), pid, i, "m" + i);
+            transport.sent.get(3 + i).succeed(i);
+        }
+        step();
+        for (int i = 0; i < 3; i++) {
+            assertEquals(i, futures.get(i).join().offset());
+        }
+        assertEquals(1, transport.producerIdRequests.size());
+    }
+
+    @Test
+    void deliveryTimeoutOfARetriedBatchSaysItMayHaveBeenWritten() {
+        setUp(true, Acks.ACKS_ALL, 5, 2000, true);
+        step();
+        CompletableFuture<RecordMetadata> f = send(TP0, "a");
+        step();
+        transport.sent.get(0).fail(ErrorCode.REQUEST_TIMED_OUT);
+        step();
+        metadata.leaders.remove(TP0); // the retry cannot be sent
+        clock.advance(2000);
+        step();
+        Throwable t = failure(f);
+        assertInstanceOf(TimeoutException.class, t);
+        assertTrue(t.getMessage().contains("may or may not have been written"), t.getMessage());
     }
 }
