@@ -110,7 +110,7 @@ public final class Broker implements AutoCloseable {
     scheduler = timers;
     readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
 
-    metadataView = new MetadataView(clock, config.sessionTimeoutMs);
+    metadataView = new MetadataView(config.brokerId, clock, config.sessionTimeoutMs);
     partitions = new PartitionManager(config, storeFactory, onFatalError);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
@@ -129,7 +129,7 @@ public final class Broker implements AutoCloseable {
     } else {
       scheduler.scheduleWithFixedDelay(this::pollMetadata, 0, 500, TimeUnit.MILLISECONDS);
     }
-    registrar = new BrokerRegistrar(config, metadataClient, scheduler);
+    registrar = new BrokerRegistrar(config, metadataClient, metadataView, scheduler);
     registrar.start();
 
     replicaStates = new ReplicaStates(config.brokerId, partitions, metadataView, clock);

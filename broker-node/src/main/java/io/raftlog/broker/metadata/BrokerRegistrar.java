@@ -3,6 +3,7 @@ package io.raftlog.broker.metadata;
 import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.log.v1.BrokerHeartbeat;
 import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.MetadataStatus;
 import io.raftlog.log.v1.RegisterBroker;
 import java.util.concurrent.ScheduledExecutorService;
@@ -22,11 +23,14 @@ public final class BrokerRegistrar {
 
   private final BrokerConfig config;
   private final MetadataClient metadata;
+  private final MetadataView view;
   private final ScheduledExecutorService scheduler;
   private final AtomicBoolean registered = new AtomicBoolean();
   private volatile boolean stopped;
 
-  public BrokerRegistrar(BrokerConfig config, MetadataClient metadata, ScheduledExecutorService scheduler) {
+  public BrokerRegistrar(BrokerConfig config, MetadataClient metadata, MetadataView view,
+      ScheduledExecutorService scheduler) {
+    this.view = view;
     this.config = config;
     this.metadata = metadata;
     this.scheduler = scheduler;
@@ -51,11 +55,13 @@ public final class BrokerRegistrar {
       cmd.setRegisterBroker(RegisterBroker.newBuilder().setBrokerId(config.brokerId).setHost(config.host)
           .setPort(config.port).setRaftPort(config.raftPort));
     }
-    metadata.submit(cmd).whenComplete((reply, error) -> {
+    metadata.submitWithIndex(cmd).whenComplete((applied, error) -> {
+      MetadataReply reply = applied == null ? null : applied.reply();
       if (error != null) {
         LOG.debug("[broker-{}] metadata heartbeat failed: {}", config.brokerId, error.toString());
       } else if (reply.getStatus() == MetadataStatus.METADATA_OK) {
         if (registered.compareAndSet(false, true)) {
+          view.markCommittedAt(applied.logIndex());
           LOG.info("[broker-{}] registered with the metadata group", config.brokerId);
         }
       } else {

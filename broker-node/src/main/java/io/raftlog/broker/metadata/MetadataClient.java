@@ -32,8 +32,16 @@ public final class MetadataClient implements AutoCloseable {
     this.client = RaftClients.create(RaftGroup.valueOf(GroupIds.METADATA, peers), 16 * 1024 * 1024);
   }
 
+  /** A reply and the metadata log index of the command. */
+  public record Applied(MetadataReply reply, long logIndex) {}
+
   /** Stamps the command with this broker's clock and proposes it; completes after commit and apply. */
   public CompletableFuture<MetadataReply> submit(MetadataCommand.Builder command) {
+    return submitWithIndex(command).thenApply(Applied::reply);
+  }
+
+  /** Like {@link #submit}, also telling at which log index the command was committed. */
+  public CompletableFuture<Applied> submitWithIndex(MetadataCommand.Builder command) {
     MetadataCommand cmd = command.setTimestampMs(clock.millis()).build();
     return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(cmd.toByteArray())))
         .thenApply(reply -> {
@@ -41,7 +49,8 @@ public final class MetadataClient implements AutoCloseable {
             throw new MetadataUnavailableException("metadata group: " + reply.getException(), reply.getException());
           }
           try {
-            return MetadataReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+            return new Applied(MetadataReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()),
+                reply.getLogIndex());
           } catch (IOException e) {
             throw new MetadataUnavailableException("unreadable metadata reply", e);
           }

@@ -1,5 +1,7 @@
 package io.raftlog.broker.metadata;
 
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.broker.BrokerException;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.TopicRecord;
@@ -20,10 +22,47 @@ public final class MetadataView {
   private final long sessionTimeoutMs;
   private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
   private volatile MetadataImage image = MetadataImage.getDefaultInstance();
+  /** Metadata log index this broker's view must reach before it may say "no such topic". */
+  private volatile long caughtUpAtIndex = Long.MAX_VALUE;
+  private final int brokerId;
 
-  public MetadataView(Clock clock, long sessionTimeoutMs) {
+  public MetadataView(int brokerId, Clock clock, long sessionTimeoutMs) {
+    this.brokerId = brokerId;
     this.clock = clock;
     this.sessionTimeoutMs = sessionTimeoutMs;
+  }
+
+  /**
+   * Records a metadata log index known to be committed (this broker's registration): once the
+   * local view has applied it, the view is at least as new as this broker's start.
+   */
+  public void markCommittedAt(long index) {
+    caughtUpAtIndex = Math.min(caughtUpAtIndex, index);
+  }
+
+  /**
+   * True once the view has caught up with the metadata log as of this broker's registration. A
+   * restarted broker replays (or polls) metadata for a moment; until then a missing topic may
+   * simply not be applied yet.
+   */
+  public boolean isCaughtUp() {
+    return image.getAppliedIndex() >= caughtUpAtIndex;
+  }
+
+  /**
+   * The topic, or a clear error: UNKNOWN_TOPIC_OR_PARTITION when this view is caught up, else a
+   * retriable BROKER_NOT_AVAILABLE (another broker, or this one a moment later, will know).
+   */
+  public TopicRecord requireTopic(String name) {
+    Optional<TopicRecord> topic = topic(name);
+    if (topic.isPresent()) {
+      return topic.get();
+    }
+    if (!isCaughtUp()) {
+      throw new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE, "broker " + brokerId
+          + " is starting and has not caught up with cluster metadata yet; retry");
+    }
+    throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
   }
 
   /** Publishes a newer image; older ones (a poll racing an apply) are ignored. */

@@ -72,6 +72,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       if (problem != null) {
         throw GrpcErrors.invalid(problem);
       }
+      if (!metadata.isCaughtUp()) {
+        throw notCaughtUp();
+      }
       if (metadata.topic(request.getName()).isPresent()) {
         throw new BrokerException(ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + request.getName() + "' already exists");
       }
@@ -124,6 +127,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
+    if (!metadata.isCaughtUp()) {
+      response.onError(GrpcErrors.toStatus(notCaughtUp(), "list topics"));
+      return;
+    }
     ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
     metadata.image().getTopicsList().stream().map(TopicRecord::getName).sorted().forEach(b::addNames);
     response.onNext(b.build());
@@ -133,10 +140,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> response) {
     String what = "describe topic '" + request.getName() + "'";
-    TopicRecord topic = metadata.topic(request.getName()).orElse(null);
-    if (topic == null) {
-      response.onError(GrpcErrors.toStatus(new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
-          "topic '" + request.getName() + "' does not exist"), what));
+    TopicRecord topic;
+    try {
+      topic = metadata.requireTopic(request.getName());
+    } catch (BrokerException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
       return;
     }
     replicaStates.collect(topic.getName()).whenComplete((states, error) -> {
@@ -159,6 +167,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onNext(b.build());
       response.onCompleted();
     });
+  }
+
+  private BrokerException notCaughtUp() {
+    return new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE,
+        "this broker is starting and has not caught up with cluster metadata yet; retry");
   }
 
   @Override

@@ -144,8 +144,7 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
   }
 
   private PartitionReplica localReplica(String topicName, int partition) {
-    TopicRecord topic = metadata.topic(topicName).orElseThrow(() -> new BrokerException(
-        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topicName + "' does not exist"));
+    TopicRecord topic = metadata.requireTopic(topicName);
     if (partition < 0 || partition >= topic.getAssignmentsCount()) {
       throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + topicName + "' has no partition "
           + partition + " (it has " + topic.getAssignmentsCount() + ")");

@@ -29,6 +29,13 @@ public final class MetadataServiceImpl extends MetadataServiceGrpc.MetadataServi
 
   @Override
   public void getMetadata(GetMetadataRequest request, StreamObserver<GetMetadataResponse> response) {
+    if (!metadata.isCaughtUp()) {
+      // An empty or stale answer would make clients believe topics do not exist.
+      response.onError(GrpcErrors.toStatus(new io.raftlog.broker.BrokerException(
+          ErrorCode.BROKER_NOT_AVAILABLE, "this broker is starting and has not caught up with cluster metadata"
+              + " yet; ask another broker or retry"), "get metadata"));
+      return;
+    }
     List<String> wanted = new ArrayList<>(request.getTopicsList());
     String single = wanted.size() == 1 ? wanted.get(0) : "";
     replicaStates.collect(single).whenComplete((states, error) -> {

@@ -177,8 +177,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
 
   private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs,
       boolean forward) {
-    TopicRecord topic = metadata.topic(data.getTopic()).orElseThrow(() -> new BrokerException(
-        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' does not exist"));
+    TopicRecord topic = metadata.requireTopic(data.getTopic());
     if (data.getPartition() < 0 || data.getPartition() >= topic.getAssignmentsCount()) {
       throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' has "
           + topic.getAssignmentsCount() + " partitions (0.." + (topic.getAssignmentsCount() - 1)
