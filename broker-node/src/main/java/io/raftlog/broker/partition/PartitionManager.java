@@ -144,7 +144,16 @@ public final class PartitionManager implements AutoCloseable {
       return;
     }
     new PartitionDescriptor(topic.getName(), topic.getTopicId(), a.getPartition()).write(partitionDir(group.getGroupId()));
-    if (host.addGroup(group)) {
+    boolean added;
+    try {
+      added = host.addGroup(group);
+    } catch (IOException | RuntimeException e) {
+      // Ratis may have built the state machine (registering the replica) before failing: unlist it
+      // so that the next reconciliation tries again.
+      replicas.remove(group.getGroupId());
+      throw e;
+    }
+    if (added) {
       LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {})", config.brokerId, topic.getName(),
           a.getPartition(), group.getGroupId().getUuid(), a.getReplicasList());
     }

@@ -1,0 +1,4 @@
+/**
+ * The broker's typed configuration: every key with its default, documentation and validation.
+ */
+package io.raftlog.broker.config;
