@@ -100,21 +100,6 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
         Message.valueOf(UnsafeByteOperations.unsafeWrap(state.image().toByteString().asReadOnlyByteBuffer())));
   }
 
-  /**
-   * The leader no longer has the log entries this replica needs (its disk was lost or it was
-   * away while every other replica moved on and purged). Copying a full replica from the leader
-   * is not built yet: refuse loudly so an operator sees it, instead of pretending.
-   */
-  @Override
-  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
-      org.apache.ratis.proto.RaftProtos.RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
-    LOG.error("[{}] this replica is behind the leader's log start {}: it needs a full copy of the metadata image"
-        + " from the leader, which is not supported yet, so it cannot catch up (was its data directory lost?)",
-        logPrefix, firstTermIndexInLog);
-    return CompletableFuture.failedFuture(new UnsupportedOperationException(
-        "full replica copy from the leader is not supported yet"));
-  }
-
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     LOG.info("[{}] metadata leader is now {}", logPrefix, newLeaderId);

@@ -66,6 +66,12 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   private volatile LogStore store;
   private volatile PartitionCore core;
+  /**
+   * The offset below which records are applied and stored, published only after the segment store
+   * has the batch (the core's next offset moves first, while the apply is still writing).
+   */
+  private volatile long highWatermark;
+  private volatile long logStartOffset;
   /** Long-poll fetches waiting for the high watermark to move. */
   private final HighWatermarkWaiters waiters = new HighWatermarkWaiters();
 
@@ -95,6 +101,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (bytes == null) {
       core = new PartitionCore(store.logStartOffset(), store.logStartOffset(), new ProducerStateTable(),
           PartitionCore.DEFAULT_PRODUCER_EXPIRATION_MS);
+      publishOffsets();
       LOG.info("[{}] starting without snapshot; log end offset on disk {}", logPrefix, store.logEndOffset());
       return;
     }
@@ -104,6 +111,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
           + " but the snapshot says " + snapshot.getNextOffset() + "; the data directory is damaged");
     }
     core = PartitionCodec.coreFromSnapshot(snapshot);
+    publishOffsets();
     LOG.info("[{}] loaded snapshot at {}: next offset {}, {} producers", logPrefix, at,
         core.nextOffset(), core.producers().size());
   }
@@ -143,21 +151,6 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     return trx;
   }
 
-  /**
-   * The leader no longer has the log entries this replica needs (its disk was lost or it was
-   * away while every other replica moved on and purged). Copying a full replica from the leader
-   * is not built yet: refuse loudly so an operator sees it, instead of pretending.
-   */
-  @Override
-  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(
-      org.apache.ratis.proto.RaftProtos.RoleInfoProto roleInfo, TermIndex firstTermIndexInLog) {
-    LOG.error("[{}] this replica is behind the leader's log start {}: it needs a full copy of the segment files"
-        + " from the leader, which is not supported yet, so it cannot catch up (was its data directory lost?)",
-        logPrefix, firstTermIndexInLog);
-    return CompletableFuture.failedFuture(new UnsupportedOperationException(
-        "full replica copy from the leader is not supported yet"));
-  }
-
   @Override
   public void notifyLeaderChanged(RaftGroupMemberId memberId, RaftPeerId newLeaderId) {
     speculation.invalidate();
@@ -182,6 +175,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
             + " at index " + entry.getIndex());
       }
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
+      publishOffsets();
       waiters.wakeAll();
     } catch (Exception e) {
       if (closing) {
@@ -239,15 +233,18 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   // ---- read side (any thread) ----
 
+  private void publishOffsets() {
+    logStartOffset = core.logStartOffset();
+    highWatermark = core.nextOffset();
+  }
+
   /** The high watermark: offset of the next committed record on this replica. */
   public long highWatermark() {
-    PartitionCore c = core;
-    return c == null ? 0 : c.nextOffset();
+    return highWatermark;
   }
 
   public long logStartOffset() {
-    PartitionCore c = core;
-    return c == null ? 0 : c.logStartOffset();
+    return logStartOffset;
   }
 
   /**

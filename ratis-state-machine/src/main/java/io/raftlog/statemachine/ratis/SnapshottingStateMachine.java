@@ -3,6 +3,8 @@ package io.raftlog.statemachine.ratis;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -51,6 +53,22 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   SnapshottingStateMachine(String logPrefix, long snapshotEveryEntries) {
     this.logPrefix = logPrefix;
     this.snapshotEveryEntries = snapshotEveryEntries;
+  }
+
+  /**
+   * The leader no longer has the log entries this replica needs (its data directory was lost, or
+   * it is a new replica). Copying a full replica from the leader is not built yet: refuse loudly so
+   * an operator sees it, instead of pretending. (Our purge never removes entries a known replica
+   * still needs, so a replica with its data intact does not get here.)
+   */
+  @Override
+  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
+      TermIndex firstTermIndexInLog) {
+    LOG.error("[{}] this replica is behind the leader's log start {}: it needs a full copy of the state from"
+        + " the leader, which is not supported yet, so it cannot catch up (was its data directory lost?)",
+        logPrefix, firstTermIndexInLog);
+    return CompletableFuture.failedFuture(new UnsupportedOperationException(
+        "full replica copy from the leader is not supported yet"));
   }
 
   /** Opens whatever the state lives in besides the snapshot (before the snapshot is loaded). */
