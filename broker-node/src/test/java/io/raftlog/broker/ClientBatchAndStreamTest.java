@@ -5,8 +5,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.protobuf.ByteString;
 import io.grpc.stub.StreamObserver;
 import io.raftlog.api.v1.Acks;
-import io.raftlog.api.v1.AdminServiceGrpc;
-import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.FetchPartition;
 import io.raftlog.api.v1.FetchPartitionResult;
@@ -62,8 +60,7 @@ class ClientBatchAndStreamTest {
   }
 
   private static int create(String topic) {
-    AdminServiceGrpc.newBlockingStub(cluster.channel(1)).withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(
-        CreateTopicRequest.newBuilder().setName(topic).setPartitions(1).setReplicationFactor(3).build());
+    cluster.createTopic(topic, 1, 3);
     return cluster.awaitLeader(topic, 0, Duration.ofSeconds(60));
   }
 

@@ -75,11 +75,7 @@ class ClusterEndToEndTest {
   }
 
   static void createTopic(String name, int partitions, int rf) {
-    admin(1).createTopic(CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
-        .setReplicationFactor(rf).build());
-    for (int p = 0; p < partitions; p++) {
-      cluster.awaitLeader(name, p, Duration.ofSeconds(60));
-    }
+    cluster.createTopic(name, partitions, rf);
   }
 
   static Record record(String value) {

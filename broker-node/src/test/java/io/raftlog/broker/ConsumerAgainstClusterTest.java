@@ -77,10 +77,7 @@ class ConsumerAgainstClusterTest {
   }
 
   private static void createTopic(String name, int partitions) {
-    admin.blocking().createTopic(name, partitions, 3);
-    for (int p = 0; p < partitions; p++) {
-      cluster.awaitLeader(name, p, Duration.ofSeconds(60));
-    }
+    cluster.createTopic(name, partitions, 3);
   }
 
   private static ConsumerConfig.Builder config(AutoOffsetReset reset) {

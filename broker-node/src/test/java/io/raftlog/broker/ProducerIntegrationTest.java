@@ -3,8 +3,6 @@ package io.raftlog.broker;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftlog.api.v1.AdminServiceGrpc;
-import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.FetchPartition;
 import io.raftlog.api.v1.FetchPartitionResult;
@@ -58,12 +56,7 @@ class ProducerIntegrationTest {
   }
 
   private static void create(String topic, int partitions) {
-    AdminServiceGrpc.newBlockingStub(cluster.channel(cluster.runningIds().get(0)))
-        .withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(CreateTopicRequest.newBuilder().setName(topic)
-            .setPartitions(partitions).setReplicationFactor(3).build());
-    for (int p = 0; p < partitions; p++) {
-      cluster.awaitLeader(topic, p, Duration.ofSeconds(60));
-    }
+    cluster.createTopic(topic, partitions, 3);
   }
 
   private static Producer<String, String> producer(ProducerConfig.Builder builder) {

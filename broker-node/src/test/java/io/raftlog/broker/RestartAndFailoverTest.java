@@ -6,7 +6,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import com.google.protobuf.ByteString;
 import io.raftlog.api.v1.Acks;
 import io.raftlog.api.v1.AdminServiceGrpc;
-import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.DeleteTopicRequest;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.FetchPartition;
@@ -54,9 +53,7 @@ class RestartAndFailoverTest {
   }
 
   private static void create(MiniCluster c, String topic) {
-    AdminServiceGrpc.newBlockingStub(c.channel(1)).withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(
-        CreateTopicRequest.newBuilder().setName(topic).setPartitions(1).setReplicationFactor(3).build());
-    c.awaitLeader(topic, 0, Duration.ofSeconds(60));
+    c.createTopic(topic, 1, 3);
   }
 
   @Test

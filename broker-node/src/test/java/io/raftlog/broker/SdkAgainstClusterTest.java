@@ -61,10 +61,7 @@ class SdkAgainstClusterTest {
   }
 
   private static void createTopic(String name, int partitions) {
-    admin.blocking().createTopic(name, partitions, 3);
-    for (int p = 0; p < partitions; p++) {
-      cluster.awaitLeader(name, p, Duration.ofSeconds(60));
-    }
+    cluster.createTopic(name, partitions, 3);
   }
 
   private static Producer<String, String> producer(Acks acks) {

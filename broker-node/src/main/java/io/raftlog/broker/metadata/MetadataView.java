@@ -50,6 +50,17 @@ public final class MetadataView {
   }
 
   /**
+   * Throws a retriable BROKER_NOT_AVAILABLE unless {@link #isCaughtUp()}: an answer built from a
+   * lagging view (a topic list, "no such topic") would mislead the client.
+   */
+  public void requireCaughtUp() {
+    if (!isCaughtUp()) {
+      throw new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE, "broker " + brokerId
+          + " is starting and has not caught up with cluster metadata yet; retry or ask another broker");
+    }
+  }
+
+  /**
    * The topic, or a clear error: UNKNOWN_TOPIC_OR_PARTITION when this view is caught up, else a
    * retriable BROKER_NOT_AVAILABLE (another broker, or this one a moment later, will know).
    */
@@ -58,10 +69,7 @@ public final class MetadataView {
     if (topic.isPresent()) {
       return topic.get();
     }
-    if (!isCaughtUp()) {
-      throw new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE, "broker " + brokerId
-          + " is starting and has not caught up with cluster metadata yet; retry");
-    }
+    requireCaughtUp();
     throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
   }
 

@@ -12,7 +12,6 @@ import io.raftlog.log.v1.PartitionCommand;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.io.IOException;
-import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -59,7 +58,8 @@ public final class PartitionWriter {
   }
 
   /**
-   * Appends one record batch (v2, base offset 0) to a partition.
+   * Appends one record batch (v2, base offset 0) to a partition. {@code batch} is embedded in the
+   * Raft entry as is (its bytes are copied once, when the entry is serialized).
    *
    * @param forward when this broker does not lead the partition: true forwards the batch to the
    *     leader through the broker's Ratis client; false answers NOT_LEADER at once. Ordered
@@ -67,11 +67,11 @@ public final class PartitionWriter {
    *     same stream submitted locally after a leadership change.
    * @return the base offset assigned to the batch, or -1 for acks=0; fails with {@link BrokerException}
    */
-  public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteBuffer batch, Acks acks, long timeoutMs,
+  public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteString batch, Acks acks, long timeoutMs,
       boolean forward) {
     String what = "produce to " + topic.getName() + "-" + partition;
     byte[] command = PartitionCommand.newBuilder()
-        .setAppend(AppendBatch.newBuilder().setRecordBatch(ByteString.copyFrom(batch))
+        .setAppend(AppendBatch.newBuilder().setRecordBatch(batch)
             .setProposedAtMs(clock.millis())).build().toByteArray();
     Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
     Optional<PartitionReplica> local = partitions.replica(topic.getTopicId(), partition);

@@ -72,9 +72,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       if (problem != null) {
         throw GrpcErrors.invalid(problem);
       }
-      if (!metadata.isCaughtUp()) {
-        throw notCaughtUp();
-      }
+      metadata.requireCaughtUp();
       if (metadata.topic(request.getName()).isPresent()) {
         throw new BrokerException(ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + request.getName() + "' already exists");
       }
@@ -127,8 +125,10 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> response) {
-    if (!metadata.isCaughtUp()) {
-      response.onError(GrpcErrors.toStatus(notCaughtUp(), "list topics"));
+    try {
+      metadata.requireCaughtUp();
+    } catch (BrokerException e) {
+      response.onError(GrpcErrors.toStatus(e, "list topics"));
       return;
     }
     ListTopicsResponse.Builder b = ListTopicsResponse.newBuilder();
@@ -167,11 +167,6 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onNext(b.build());
       response.onCompleted();
     });
-  }
-
-  private BrokerException notCaughtUp() {
-    return new BrokerException(ErrorCode.BROKER_NOT_AVAILABLE,
-        "this broker is starting and has not caught up with cluster metadata yet; retry");
   }
 
   @Override

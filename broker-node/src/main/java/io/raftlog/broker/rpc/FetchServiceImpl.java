@@ -13,7 +13,7 @@ import io.raftlog.api.v1.ListOffsetsResponse;
 import io.raftlog.api.v1.ListOffsetsResult;
 import io.raftlog.api.v1.OffsetSpec;
 import io.raftlog.api.v1.RecordFormat;
-import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftlog.broker.BrokerException;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.PartitionManager;
@@ -84,7 +84,8 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
         PartitionReader.ReadResult read = PartitionReader.read(replica, fp.getOffset(), maxBytes, raw);
         r.setHighWatermark(read.highWatermark()).setLogStartOffset(read.logStartOffset());
         if (raw) {
-          r.setRecordBatches(ByteString.copyFrom(read.batches()));
+          // A fresh buffer from the store read, not shared: wrap it instead of copying.
+          r.setRecordBatches(UnsafeByteOperations.unsafeWrap(read.batches()));
         } else {
           r.addAllRecords(read.records());
         }

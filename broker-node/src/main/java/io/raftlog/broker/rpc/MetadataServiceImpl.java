@@ -29,11 +29,11 @@ public final class MetadataServiceImpl extends MetadataServiceGrpc.MetadataServi
 
   @Override
   public void getMetadata(GetMetadataRequest request, StreamObserver<GetMetadataResponse> response) {
-    if (!metadata.isCaughtUp()) {
+    try {
       // An empty or stale answer would make clients believe topics do not exist.
-      response.onError(GrpcErrors.toStatus(new io.raftlog.broker.BrokerException(
-          ErrorCode.BROKER_NOT_AVAILABLE, "this broker is starting and has not caught up with cluster metadata"
-              + " yet; ask another broker or retry"), "get metadata"));
+      metadata.requireCaughtUp();
+    } catch (io.raftlog.broker.BrokerException e) {
+      response.onError(GrpcErrors.toStatus(e, "get metadata"));
       return;
     }
     List<String> wanted = new ArrayList<>(request.getTopicsList());

@@ -20,6 +20,7 @@ import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataStatus;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.codec.RecordBatches;
+import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.time.Clock;
 import java.util.ArrayList;
@@ -205,7 +206,8 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
           + data.getPartition() + " is " + batch.remaining() + " bytes; the limit (max.batch.bytes) is "
           + config.maxBatchBytes);
     }
-    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs, forward);
+    // The buffer was built here and is not touched again: wrap it instead of copying.
+    return writer.append(topic, data.getPartition(), UnsafeByteOperations.unsafeWrap(batch), acks, timeoutMs, forward);
   }
 
   /** A batch the client encoded itself: validated and stored as is (compressed stays compressed). */
@@ -219,12 +221,11 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is "
           + data.getRecordBatch().size() + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
     }
-    ByteBuffer batch = data.getRecordBatch().asReadOnlyByteBuffer();
     try {
-      RecordBatches.validateClientBatch(batch);
+      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer());
     } catch (IllegalArgumentException e) {
       throw new BrokerException(ErrorCode.CORRUPT_RECORD, "record batch for " + where + " rejected: " + e.getMessage());
     }
-    return writer.append(topic, data.getPartition(), batch, acks, timeoutMs, forward);
+    return writer.append(topic, data.getPartition(), data.getRecordBatch(), acks, timeoutMs, forward);
   }
 }

@@ -151,6 +151,20 @@ public final class MiniCluster implements AutoCloseable {
         b.isRegistered() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
   }
 
+  /**
+   * Creates a topic through the public admin API of the first running broker and waits until
+   * every partition has a leader.
+   */
+  public void createTopic(String name, int partitions, int replicationFactor) {
+    io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel(runningIds().get(0)))
+        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+        .createTopic(io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
+            .setReplicationFactor(replicationFactor).build());
+    for (int p = 0; p < partitions; p++) {
+      awaitLeader(name, p, Duration.ofSeconds(60));
+    }
+  }
+
   /** The running replica that leads the partition, if any. */
   public Optional<Integer> leaderOf(String topic, int partition) {
     for (Map.Entry<Integer, Broker> e : running.entrySet()) {

@@ -76,7 +76,18 @@ public final class RecordBatches {
    * @throws IllegalArgumentException with a message a person can act on
    */
   public static BatchHeader parseHeader(ByteBuffer buffer) {
-    MutableRecordBatch batch = single(buffer);
+    return headerOf(single(buffer, true));
+  }
+
+  /**
+   * The header of a batch that was already validated (e.g. when the broker accepted it), without
+   * computing the CRC again.
+   */
+  public static BatchHeader readValidatedHeader(ByteBuffer buffer) {
+    return headerOf(single(buffer, false));
+  }
+
+  private static BatchHeader headerOf(MutableRecordBatch batch) {
     return new BatchHeader(batch.producerId(), batch.producerEpoch(), batch.baseSequence(),
         (int) (batch.lastOffset() - batch.baseOffset() + 1));
   }
@@ -90,7 +101,7 @@ public final class RecordBatches {
    * @throws IllegalArgumentException with a message a person can act on
    */
   public static BatchHeader validateClientBatch(ByteBuffer buffer) {
-    MutableRecordBatch batch = single(buffer);
+    MutableRecordBatch batch = single(buffer, true);
     try {
       if (batch.compressionType() != CompressionType.NONE && batch.compressionType() != CompressionType.GZIP
           && batch.compressionType() != CompressionType.LZ4) {
@@ -144,22 +155,26 @@ public final class RecordBatches {
     return out.slice();
   }
 
-  /** The largest record timestamp of the single batch in {@code buffer}. */
+  /** The largest record timestamp of the single, already validated batch in {@code buffer}. */
   public static long maxTimestamp(ByteBuffer buffer) {
-    return single(buffer).maxTimestamp();
+    return single(buffer, false).maxTimestamp();
   }
 
-  /** Rewrites the offsets of the single batch in {@code buffer} to start at {@code baseOffset}. */
+  /**
+   * Rewrites the offsets of the single, already validated batch in {@code buffer} to start at
+   * {@code baseOffset}.
+   */
   public static void assignBaseOffset(ByteBuffer buffer, long baseOffset) {
-    MutableRecordBatch batch = single(buffer);
+    MutableRecordBatch batch = single(buffer, false);
     long delta = batch.lastOffset() - batch.baseOffset();
     // The v2 CRC does not cover the base offset, so this needs no re-encoding.
     batch.setLastOffset(baseOffset + delta);
   }
 
-  private static MutableRecordBatch single(ByteBuffer buffer) {
+  /** @param verifyCrc false only for a batch whose CRC was checked before (it is not cheap) */
+  private static MutableRecordBatch single(ByteBuffer buffer, boolean verifyCrc) {
     try {
-      return singleUnchecked(buffer);
+      return singleUnchecked(buffer, verifyCrc);
     } catch (KafkaException e) {
       // e.g. CorruptRecordException for a batch length below the minimum or an unknown magic:
       // callers (the apply path) expect IllegalArgumentException for every malformed batch.
@@ -167,7 +182,7 @@ public final class RecordBatches {
     }
   }
 
-  private static MutableRecordBatch singleUnchecked(ByteBuffer buffer) {
+  private static MutableRecordBatch singleUnchecked(ByteBuffer buffer, boolean verifyCrc) {
     MemoryRecords records = MemoryRecords.readableRecords(buffer.duplicate());
     Iterator<MutableRecordBatch> it = records.batches().iterator();
     if (!it.hasNext()) {
@@ -177,7 +192,7 @@ public final class RecordBatches {
     if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
       throw new IllegalArgumentException("record batch magic " + batch.magic() + " is not supported, only v2");
     }
-    if (!batch.isValid()) {
+    if (verifyCrc && !batch.isValid()) {
       throw new IllegalArgumentException("record batch CRC mismatch (corrupt batch)");
     }
     if (it.hasNext() || batch.sizeInBytes() != buffer.remaining()) {

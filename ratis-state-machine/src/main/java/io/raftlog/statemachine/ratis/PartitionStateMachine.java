@@ -329,7 +329,8 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       BatchHeader header;
       try {
         PartitionCommand cmd = PartitionCommand.parseFrom(trx.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-        header = RecordBatches.parseHeader(cmd.getAppend().getRecordBatch().asReadOnlyByteBuffer());
+        // The batch was validated when the broker accepted it; apply checks the CRC again.
+        header = RecordBatches.readValidatedHeader(cmd.getAppend().getRecordBatch().asReadOnlyByteBuffer());
       } catch (Exception e) {
         invalidate();
         return;

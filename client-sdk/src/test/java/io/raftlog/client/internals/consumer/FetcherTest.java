@@ -1,5 +1,6 @@
 package io.raftlog.client.internals.consumer;
 
+import io.raftlog.client.fake.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -52,7 +53,7 @@ class FetcherTest {
     private static final String B = "b:1";
     private static final String C = "c:1";
 
-    private final FakeClock clock = new FakeClock();
+    private final ManualClock clock = new ManualClock();
     private final FakeConsumerTransport transport = new FakeConsumerTransport();
     private final Map<TopicPartition, List<String>> candidates = new HashMap<>();
     private int invalidations;

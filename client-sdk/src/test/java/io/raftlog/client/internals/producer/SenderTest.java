@@ -1,5 +1,6 @@
 package io.raftlog.client.internals.producer;
 
+import io.raftlog.client.fake.ManualClock;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -40,7 +41,7 @@ class SenderTest {
     private static final long BACKOFF = 100;
     private static final int REQUEST_TIMEOUT = 3000;
 
-    private final MutableClock clock = new MutableClock(0);
+    private final ManualClock clock = new ManualClock(0);
     private final FakeTransport transport = new FakeTransport();
     private final FakeMetadata metadata = new FakeMetadata();
     private RecordAccumulator accumulator;

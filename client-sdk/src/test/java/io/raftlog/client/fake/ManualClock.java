@@ -1,15 +1,23 @@
-package io.raftlog.client.internals.consumer;
+package io.raftlog.client.fake;
 
 import java.time.Clock;
 import java.time.Instant;
 import java.time.ZoneId;
 import java.time.ZoneOffset;
 
-/** A clock that moves only when told to. */
-final class FakeClock extends Clock {
-    private long millis = 1_000_000;
+/** A clock tests move by hand; shared by the producer and consumer tests. */
+public final class ManualClock extends Clock {
+    private long millis;
 
-    void advance(long ms) {
+    public ManualClock() {
+        this(1_000_000);
+    }
+
+    public ManualClock(long startMillis) {
+        this.millis = startMillis;
+    }
+
+    public void advance(long ms) {
         millis += ms;
     }
 
