@@ -1,0 +1,51 @@
+package io.raftlog.chaos;
+
+/** The faults the harness can inject. */
+public enum FaultKind {
+  /** SIGKILL the leader of a partition, restart it after the hold time. */
+  KILL_LEADER(false),
+  /** SIGKILL a random broker, restart it after the hold time. */
+  KILL_RANDOM(false),
+  /** SIGSTOP the leader of a partition for longer than the election timeout, then SIGCONT. */
+  PAUSE_LEADER(false),
+  /** Cut the leader of a partition off from every other broker (clients still reach it), then heal. */
+  ISOLATE_LEADER(true),
+  /** Split the brokers into a minority holding a partition's leader and a majority, then heal. */
+  SPLIT(true),
+  /** Two halves that cannot see each other and one broker that sees both, then heal. */
+  BRIDGE(true),
+  /**
+   * The leader's responses to clients are dropped (requests still arrive and are processed), then the
+   * leader is killed so the producers' retries go to a new leader; then heal and restart.
+   */
+  DROP_RESPONSES(true),
+  /** SIGKILL a follower, truncate or flip bits in the tail of its newest segment file, restart it. */
+  CORRUPT_FOLLOWER(false),
+  /** SIGKILL every broker at once, then start them all again. */
+  KILL_ALL(false);
+
+  private final boolean needsNetworkNamespaces;
+
+  FaultKind(boolean needsNetworkNamespaces) {
+    this.needsNetworkNamespaces = needsNetworkNamespaces;
+  }
+
+  public boolean needsNetworkNamespaces() {
+    return needsNetworkNamespaces;
+  }
+
+  /** The name used on the command line and in the history: kill-leader, pause-leader, ... */
+  public String cliName() {
+    return name().toLowerCase(java.util.Locale.ROOT).replace('_', '-');
+  }
+
+  public static FaultKind parse(String text) {
+    for (FaultKind k : values()) {
+      if (k.cliName().equals(text) || k.name().equalsIgnoreCase(text)) {
+        return k;
+      }
+    }
+    throw new IllegalArgumentException("unknown fault '" + text + "'; known: "
+        + String.join(", ", java.util.Arrays.stream(values()).map(FaultKind::cliName).toList()));
+  }
+}
