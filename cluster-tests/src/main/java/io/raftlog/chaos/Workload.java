@@ -58,7 +58,7 @@ final class Workload {
     for (int p = 0; p < settings.producers(); p++) {
       int id = p;
       Producer<String, String> producer = Producer.create(ProducerConfig.builder().bootstrapServers(bootstrap)
-          .acks(Acks.ALL).idempotence(true).lingerMs(2).requestTimeoutMs(5_000).retryBackoffMs(50)
+          .acks(Acks.ALL).idempotence(true).lingerMs(2).requestTimeoutMs(2_000).retryBackoffMs(50)
           .deliveryTimeoutMs(settings.deliveryTimeoutMs()).build(), new StringSerializer(), new StringSerializer());
       producers.add(producer);
       threads.add(startDaemon("chaos-producer-" + id, () -> produce(id, producer)));
