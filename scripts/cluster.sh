@@ -1,13 +1,19 @@
 #!/usr/bin/env bash
-# Runs a local Raftlog cluster of broker processes on 127.0.0.1, for development and fault tests.
+# Runs a local Raftlog cluster of broker processes on 127.0.0.1, for development and fault tests;
+# with `start --netns`, every broker runs in its own network namespace with its own IP address, so
+# that the network between brokers, and between a broker and its clients, can be cut.
 #
 # The output lines, file formats and flags below are a contract that operators' scripts, the CLI
 # (scripts/raftlog reads DIR/bootstrap and $HOME/.raftlog/last-cluster) and cluster-tests rely on:
 # change them only additively.
 #
 # Files of a cluster directory DIR:
-#   DIR/cluster.conf              "broker ID PORT RAFT_PORT" per broker (plus # comments)
-#   DIR/bootstrap                 one line: 127.0.0.1:P1,127.0.0.1:P2,... (public gRPC ports)
+#   DIR/cluster.conf              "broker ID PORT RAFT_PORT" per broker (plus # comments); with
+#                                 --netns also "bridge NAME IP/PREFIX" (the root namespace's end: the
+#                                 clients' address) and "netns ID NAMESPACE IP VETH" per broker.
+#                                 Readers skip line kinds they do not know.
+#   DIR/bootstrap                 one line: 127.0.0.1:P1,127.0.0.1:P2,... (public gRPC ports); with
+#                                 --netns each broker's namespace IP instead of 127.0.0.1
 #   DIR/broker-N/broker.properties
 #   DIR/broker-N/broker.log       stdout+stderr of the broker, appended across restarts
 #   DIR/broker-N/pid              pid of the broker JVM (stale once it exited)
@@ -32,15 +38,35 @@ readonly STOP_TIMEOUT="${RAFTLOG_STOP_TIMEOUT:-30}"
 # Ports are picked below the Linux ephemeral range (32768+) so outgoing connections do not take them.
 readonly PORT_MIN=20000
 readonly PORT_SPAN=12000
+# Network namespace mode (start --netns). Every cluster's bridge, namespaces and veths share a
+# 6-character prefix "rlXXXX" (from a hash of DIR): bridge rlXXXX-br, namespace rlXXXX-bID, veth
+# rlXXXX-vID (link names must stay within 15 characters).
+# A cut drops packets with a permanent neighbour (ARP) entry that maps the peer's IP to this MAC,
+# which no interface has: the frames leave and are discarded by every receiver, so the sender sees
+# silence exactly as in a real partition. (A blackhole route would instead fail connect() at once
+# with EINVAL.) No iptables/nft needed; `heal` deletes the entries.
+readonly DROP_MAC="02:72:6c:00:00:00"
+# The broker's end of its veth, inside its namespace.
+readonly NS_DEV="eth0"
+readonly NETNS_MAX_BROKERS=200
+# Serialises the choice of names and subnets, and their creation, between concurrent starts.
+if [[ -d /run/lock ]]; then readonly NETNS_LOCK_FILE=/run/lock/raftlog-cluster-netns.lock; else readonly NETNS_LOCK_FILE=/tmp/raftlog-cluster-netns.lock; fi
+# Exit code of `start --netns` when this machine cannot create network namespaces (not root, no
+# iproute2, no permission): callers skip network faults then.
+readonly EXIT_NETNS_UNAVAILABLE=3
 
 usage() {
   cat >&2 <<EOF
 Usage: $PROG COMMAND [OPTIONS]
 
 Commands:
-  start [--brokers N] [--dir DIR]   start a cluster of N brokers (default 3) in DIR (default
+  start [--brokers N] [--dir DIR] [--netns]
+                                    start a cluster of N brokers (default 3) in DIR (default
                                     $DEFAULT_DIR), or restart the brokers of the cluster
-                                    already in DIR with the same ports and data; wait until healthy
+                                    already in DIR with the same ports and data; wait until healthy.
+                                    --netns (root only): every broker in its own network namespace
+                                    with its own IP on a private bridge, so the commands below can
+                                    cut the network; exits $EXIT_NETNS_UNAVAILABLE if namespaces cannot be created
   stop                              stop every broker (SIGTERM, SIGKILL after ${STOP_TIMEOUT}s)
   status [--json]                   one line per broker: broker ID pid PID alive|dead port PORT raft-port RPORT
   kill ID                           SIGKILL broker ID
@@ -48,10 +74,20 @@ Commands:
   pause ID                          SIGSTOP broker ID
   resume ID                         SIGCONT broker ID
 
+Network faults, only for a cluster started with --netns (dropped packets vanish silently):
+  cut A B                           drop all traffic between brokers A and B, both ways
+  isolate ID                        cut broker ID from every other broker (clients still reach it)
+  split IDS IDS                     cut every pair across two groups, e.g. split 1,2 3
+  drop-client-traffic ID            drop broker ID's packets to clients (the root namespace):
+                                    it receives requests but its answers never arrive
+  heal                              undo every cut and drop of the cluster
+  net-status                        one line per fault: cut A B | drop-client-traffic ID; or no cuts
+
 Every command takes --dir DIR; without it, it acts on the cluster of the last start
 (remembered in \$HOME/.raftlog/last-cluster).
 Environment: RAFTLOG_JAVA_OPTS (broker JVM flags, default -Xmx1g -XX:+ExitOnOutOfMemoryError), JAVA_HOME,
 RAFTLOG_START_TIMEOUT (default 90), RAFTLOG_STOP_TIMEOUT (default 30).
+With --netns, stop also removes the cluster's namespaces, veths and bridge.
 EOF
 }
 
@@ -87,28 +123,60 @@ require_cluster() {
   [[ -f "$DIR/cluster.conf" ]] || die "no cluster in $DIR (missing cluster.conf): run '$PROG start --dir $DIR' first"
 }
 
-# Fills BROKER_IDS, PORTS[id] and RAFT_PORTS[id] from DIR/cluster.conf.
+# Fills BROKER_IDS, PORTS[id] and RAFT_PORTS[id] from DIR/cluster.conf; for a --netns cluster also
+# NETNS=1, BRIDGE_NAME, BRIDGE_CIDR, NS_NAMES[id], NS_IPS[id] and VETHS[id].
 declare -a BROKER_IDS=()
 declare -A PORTS=()
 declare -A RAFT_PORTS=()
+NETNS=0
+BRIDGE_NAME=""
+BRIDGE_CIDR=""
+declare -A NS_NAMES=()
+declare -A NS_IPS=()
+declare -A VETHS=()
 load_conf() {
   BROKER_IDS=()
-  local kind id port rport
-  while read -r kind id port rport; do
-    [[ "$kind" == "broker" ]] || continue
-    BROKER_IDS+=("$id")
-    PORTS[$id]="$port"
-    RAFT_PORTS[$id]="$rport"
+  local kind a b c d
+  while read -r kind a b c d; do
+    case "$kind" in
+      broker)
+        BROKER_IDS+=("$a")
+        PORTS[$a]="$b"
+        RAFT_PORTS[$a]="$c"
+        ;;
+      bridge)
+        BRIDGE_NAME="$a"
+        BRIDGE_CIDR="$b"
+        ;;
+      netns)
+        NS_NAMES[$a]="$b"
+        NS_IPS[$a]="$c"
+        VETHS[$a]="$d"
+        ;;
+    esac
   done <"$DIR/cluster.conf"
   ((${#BROKER_IDS[@]} > 0)) || die "$DIR/cluster.conf names no broker"
+  if [[ -n "$BRIDGE_NAME" ]]; then
+    NETNS=1
+    local id
+    for id in "${BROKER_IDS[@]}"; do
+      [[ -n "${NS_NAMES[$id]:-}" && -n "${NS_IPS[$id]:-}" && -n "${VETHS[$id]:-}" ]] ||
+        die "$DIR/cluster.conf has a bridge line but no complete 'netns $id NAMESPACE IP VETH' line"
+    done
+  fi
 }
 
 broker_dir() { echo "$DIR/broker-$1"; }
 
+# The address broker ID binds and advertises: its namespace IP with --netns, else 127.0.0.1.
+broker_host() {
+  if ((NETNS)); then echo "${NS_IPS[$1]}"; else echo "$HOST"; fi
+}
+
 bootstrap_string() {
   local id out=""
   for id in "${BROKER_IDS[@]}"; do
-    out+="${out:+,}$HOST:${PORTS[$id]}"
+    out+="${out:+,}$(broker_host "$id"):${PORTS[$id]}"
   done
   echo "$out"
 }
@@ -174,8 +242,10 @@ launch_broker() {
   if [[ -f "$bdir/broker.log" ]]; then stat -c %s "$bdir/broker.log" >"$bdir/log-offset"; else echo 0 >"$bdir/log-offset"; fi
   rm -f "$bdir/pid"
   # The inner bash writes its own pid and then execs java, so the pid file holds the JVM's pid
-  # whether or not setsid had to fork.
-  nohup setsid bash -c 'echo "$$" >"$0"; exec "$@"' "$bdir/pid" \
+  # whether or not setsid had to fork. `ip netns exec` execs too (it forks only in batch mode).
+  local -a netns_exec=()
+  if ((NETNS)); then netns_exec=(ip netns exec "${NS_NAMES[$id]}"); fi
+  nohup setsid bash -c 'echo "$$" >"$0"; exec "$@"' "$bdir/pid" ${netns_exec[@]+"${netns_exec[@]}"} \
     "$java" "${java_opts[@]}" -cp "$BROKER_JAR:$BROKER_LIB/*" "$BROKER_MAIN" --config "$bdir/broker.properties" \
     </dev/null >>"$bdir/broker.log" 2>&1 &
   local deadline=$((SECONDS + 10))
@@ -266,7 +336,7 @@ cli_reports_healthy() {
 # serves its public API and its registration is known.
 cli_reports_alive() {
   local id="$1" json
-  json="$(describe_cluster "$HOST:${PORTS[$id]}")"
+  json="$(describe_cluster "$(broker_host "$id"):${PORTS[$id]}")"
   # The object of broker ID (from its id to its closing brace) must itself say alive.
   grep -o "{\"id\":$id,[^}]*}" <<<"$json" | grep -qF '"alive":true'
 }
@@ -276,6 +346,15 @@ cli_reports_alive() {
 # Remove this fallback once scripts/raftlog exists everywhere.
 log_reports_registered() {
   current_log "$1" | grep -qF "registered with the metadata group"
+}
+
+# For a broker that does not come up: its network faults, which may be why (it cannot reach the
+# metadata leader to register).
+network_fault_hint() {
+  ((NETNS)) || return 0
+  local faults
+  faults="$(fault_lines | grep -E "^(cut|cut-one-way) ($1 |[0-9]+ $1\$)|^drop-client-traffic $1\$" | paste -sd, - || true)"
+  [[ -z "$faults" ]] || echo " (network faults on it: $faults; see net-status)"
 }
 
 # Waits until every broker process runs and the cluster is healthy; dies on a dead broker or at the deadline.
@@ -308,7 +387,7 @@ wait_broker_up() {
     else
       log_reports_registered "$id" && return 0
     fi
-    ((SECONDS < deadline)) || die "broker $id is not up after ${START_TIMEOUT}s; see $(broker_dir "$id")/broker.log"
+    ((SECONDS < deadline)) || die "broker $id is not up after ${START_TIMEOUT}s; see $(broker_dir "$id")/broker.log$(network_fault_hint "$id")"
     sleep 0.3
   done
 }
@@ -341,12 +420,422 @@ pick_free_port() {
 }
 
 # ---------------------------------------------------------------------------------------------
+# Network namespaces (start --netns) and network faults
+
+netns_unavailable() {
+  echo "$PROG: network namespaces unavailable: $*; 'start --netns' needs root and iproute2 (ip netns, veth, bridge)" >&2
+  exit "$EXIT_NETNS_UNAVAILABLE"
+}
+
+# What can be checked before creating anything.
+netns_preflight() {
+  ((EUID == 0)) || netns_unavailable "not running as root (uid $EUID)"
+  command -v ip >/dev/null 2>&1 || netns_unavailable "the 'ip' command (iproute2) is not installed"
+  command -v flock >/dev/null 2>&1 || netns_unavailable "the 'flock' command (util-linux) is not installed"
+  ip netns list >/dev/null 2>&1 || netns_unavailable "'ip netns list' fails: $(ip netns list 2>&1 | head -n 1)"
+}
+
+NETNS_LOCKED=0
+netns_lock() {
+  ((NETNS_LOCKED)) && return 0
+  exec 9>"$NETNS_LOCK_FILE" || die "cannot open $NETNS_LOCK_FILE"
+  flock -w 60 9 || die "another cluster.sh held $NETNS_LOCK_FILE for 60 s"
+  NETNS_LOCKED=1
+}
+
+# Also closes the lock's descriptor, so that brokers launched later do not inherit it.
+netns_unlock() {
+  ((NETNS_LOCKED)) || return 0
+  exec 9>&-
+  NETNS_LOCKED=0
+}
+
+# "a.b.c.d" -> integer
+ip_to_int() {
+  local IFS=.
+  local -a o
+  read -r -a o <<<"$1"
+  echo $(((o[0] << 24) | (o[1] << 16) | (o[2] << 8) | o[3]))
+}
+
+# True when the CIDRs (or bare addresses) $1 and $2 overlap.
+cidrs_overlap() {
+  local a="${1%/*}" b="${2%/*}" pa=32 pb=32 p mask
+  [[ "$1" == */* ]] && pa="${1#*/}"
+  [[ "$2" == */* ]] && pb="${2#*/}"
+  p=$((pa < pb ? pa : pb))
+  mask=$((p == 0 ? 0 : (0xFFFFFFFF << (32 - p)) & 0xFFFFFFFF))
+  (($(($(ip_to_int "$a") & mask)) == $(($(ip_to_int "$b") & mask))))
+}
+
+# Every IPv4 address and route destination of the root namespace (default routes excepted).
+used_cidrs() {
+  ip -4 -o addr show | awk '{ print $4 }'
+  ip -4 route show table all | awk '{
+    t = $1
+    if (t ~ /^(unicast|local|broadcast|multicast|anycast|blackhole|unreachable|prohibit|throw|nat)$/) t = $2
+    if (t != "default" && t ~ /^[0-9.\/]+$/) print t }'
+}
+
+# Prints the first address or route that overlaps CIDR $1; true when there is one.
+subnet_in_use() {
+  local cidr="$1" used
+  while read -r used; do
+    [[ -n "$used" ]] || continue
+    if cidrs_overlap "$cidr" "$used"; then
+      echo "$used"
+      return 0
+    fi
+  done < <(used_cidrs)
+  return 1
+}
+
+# Names of the namespaces, and of the links of the root namespace. (Listed before grep -q, which
+# may exit early: with pipefail, the writer's SIGPIPE would turn a match into a failure.)
+netns_names() {
+  local names
+  names="$(ip netns list 2>/dev/null)" || true
+  awk '{ print $1 }' <<<"$names"
+}
+
+link_names() {
+  local links
+  links="$(ip -o link show)"
+  awk -F': ' '{ sub(/@.*/, "", $2); print $2 }' <<<"$links"
+}
+
+# True when a link or a namespace name starts with "$1-".
+name_prefix_taken() {
+  local names
+  names="$(link_names; netns_names)"
+  grep -q "^$1-" <<<"$names"
+}
+
+netns_exists() {
+  local names
+  names="$(netns_names)"
+  grep -qxF -- "$1" <<<"$names"
+}
+
+link_exists() { [[ -e "/sys/class/net/$1" ]]; }
+
+# Marks the bridge as this cluster's (ip link alias), so that a bridge of another cluster with the
+# same name is never reused or removed.
+bridge_alias() {
+  local a="raftlog-cluster $DIR"
+  echo "${a:0:250}"
+}
+
+bridge_is_ours() { [[ "$(cat "/sys/class/net/$BRIDGE_NAME/ifalias" 2>/dev/null)" == "$(bridge_alias)" ]]; }
+
+# A fixed MAC for the bridge: otherwise it takes the lowest MAC of its ports, which changes when a
+# veth is recreated and leaves stale ARP entries in the namespaces.
+bridge_mac() {
+  local p="${BRIDGE_NAME%-br}"
+  echo "02:72:6c:${p:2:2}:${p:4:2}:01"
+}
+
+bridge_ip() { echo "${BRIDGE_CIDR%/*}"; }
+
+prefix_len() { echo "${BRIDGE_CIDR#*/}"; }
+
+# Chooses the names and the /24 of a new --netns cluster from a hash of DIR (salted on a
+# collision), avoiding every name prefix and subnet in use on this machine. Call under the lock.
+choose_network() {
+  local salt hash prefix o2 o3 id
+  ((${#BROKER_IDS[@]} <= NETNS_MAX_BROKERS)) || die "--netns supports at most $NETNS_MAX_BROKERS brokers"
+  for ((salt = 0; salt < 64; salt++)); do
+    hash="$(printf '%s#%s' "$DIR" "$salt" | sha1sum)"
+    prefix="rl${hash:0:4}"
+    name_prefix_taken "$prefix" && continue
+    o2=$((200 + 16#${hash:4:2} % 50))
+    o3=$((16#${hash:6:2}))
+    subnet_in_use "10.$o2.$o3.0/24" >/dev/null && continue
+    BRIDGE_NAME="$prefix-br"
+    BRIDGE_CIDR="10.$o2.$o3.1/24"
+    for id in "${BROKER_IDS[@]}"; do
+      NS_NAMES[$id]="$prefix-b$id"
+      NS_IPS[$id]="10.$o2.$o3.$((10 + id))"
+      VETHS[$id]="$prefix-v$id"
+    done
+    return 0
+  done
+  netns_unlock
+  die "found no free name prefix and /24 in 10.200-249.x.0 after 64 attempts"
+}
+
+# Runs an ip command of the network setup; on failure undoes the setup if no broker runs, and dies.
+net() {
+  local out
+  if ! out="$("$@" 2>&1)"; then
+    network_setup_failed "'$*' failed: $out"
+  fi
+}
+
+network_setup_failed() {
+  local msg="$1" id running=0
+  netns_unlock
+  for id in "${BROKER_IDS[@]}"; do
+    [[ -z "$(running_pid "$id")" ]] || running=1
+  done
+  if ((!running)); then teardown_network >/dev/null 2>&1 || true; fi
+  if [[ "$msg" == *"Operation not permitted"* || "$msg" == *"Permission denied"* ]]; then
+    netns_unavailable "$msg"
+  fi
+  die "cannot set up the network namespaces of $DIR: $msg"
+}
+
+# Creates whatever is missing of the bridge, the namespaces and the veths of the cluster and keeps
+# what exists (cuts included): idempotent, e.g. after stop or a reboot.
+NETWORK_READY=0
+setup_network() {
+  ((NETWORK_READY)) && return 0
+  netns_preflight
+  netns_lock
+  local id ns veth used len
+  len="$(prefix_len)"
+  if ! link_exists "$BRIDGE_NAME"; then
+    if used="$(subnet_in_use "$BRIDGE_CIDR")"; then
+      netns_unlock
+      die "cannot create bridge $BRIDGE_NAME: its subnet $BRIDGE_CIDR overlaps $used, in use on this machine (ip route)"
+    fi
+    net ip link add "$BRIDGE_NAME" address "$(bridge_mac)" type bridge
+    net ip link set dev "$BRIDGE_NAME" alias "$(bridge_alias)"
+    echo "Created bridge $BRIDGE_NAME ($BRIDGE_CIDR)"
+  elif ! bridge_is_ours; then
+    netns_unlock
+    die "bridge $BRIDGE_NAME exists but belongs to another cluster (alias '$(cat "/sys/class/net/$BRIDGE_NAME/ifalias" 2>/dev/null)')"
+  fi
+  net ip addr replace "$BRIDGE_CIDR" dev "$BRIDGE_NAME"
+  net ip link set dev "$BRIDGE_NAME" up
+  for id in "${BROKER_IDS[@]}"; do
+    ns="${NS_NAMES[$id]}"
+    veth="${VETHS[$id]}"
+    if ! ip -n "$ns" link show lo >/dev/null 2>&1; then
+      # A mount point left without its namespace would make `ip netns add` fail.
+      ip netns delete "$ns" >/dev/null 2>&1 || true
+      net ip netns add "$ns"
+      echo "Created network namespace $ns for broker $id (${NS_IPS[$id]}/$len)"
+    fi
+    net ip -n "$ns" link set lo up
+    if ! link_exists "$veth"; then
+      # Its peer went with it; a stray device of that name in the namespace would block the new one.
+      ip -n "$ns" link del "$NS_DEV" >/dev/null 2>&1 || true
+      net ip link add "$veth" type veth peer name "$NS_DEV" netns "$ns"
+      echo "Linked network namespace $ns to bridge $BRIDGE_NAME (veth $veth)"
+    fi
+    net ip link set dev "$veth" master "$BRIDGE_NAME"
+    net ip link set dev "$veth" up
+    net ip -n "$ns" addr replace "${NS_IPS[$id]}/$len" dev "$NS_DEV"
+    net ip -n "$ns" link set "$NS_DEV" up
+  done
+  # The brokers are launched with it: fail now, clearly, rather than with a dead broker.
+  net ip netns exec "${NS_NAMES[${BROKER_IDS[0]}]}" true
+  netns_unlock
+  NETWORK_READY=1
+}
+
+# Removes the namespaces, veths and bridge of the cluster (its brokers must be stopped). A namespace
+# in which some process still runs is kept and reported; returns non-zero then.
+teardown_network() {
+  local id ns veth pids kept=0
+  for id in "${BROKER_IDS[@]}"; do
+    ns="${NS_NAMES[$id]}"
+    veth="${VETHS[$id]}"
+    if netns_exists "$ns"; then
+      pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+      if [[ -n "${pids// /}" ]]; then
+        echo "$PROG: network namespace $ns of broker $id not removed: processes still run in it (pids ${pids% })" >&2
+        kept=1
+        continue
+      fi
+    fi
+    # Deleting one end of a veth deletes both at once (a deleted namespace's devices go asynchronously).
+    if link_exists "$veth"; then ip link del "$veth" || kept=1; fi
+    if netns_exists "$ns"; then
+      if ip netns delete "$ns"; then
+        echo "Removed network namespace $ns and veth $veth (broker $id)"
+      else
+        kept=1
+      fi
+    fi
+  done
+  if link_exists "$BRIDGE_NAME" && bridge_is_ours; then
+    if ((kept)); then
+      echo "$PROG: bridge $BRIDGE_NAME not removed: a namespace of the cluster remains" >&2
+    elif ip link del "$BRIDGE_NAME"; then
+      echo "Removed bridge $BRIDGE_NAME"
+    else
+      kept=1
+    fi
+  fi
+  return "$kept"
+}
+
+require_netns_cluster() {
+  ((NETNS)) || die "the cluster in $DIR was not started with --netns: network faults need 'cluster.sh start --netns'"
+}
+
+# Every namespace of the cluster must exist (the cluster was started and not stopped since).
+require_network() {
+  local id
+  for id in "${BROKER_IDS[@]}"; do
+    ip -n "${NS_NAMES[$id]}" link show "$NS_DEV" >/dev/null 2>&1 ||
+      die "network namespace ${NS_NAMES[$id]} of broker $id does not exist: run 'cluster.sh start --dir $DIR' first"
+  done
+}
+
+# DROPS[id]: " IP IP ... ", the addresses to which broker ID's packets are dropped.
+declare -A DROPS=()
+load_drops() {
+  local id ns ip rest
+  for id in "${BROKER_IDS[@]}"; do
+    DROPS[$id]=" "
+    ns="${NS_NAMES[$id]}"
+    netns_exists "$ns" || continue
+    while read -r ip rest; do
+      [[ " $rest " == *" lladdr $DROP_MAC "* ]] && DROPS[$id]+="$ip "
+    done < <(ip -n "$ns" neigh show dev "$NS_DEV" nud permanent 2>/dev/null)
+  done
+}
+
+drops_to() { [[ "${DROPS[$1]}" == *" $2 "* ]]; }
+
+drop_packets() {
+  local id="$1" ip="$2" out
+  out="$(ip -n "${NS_NAMES[$id]}" neigh replace "$ip" lladdr "$DROP_MAC" dev "$NS_DEV" nud permanent 2>&1)" ||
+    die "cannot drop broker $id's packets to $ip: $out"
+  DROPS[$id]+="$ip "
+}
+
+# One line per fault, as net-status prints them.
+fault_lines() {
+  local i j a b
+  load_drops
+  for ((i = 0; i < ${#BROKER_IDS[@]}; i++)); do
+    for ((j = i + 1; j < ${#BROKER_IDS[@]}; j++)); do
+      a="${BROKER_IDS[$i]}"
+      b="${BROKER_IDS[$j]}"
+      if drops_to "$a" "${NS_IPS[$b]}" && drops_to "$b" "${NS_IPS[$a]}"; then
+        echo "cut $a $b"
+      elif drops_to "$a" "${NS_IPS[$b]}"; then
+        echo "cut-one-way $a $b"
+      elif drops_to "$b" "${NS_IPS[$a]}"; then
+        echo "cut-one-way $b $a"
+      fi
+    done
+  done
+  for a in "${BROKER_IDS[@]}"; do
+    if drops_to "$a" "$(bridge_ip)"; then echo "drop-client-traffic $a"; fi
+  done
+}
+
+# Cuts brokers A and B apart (both ways); needs load_drops first.
+cut_pair() {
+  local a="$1" b="$2" t
+  if ((a > b)); then
+    t="$a"
+    a="$b"
+    b="$t"
+  fi
+  if drops_to "$a" "${NS_IPS[$b]}" && drops_to "$b" "${NS_IPS[$a]}"; then
+    echo "Already cut $a $b"
+    return 0
+  fi
+  drops_to "$a" "${NS_IPS[$b]}" || drop_packets "$a" "${NS_IPS[$b]}"
+  drops_to "$b" "${NS_IPS[$a]}" || drop_packets "$b" "${NS_IPS[$a]}"
+  echo "Cut $a $b: packets between ${NS_IPS[$a]} and ${NS_IPS[$b]} are dropped both ways"
+}
+
+cmd_cut() {
+  local a="$1" b="$2"
+  require_broker_id "$a"
+  require_broker_id "$b"
+  [[ "$a" != "$b" ]] || usage_error "cut needs two different brokers"
+  require_network
+  load_drops
+  cut_pair "$a" "$b"
+}
+
+cmd_isolate() {
+  local id="$1" other any=0
+  require_broker_id "$id"
+  require_network
+  load_drops
+  for other in "${BROKER_IDS[@]}"; do
+    [[ "$other" != "$id" ]] || continue
+    cut_pair "$id" "$other"
+    any=1
+  done
+  ((any)) || echo "Broker $id is the only broker: nothing to cut"
+}
+
+# split 1,2 3,4
+cmd_split() {
+  local -a left right
+  local a b
+  IFS=, read -r -a left <<<"$1"
+  IFS=, read -r -a right <<<"$2"
+  for a in "${left[@]}" "${right[@]}"; do require_broker_id "$a"; done
+  for a in "${left[@]}"; do
+    for b in "${right[@]}"; do
+      [[ "$a" != "$b" ]] || usage_error "broker $a is in both groups of split"
+    done
+  done
+  require_network
+  load_drops
+  for a in "${left[@]}"; do
+    for b in "${right[@]}"; do
+      cut_pair "$a" "$b"
+    done
+  done
+}
+
+cmd_drop_client_traffic() {
+  local id="$1"
+  require_broker_id "$id"
+  require_network
+  load_drops
+  if drops_to "$id" "$(bridge_ip)"; then
+    echo "Already dropping client traffic of broker $id"
+    return 0
+  fi
+  drop_packets "$id" "$(bridge_ip)"
+  echo "Dropping client traffic of broker $id: its packets to $(bridge_ip) (clients in the root namespace) are dropped"
+}
+
+cmd_heal() {
+  local -a faults
+  local id ns ip rest fault out
+  mapfile -t faults < <(fault_lines)
+  # Every dropping entry goes, whatever made it, so that heal always restores the whole network.
+  for id in "${BROKER_IDS[@]}"; do
+    ns="${NS_NAMES[$id]}"
+    netns_exists "$ns" || continue
+    while read -r ip rest; do
+      [[ " $rest " == *" lladdr $DROP_MAC "* ]] || continue
+      out="$(ip -n "$ns" neigh del "$ip" dev "$NS_DEV" 2>&1)" || die "cannot heal broker $id's packets to $ip: $out"
+    done < <(ip -n "$ns" neigh show dev "$NS_DEV" nud permanent 2>/dev/null)
+  done
+  if ((${#faults[@]} == 0)); then
+    echo "No cuts to heal"
+  else
+    for fault in "${faults[@]}"; do echo "Healed $fault"; done
+  fi
+}
+
+cmd_net_status() {
+  local out
+  out="$(fault_lines)"
+  if [[ -n "$out" ]]; then echo "$out"; else echo "no cuts"; fi
+}
+
+# ---------------------------------------------------------------------------------------------
 # Commands
 
-# Writes cluster.conf, bootstrap and every broker.properties of a new cluster of N brokers.
-create_cluster() {
-  local n="$1" id voters="" port rport
-  mkdir -p "$DIR"
+# Picks the ids and ports of a new cluster of N brokers (BROKER_IDS, PORTS, RAFT_PORTS).
+plan_cluster() {
+  local n="$1" id port rport
   BROKER_IDS=()
   for ((id = 1; id <= n; id++)); do
     port="$(pick_free_port)"
@@ -357,16 +846,22 @@ create_cluster() {
     PORTS[$id]="$port"
     RAFT_PORTS[$id]="$rport"
   done
+}
+
+# Writes cluster.conf, bootstrap and every broker.properties of the cluster planned above.
+write_cluster() {
+  local id voters=""
+  mkdir -p "$DIR"
   # The metadata group's voters are the first min(3, N) brokers; the others are observers.
   for id in "${BROKER_IDS[@]:0:3}"; do
-    voters+="${voters:+,}$id@$HOST:${RAFT_PORTS[$id]}"
+    voters+="${voters:+,}$id@$(broker_host "$id"):${RAFT_PORTS[$id]}"
   done
   for id in "${BROKER_IDS[@]}"; do
     mkdir -p "$(broker_dir "$id")/data"
     cat >"$(broker_dir "$id")/broker.properties" <<EOF
 # Written by scripts/cluster.sh start; keys: broker-node/.../config/BrokerConfig.java
 broker.id=$id
-host=$HOST
+host=$(broker_host "$id")
 port=${PORTS[$id]}
 raft.port=${RAFT_PORTS[$id]}
 data.dir=$(broker_dir "$id")/data
@@ -375,10 +870,23 @@ EOF
   done
   {
     echo "# Raftlog local cluster written by scripts/cluster.sh start."
-    echo "# One line per broker: broker ID PORT RAFT_PORT (public gRPC port, Raft port) on $HOST."
+    if ((NETNS)); then
+      echo "# One line per broker: broker ID PORT RAFT_PORT (public gRPC port, Raft port) on its netns IP."
+      echo "# Network namespaces (start --netns): bridge NAME IP/PREFIX is the root namespace's end (the"
+      echo "# clients' address); netns ID NAMESPACE IP VETH: broker ID runs in NAMESPACE with address IP,"
+      echo "# linked to the bridge by the veth pair VETH (root end) <-> $NS_DEV (namespace end)."
+    else
+      echo "# One line per broker: broker ID PORT RAFT_PORT (public gRPC port, Raft port) on $HOST."
+    fi
     for id in "${BROKER_IDS[@]}"; do
       echo "broker $id ${PORTS[$id]} ${RAFT_PORTS[$id]}"
     done
+    if ((NETNS)); then
+      echo "bridge $BRIDGE_NAME $BRIDGE_CIDR"
+      for id in "${BROKER_IDS[@]}"; do
+        echo "netns $id ${NS_NAMES[$id]} ${NS_IPS[$id]} ${VETHS[$id]}"
+      done
+    fi
   } >"$DIR/cluster.conf"
   bootstrap_string >"$DIR/bootstrap"
 }
@@ -389,16 +897,30 @@ remember_dir() {
 }
 
 cmd_start() {
-  local brokers="$1" id pid
+  local brokers="$1" netns="$2" id pid
   require_broker_build
   if [[ -f "$DIR/cluster.conf" ]]; then
     load_conf
     if [[ -n "$brokers" && "$brokers" != "${#BROKER_IDS[@]}" ]]; then
       die "$DIR already holds a cluster of ${#BROKER_IDS[@]} brokers, not $brokers; use another --dir or remove $DIR"
     fi
+    if ((netns && !NETNS)); then
+      die "$DIR holds a cluster started without --netns (its brokers' addresses are 127.0.0.1); use another --dir for --netns"
+    fi
   else
-    create_cluster "${brokers:-3}"
+    plan_cluster "${brokers:-3}"
+    if ((netns)); then
+      netns_preflight
+      NETNS=1
+      netns_lock
+      choose_network
+      # Created before any file is written: where namespaces cannot be made, no netns cluster is left behind.
+      setup_network
+    fi
+    write_cluster
   fi
+  # An existing netns cluster: recreate what is missing (after stop or a reboot).
+  if ((NETNS)); then setup_network; fi
   # Remembered before waiting, so that after a failed start a bare `stop` or `status` still finds it.
   remember_dir
   for id in "${BROKER_IDS[@]}"; do
@@ -419,6 +941,10 @@ cmd_stop() {
   for id in "${BROKER_IDS[@]}"; do
     stop_broker "$id"
   done
+  if ((NETNS)); then
+    command -v ip >/dev/null 2>&1 || die "cannot remove the network namespaces of $DIR: the 'ip' command is missing"
+    teardown_network || die "some network namespaces of $DIR were not removed (see above)"
+  fi
   echo "Cluster stopped: $DIR"
 }
 
@@ -468,6 +994,8 @@ cmd_restart() {
   require_broker_id "$id"
   require_broker_build
   stop_broker "$id"
+  # Recreates the broker's namespace if it is gone (e.g. after a reboot).
+  if ((NETNS)); then setup_network; fi
   launch_broker "$id"
   wait_broker_up "$id"
   echo "Broker $id is up (pid $(running_pid "$id"))"
@@ -479,6 +1007,7 @@ main() {
   shift
   case "$cmd" in
     start | stop | status | kill | restart | pause | resume) ;;
+    cut | isolate | split | drop-client-traffic | heal | net-status) ;;
     -h | --help | help)
       usage
       exit 0
@@ -486,7 +1015,7 @@ main() {
     *) usage_error "unknown command '$cmd'" ;;
   esac
 
-  local dir="" brokers="" json=0
+  local dir="" brokers="" json=0 netns=0
   local -a positional=()
   while (($# > 0)); do
     case "$1" in
@@ -511,6 +1040,11 @@ main() {
         fi
         [[ "$brokers" =~ ^[1-9][0-9]*$ ]] || usage_error "--brokers must be a positive number, got '$brokers'"
         ;;
+      --netns)
+        [[ "$cmd" == start ]] || usage_error "--netns applies only to start"
+        netns=1
+        shift
+        ;;
       --json)
         [[ "$cmd" == status ]] || usage_error "--json applies only to status"
         json=1
@@ -529,9 +1063,19 @@ main() {
   done
 
   case "$cmd" in
-    kill | restart | pause | resume)
+    kill | restart | pause | resume | isolate | drop-client-traffic)
       ((${#positional[@]} == 1)) || usage_error "$cmd needs exactly one broker ID"
       [[ "${positional[0]}" =~ ^[0-9]+$ ]] || usage_error "broker ID must be a number, got '${positional[0]}'"
+      ;;
+    cut)
+      ((${#positional[@]} == 2)) || usage_error "cut needs exactly two broker IDs"
+      [[ "${positional[0]}" =~ ^[0-9]+$ && "${positional[1]}" =~ ^[0-9]+$ ]] ||
+        usage_error "broker IDs must be numbers, got '${positional[0]}' '${positional[1]}'"
+      ;;
+    split)
+      ((${#positional[@]} == 2)) || usage_error "split needs two groups of broker IDs, e.g. split 1,2 3"
+      [[ "${positional[0]}" =~ ^[0-9]+(,[0-9]+)*$ && "${positional[1]}" =~ ^[0-9]+(,[0-9]+)*$ ]] ||
+        usage_error "split groups must be comma-separated broker IDs, got '${positional[0]}' '${positional[1]}'"
       ;;
     *) ((${#positional[@]} == 0)) || usage_error "unexpected argument '${positional[0]}' for $cmd" ;;
   esac
@@ -550,11 +1094,22 @@ main() {
   fi
 
   case "$cmd" in
-    start) cmd_start "$brokers" ;;
+    start) cmd_start "$brokers" "$netns" ;;
     stop) cmd_stop ;;
     status) cmd_status "$json" ;;
     kill | pause | resume) cmd_signal "$cmd" "${positional[0]}" ;;
     restart) cmd_restart "${positional[0]}" ;;
+    cut | isolate | split | drop-client-traffic | heal | net-status)
+      require_netns_cluster
+      case "$cmd" in
+        cut) cmd_cut "${positional[0]}" "${positional[1]}" ;;
+        isolate) cmd_isolate "${positional[0]}" ;;
+        split) cmd_split "${positional[0]}" "${positional[1]}" ;;
+        drop-client-traffic) cmd_drop_client_traffic "${positional[0]}" ;;
+        heal) cmd_heal ;;
+        net-status) cmd_net_status ;;
+      esac
+      ;;
   esac
 }
 

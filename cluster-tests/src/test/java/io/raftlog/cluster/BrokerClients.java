@@ -39,7 +39,7 @@ final class BrokerClients implements AutoCloseable {
 
   BrokerClients(Map<Integer, ClusterScript.BrokerAddress> brokers) {
     brokers.forEach((id, address) -> channels.put(id,
-        NettyChannelBuilder.forAddress("127.0.0.1", address.port()).usePlaintext().build()));
+        NettyChannelBuilder.forAddress(address.host(), address.port()).usePlaintext().build()));
   }
 
   List<Integer> brokerIds() {

@@ -5,9 +5,13 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,8 +28,38 @@ import org.junit.jupiter.api.Assumptions;
  */
 final class ClusterScript implements AutoCloseable {
 
-  /** One broker as listed in DIR/cluster.conf. */
-  record BrokerAddress(int id, int port, int raftPort) {}
+  /**
+   * One broker as listed in DIR/cluster.conf: {@code host} is 127.0.0.1, or the broker's namespace
+   * IP in a cluster started with {@code start --netns}.
+   */
+  record BrokerAddress(int id, String host, int port, int raftPort) {
+    BrokerAddress(int id, int port, int raftPort) {
+      this(id, LOOPBACK, port, raftPort);
+    }
+  }
+
+  /** The network layout of a {@code start --netns} cluster (DIR/cluster.conf "bridge" and "netns" lines). */
+  record Netns(String bridge, String bridgeIp, Map<Integer, String> namespaces, Map<Integer, String> ips,
+      Map<Integer, String> veths) {
+    /** The prefix shared by the names of the bridge, namespaces and veths, e.g. "rl3f2a". */
+    String prefix() {
+      return bridge.substring(0, bridge.length() - "-br".length());
+    }
+  }
+
+  /** How a TCP connection attempt ended. */
+  enum Reach {
+    CONNECTED,
+    /** No answer at all within the timeout: the packets were dropped. */
+    TIMED_OUT,
+    /** Refused or failed at once. */
+    FAILED
+  }
+
+  static final String LOOPBACK = "127.0.0.1";
+
+  /** Exit code of {@code cluster.sh start --netns} when the machine cannot create network namespaces. */
+  static final int EXIT_NETNS_UNAVAILABLE = 3;
 
   /** Outcome of one script invocation. */
   record Result(List<String> args, int exitCode, String stdout, String stderr) {
@@ -92,23 +126,41 @@ final class ClusterScript implements AutoCloseable {
     command.add("bash");
     command.add(repoRoot().resolve("scripts/cluster.sh").toString());
     command.addAll(List.of(args));
+    return exec(command, args, "", SCRIPT_TIMEOUT_SECONDS);
+  }
+
+  /**
+   * Runs scripts/raftlog (the CLI) against this cluster (--bootstrap from DIR/bootstrap) from the
+   * root namespace, with {@code stdin} as its input.
+   */
+  Result raftlog(String stdin, String... args) {
+    List<String> command = new ArrayList<>(List.of("bash", repoRoot().resolve("scripts/raftlog").toString(),
+        "--bootstrap", readLines(dir.resolve("bootstrap")).get(0).trim()));
+    command.addAll(List.of(args));
+    return exec(command, args, stdin, 60);
+  }
+
+  private Result exec(List<String> command, String[] args, String stdin, long timeoutSeconds) {
     try {
       Files.createDirectories(home);
       // Output goes to files, not pipes: a pipe held open by a (wrongly) inheriting broker would
       // block the read, and the files stay readable whatever the script leaves running.
+      Path in = Files.createTempFile(home, "cluster-sh", ".in");
       Path out = Files.createTempFile(home, "cluster-sh", ".out");
       Path err = Files.createTempFile(home, "cluster-sh", ".err");
       try {
+        Files.writeString(in, stdin);
         ProcessBuilder pb = new ProcessBuilder(command).redirectOutput(out.toFile()).redirectError(err.toFile())
-            .redirectInput(ProcessBuilder.Redirect.from(Path.of("/dev/null").toFile()));
+            .redirectInput(in.toFile());
         pb.environment().put("HOME", home.toString());
         Process p = pb.start();
-        if (!p.waitFor(SCRIPT_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+        if (!p.waitFor(timeoutSeconds, TimeUnit.SECONDS)) {
           p.destroyForcibly();
-          fail("cluster.sh " + String.join(" ", args) + " did not finish within " + SCRIPT_TIMEOUT_SECONDS + " s");
+          fail(String.join(" ", command) + " did not finish within " + timeoutSeconds + " s");
         }
         return new Result(List.of(args), p.exitValue(), Files.readString(out), Files.readString(err));
       } finally {
+        Files.deleteIfExists(in);
         Files.deleteIfExists(out);
         Files.deleteIfExists(err);
       }
@@ -130,17 +182,157 @@ final class ClusterScript implements AutoCloseable {
     return r;
   }
 
-  /** Brokers from DIR/cluster.conf ("broker ID PORT RAFT_PORT" lines), by id. */
+  /**
+   * Brokers from DIR/cluster.conf ("broker ID PORT RAFT_PORT" lines), by id; in a netns cluster
+   * with their namespace IP as host.
+   */
   Map<Integer, BrokerAddress> brokers() {
+    Map<Integer, String> ips = netns().map(Netns::ips).orElse(Map.of());
     Map<Integer, BrokerAddress> brokers = new LinkedHashMap<>();
     for (String line : readLines(dir.resolve("cluster.conf"))) {
       String[] f = line.trim().split("\\s+");
       if (f.length == 4 && f[0].equals("broker")) {
         int id = Integer.parseInt(f[1]);
-        brokers.put(id, new BrokerAddress(id, Integer.parseInt(f[2]), Integer.parseInt(f[3])));
+        brokers.put(id, new BrokerAddress(id, ips.getOrDefault(id, LOOPBACK), Integer.parseInt(f[2]),
+            Integer.parseInt(f[3])));
       }
     }
     return brokers;
+  }
+
+  /**
+   * The network layout from DIR/cluster.conf ("bridge NAME IP/PREFIX" and "netns ID NAMESPACE IP
+   * VETH" lines); empty when the cluster was not started with --netns.
+   */
+  Optional<Netns> netns() {
+    String bridge = null;
+    String bridgeIp = null;
+    Map<Integer, String> namespaces = new LinkedHashMap<>();
+    Map<Integer, String> ips = new LinkedHashMap<>();
+    Map<Integer, String> veths = new LinkedHashMap<>();
+    for (String line : readLines(dir.resolve("cluster.conf"))) {
+      String[] f = line.trim().split("\\s+");
+      if (f.length == 3 && f[0].equals("bridge")) {
+        bridge = f[1];
+        bridgeIp = f[2].substring(0, f[2].indexOf('/'));
+      } else if (f.length == 5 && f[0].equals("netns")) {
+        int id = Integer.parseInt(f[1]);
+        namespaces.put(id, f[2]);
+        ips.put(id, f[3]);
+        veths.put(id, f[4]);
+      }
+    }
+    return bridge == null ? Optional.empty() : Optional.of(new Netns(bridge, bridgeIp, namespaces, ips, veths));
+  }
+
+  // ---- network faults of a --netns cluster; each returns the script's stdout lines ----
+
+  List<String> cut(int a, int b) {
+    return runOk("cut", Integer.toString(a), Integer.toString(b)).stdoutLines();
+  }
+
+  List<String> isolate(int id) {
+    return runOk("isolate", Integer.toString(id)).stdoutLines();
+  }
+
+  List<String> split(List<Integer> left, List<Integer> right) {
+    return runOk("split", joinIds(left), joinIds(right)).stdoutLines();
+  }
+
+  List<String> dropClientTraffic(int id) {
+    return runOk("drop-client-traffic", Integer.toString(id)).stdoutLines();
+  }
+
+  List<String> heal() {
+    return runOk("heal").stdoutLines();
+  }
+
+  /** The current faults ("cut A B", "drop-client-traffic ID"), or "no cuts". */
+  List<String> netStatus() {
+    return runOk("net-status").stdoutLines();
+  }
+
+  private static String joinIds(List<Integer> ids) {
+    return String.join(",", ids.stream().map(String::valueOf).toList());
+  }
+
+  /** Tries a TCP connection from the root namespace (this JVM's). */
+  static Reach connect(String host, int port, Duration timeout) {
+    try (Socket s = new Socket()) {
+      s.connect(new InetSocketAddress(host, port), (int) timeout.toMillis());
+      return Reach.CONNECTED;
+    } catch (SocketTimeoutException e) {
+      return Reach.TIMED_OUT;
+    } catch (IOException e) {
+      return Reach.FAILED;
+    }
+  }
+
+  /** Tries a TCP connection from inside network namespace {@code namespace} (bash's /dev/tcp). */
+  static Reach connectFrom(String namespace, String host, int port, Duration timeout) {
+    List<String> command = List.of("timeout", Long.toString(Math.max(1, timeout.toSeconds())), "ip", "netns", "exec",
+        namespace, "bash", "-c", "exec 3<>/dev/tcp/" + host + "/" + port);
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true)
+          .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+      if (!p.waitFor(timeout.toSeconds() + 10, TimeUnit.SECONDS)) {
+        p.destroyForcibly();
+        fail(String.join(" ", command) + " outlived its own timeout");
+      }
+      return switch (p.exitValue()) {
+        case 0 -> Reach.CONNECTED;
+        case 124 -> Reach.TIMED_OUT; // timeout(1): the connect hung
+        default -> Reach.FAILED;
+      };
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
+  }
+
+  /**
+   * Network namespaces and links (bridge, veths) on this machine whose name starts with
+   * {@code prefix + "-"}: those a netns cluster with that prefix would have left behind.
+   */
+  static List<String> networkObjects(String prefix) {
+    List<String> found = new ArrayList<>();
+    for (String line : command("ip", "netns", "list")) {
+      String name = line.trim().split("\\s+")[0];
+      if (name.startsWith(prefix + "-")) {
+        found.add("namespace " + name);
+      }
+    }
+    for (String line : command("ip", "-o", "link", "show")) {
+      // "7: rl3f2a-v1@if2: <BROADCAST,...": the name is the second field, without "@peer".
+      String[] f = line.split(": ", 3);
+      if (f.length >= 2) {
+        String name = f[1].replaceAll("@.*", "");
+        if (name.startsWith(prefix + "-")) {
+          found.add("link " + name);
+        }
+      }
+    }
+    return found;
+  }
+
+  /** The stdout lines of a short command that must succeed. */
+  private static List<String> command(String... command) {
+    try {
+      Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
+      String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
+      if (!p.waitFor(30, TimeUnit.SECONDS) || p.exitValue() != 0) {
+        p.destroyForcibly();
+        fail(String.join(" ", command) + " failed: " + out);
+      }
+      return out.lines().toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted", e);
+    }
   }
 
   /** The pid in DIR/broker-ID/pid. */
@@ -176,20 +368,30 @@ final class ClusterScript implements AutoCloseable {
     return sb.toString();
   }
 
-  /** Stops the cluster with the script; as a last resort SIGKILLs any broker still running. */
+  /**
+   * Stops the cluster with the script; as a last resort SIGKILLs any broker still running, and then
+   * stops again so that a netns cluster's namespaces, veths and bridge are removed too.
+   */
   @Override
   public void close() {
     if (!Files.isRegularFile(dir.resolve("cluster.conf"))) {
       return;
     }
+    Result stop = null;
     try {
-      run("stop", "--dir", dir.toString());
+      stop = run("stop", "--dir", dir.toString());
     } finally {
+      boolean killed = false;
       for (int id : brokers().keySet()) {
-        process(id).ifPresent(h -> {
-          h.destroyForcibly();
-          h.onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> h).join();
-        });
+        Optional<ProcessHandle> h = process(id);
+        if (h.isPresent()) {
+          h.get().destroyForcibly();
+          h.get().onExit().orTimeout(10, TimeUnit.SECONDS).exceptionally(e -> h.get()).join();
+          killed = true;
+        }
+      }
+      if ((killed || stop == null || stop.exitCode() != 0) && netns().isPresent()) {
+        run("stop", "--dir", dir.toString());
       }
     }
   }

@@ -173,6 +173,19 @@ class ClusterScriptContractTest {
     assertEquals(1, noCluster.stderr().lines().count(), noCluster::toString);
   }
 
+  @Test
+  void networkFaultsFailClearlyOnAClusterStartedWithoutNetns() {
+    for (List<String> args : List.of(List.of("cut", "1", "2"), List.of("isolate", "1"), List.of("split", "1", "2,3"),
+        List.of("drop-client-traffic", "1"), List.of("heal"), List.of("net-status"))) {
+      ClusterScript.Result r = cluster.run(args.toArray(String[]::new));
+      assertEquals(1, r.exitCode(), r::toString);
+      assertEquals(1, r.stderr().lines().count(), r::toString);
+      assertTrue(r.stderr().contains("not started with --netns"), r::toString);
+    }
+    assertTrue(cluster.netns().isEmpty());
+    assertEquals("127.0.0.1", cluster.brokers().get(1).host());
+  }
+
   /** The status line of one broker (bare command: the remembered cluster). */
   private static String statusOf(int id) {
     ClusterScript.Result status = cluster.run("status");
