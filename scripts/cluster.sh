@@ -60,13 +60,15 @@ usage() {
 Usage: $PROG COMMAND [OPTIONS]
 
 Commands:
-  start [--brokers N] [--dir DIR] [--netns]
+  start [--brokers N] [--dir DIR] [--netns] [--broker-config KEY=VALUE]...
                                     start a cluster of N brokers (default 3) in DIR (default
                                     $DEFAULT_DIR), or restart the brokers of the cluster
                                     already in DIR with the same ports and data; wait until healthy.
                                     --netns (root only): every broker in its own network namespace
                                     with its own IP on a private bridge, so the commands below can
-                                    cut the network; exits $EXIT_NETNS_UNAVAILABLE if namespaces cannot be created
+                                    cut the network; exits $EXIT_NETNS_UNAVAILABLE if namespaces cannot be created.
+                                    --broker-config KEY=VALUE (repeatable, new clusters only): an
+                                    extra line in every broker.properties (keys: README)
   stop                              stop every broker (SIGTERM, SIGKILL after ${STOP_TIMEOUT}s)
   status [--json]                   one line per broker: broker ID pid PID alive|dead port PORT raft-port RPORT
   kill ID                           SIGKILL broker ID
@@ -123,6 +125,8 @@ require_cluster() {
   [[ -f "$DIR/cluster.conf" ]] || die "no cluster in $DIR (missing cluster.conf): run '$PROG start --dir $DIR' first"
 }
 
+# Extra broker.properties lines from start --broker-config.
+declare -a BROKER_CONFIG=()
 # Fills BROKER_IDS, PORTS[id] and RAFT_PORTS[id] from DIR/cluster.conf; for a --netns cluster also
 # NETNS=1, BRIDGE_NAME, BRIDGE_CIDR, NS_NAMES[id], NS_IPS[id] and VETHS[id].
 declare -a BROKER_IDS=()
@@ -867,6 +871,9 @@ raft.port=${RAFT_PORTS[$id]}
 data.dir=$(broker_dir "$id")/data
 metadata.voters=$voters
 EOF
+    if ((${#BROKER_CONFIG[@]} > 0)); then
+      printf '%s\n' "# From --broker-config:" "${BROKER_CONFIG[@]}" >>"$(broker_dir "$id")/broker.properties"
+    fi
   done
   {
     echo "# Raftlog local cluster written by scripts/cluster.sh start."
@@ -903,6 +910,9 @@ cmd_start() {
     load_conf
     if [[ -n "$brokers" && "$brokers" != "${#BROKER_IDS[@]}" ]]; then
       die "$DIR already holds a cluster of ${#BROKER_IDS[@]} brokers, not $brokers; use another --dir or remove $DIR"
+    fi
+    if ((${#BROKER_CONFIG[@]} > 0)); then
+      die "--broker-config applies only when a cluster is created; $DIR already holds one (edit $DIR/broker-N/broker.properties and restart instead)"
     fi
     if ((netns && !NETNS)); then
       die "$DIR holds a cluster started without --netns (its brokers' addresses are 127.0.0.1); use another --dir for --netns"
@@ -1044,6 +1054,13 @@ main() {
         [[ "$cmd" == start ]] || usage_error "--netns applies only to start"
         netns=1
         shift
+        ;;
+      --broker-config)
+        [[ "$cmd" == start ]] || usage_error "--broker-config applies only to start"
+        (($# > 1)) || usage_error "--broker-config needs KEY=VALUE"
+        [[ "$2" =~ ^[a-z][a-z0-9.]*=.*$ ]] || usage_error "--broker-config needs KEY=VALUE (a broker.properties key), got '$2'"
+        BROKER_CONFIG+=("$2")
+        shift 2
         ;;
       --json)
         [[ "$cmd" == status ]] || usage_error "--json applies only to status"

@@ -96,7 +96,7 @@ class ChaosScenariosTest {
   @Test
   void corruptedFollowerSegmentTailIsRepaired() throws Exception {
     ChaosRun.Result r = new ChaosRun(scenario(505, List.of(FaultKind.CORRUPT_FOLLOWER), 3)
-        .withBrokerConfig(List.of("raft.snapshot.threshold.entries=50"))).run();
+        .withBrokerConfig(List.of("raft.snapshot.threshold.entries=100"))).run();
     assertPassed(r);
   }
 
