@@ -287,6 +287,11 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     waiters.remove(waiter);
   }
 
+  /** Long polls waiting on this replica right now (for metrics and tests). */
+  public int waitingFetches() {
+    return waiters.size();
+  }
+
   @Override
   public void close() throws IOException {
     closing = true;
