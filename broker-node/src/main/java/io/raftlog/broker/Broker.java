@@ -17,6 +17,7 @@ import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.broker.rpc.AdminServiceImpl;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
 import io.raftlog.broker.rpc.FetchServiceImpl;
+import io.raftlog.broker.rpc.MalformedRequests;
 import io.raftlog.broker.rpc.MetadataServiceImpl;
 import io.raftlog.broker.rpc.ProduceServiceImpl;
 import io.raftlog.broker.rpc.ReplicaStates;
@@ -39,6 +40,7 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * One broker: a Ratis server hosting the metadata group (on voters) and the local partition
@@ -48,8 +50,6 @@ import org.slf4j.LoggerFactory;
 public final class Broker implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
-  /** gRPC requests carry whole batches for several partitions. */
-  private static final int MAX_INBOUND_MESSAGE_BYTES = 64 * 1024 * 1024;
 
   private final BrokerConfig config;
   private final LogStoreFactory storeFactory;
@@ -95,6 +95,7 @@ public final class Broker implements AutoCloseable {
   }
 
   public synchronized void start() throws IOException {
+    routeJavaUtilLogging();
     LOG.info("[{}] starting with configuration:", prefix);
     config.effectiveValues().forEach((k, v) -> LOG.info("[{}]   {} = {}", prefix, k, v));
     Files.createDirectories(config.dataDir);
@@ -136,13 +137,16 @@ public final class Broker implements AutoCloseable {
     PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock);
     health = new HealthStatusManager();
     String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
+    MalformedRequests malformed = new MalformedRequests(prefix, clock);
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
-        .maxInboundMessageSize(MAX_INBOUND_MESSAGE_BYTES)
-        .addService(new ProduceServiceImpl(config, metadataView, metadataClient, writer, clock))
-        .addService(new FetchServiceImpl(metadataView, partitions, scheduler, readers))
-        .addService(new AdminServiceImpl(clusterId, metadataView, metadataClient, replicaStates, this::metadataLeaderId))
-        .addService(new MetadataServiceImpl(metadataView, replicaStates))
-        .addService(new BrokerInternalServiceImpl(config.brokerId, replicaStates))
+        // A larger request is refused (RESOURCE_EXHAUSTED) from its length prefix, before it is read.
+        .maxInboundMessageSize(config.socketRequestMaxBytes)
+        .addService(malformed.guard(new ProduceServiceImpl(config, metadataView, metadataClient, writer, clock).bindService()))
+        .addService(malformed.guard(new FetchServiceImpl(config, metadataView, partitions, scheduler, readers).bindService()))
+        .addService(malformed.guard(new AdminServiceImpl(clusterId, config, metadataView, metadataClient, replicaStates,
+            this::metadataLeaderId).bindService()))
+        .addService(malformed.guard(new MetadataServiceImpl(metadataView, replicaStates).bindService()))
+        .addService(malformed.guard(new BrokerInternalServiceImpl(config.brokerId, replicaStates).bindService()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
@@ -151,6 +155,19 @@ public final class Broker implements AutoCloseable {
     scheduler.scheduleAtFixedRate(this::sampleIsr, 200, 200, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
+  }
+
+  /**
+   * gRPC logs through java.util.logging, which bypasses logback: without this its output ignores
+   * the configured levels, e.g. a stack trace at INFO on stderr for every connection that sends
+   * something other than HTTP/2 (a port scanner, an HTTP/1 client), which lets bad peers flood
+   * the log. Process-wide and idempotent.
+   */
+  private static synchronized void routeJavaUtilLogging() {
+    if (!SLF4JBridgeHandler.isInstalled()) {
+      SLF4JBridgeHandler.removeHandlersForRootLogger();
+      SLF4JBridgeHandler.install();
+    }
   }
 
   private static void requireFreePort(String host, int port, String key) throws IOException {

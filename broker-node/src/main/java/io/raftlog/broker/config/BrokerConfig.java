@@ -1,5 +1,6 @@
 package io.raftlog.broker.config;
 
+import io.raftlog.statemachine.metadata.TopicRules;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -36,6 +37,12 @@ public final class BrokerConfig {
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
+  public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
+  public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
+  public static final String MAX_PARTITIONS_PER_TOPIC = "max.partitions.per.topic";
+
+  /** Largest fetch.max.bytes: a full answer plus one oversized batch (max.batch.bytes) must fit the SDK's 64 MiB inbound limit. */
+  static final int FETCH_MAX_BYTES_LIMIT = 50 * 1024 * 1024;
 
   public static final List<Key> KEYS = List.of(
       new Key(BROKER_ID, null, "Numeric id of this broker, unique in the cluster (>= 0). Required."),
@@ -53,10 +60,18 @@ public final class BrokerConfig {
       new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
       new Key(RAFT_SEGMENT_BYTES, "8388608", "Size at which a Raft log segment file is closed and a new one started; at most two segments per partition are cached in memory."),
-      new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition."),
+      new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition"
+          + " (Kafka's message.max.bytes); a larger one is refused with RECORD_TOO_LARGE."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
       new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
-      new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."));
+      new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."),
+      new Key(FETCH_MAX_BYTES, "52428800", "Most record bytes one fetch response carries over all its partitions"
+          + " (a partition's max_bytes is capped by it too); the first batch found is returned even if larger."
+          + " At most " + FETCH_MAX_BYTES_LIMIT + "."),
+      new Key(SOCKET_REQUEST_MAX_BYTES, "67108864", "Largest gRPC request message the broker accepts; a larger one"
+          + " is refused with RESOURCE_EXHAUSTED before it is read. At least max.batch.bytes + 64 KiB."),
+      new Key(MAX_PARTITIONS_PER_TOPIC, "1000", "Most partitions a topic may be created with (each partition is"
+          + " a Raft group on every replica). At most " + TopicRules.MAX_PARTITIONS + "."));
 
   /** A voter of the metadata group. */
   public record Voter(int brokerId, String host, int raftPort) {}
@@ -78,6 +93,9 @@ public final class BrokerConfig {
   public final int segmentBytes;
   public final int indexIntervalBytes;
   public final int produceTimeoutMs;
+  public final int fetchMaxBytes;
+  public final int socketRequestMaxBytes;
+  public final int maxPartitionsPerTopic;
 
   private final Map<String, String> effective;
 
@@ -102,6 +120,9 @@ public final class BrokerConfig {
     segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
     indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
+    socketRequestMaxBytes = intValue(v, SOCKET_REQUEST_MAX_BYTES, maxBatchBytes + 64 * 1024, Integer.MAX_VALUE);
+    maxPartitionsPerTopic = intValue(v, MAX_PARTITIONS_PER_TOPIC, 1, TopicRules.MAX_PARTITIONS);
   }
 
   /**

@@ -5,6 +5,7 @@ import io.raftlog.broker.BrokerException;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.TopicRules;
 import java.time.Clock;
 import java.util.List;
 import java.util.Optional;
@@ -61,16 +62,39 @@ public final class MetadataView {
   }
 
   /**
-   * The topic, or a clear error: UNKNOWN_TOPIC_OR_PARTITION when this view is caught up, else a
-   * retriable BROKER_NOT_AVAILABLE (another broker, or this one a moment later, will know).
+   * The topic, or a clear error: INVALID_ARGUMENT for a name no topic can have (saying which rule
+   * it breaks); UNKNOWN_TOPIC_OR_PARTITION when this view is caught up, else a retriable
+   * BROKER_NOT_AVAILABLE (another broker, or this one a moment later, will know).
    */
   public TopicRecord requireTopic(String name) {
     Optional<TopicRecord> topic = topic(name);
     if (topic.isPresent()) {
       return topic.get();
     }
+    requireValidName(name);
     requireCaughtUp();
     throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + name + "' does not exist");
+  }
+
+  /** INVALID_ARGUMENT, saying which rule it breaks, for a name no topic can have. */
+  public static void requireValidName(String name) {
+    String problem = TopicRules.checkName(name);
+    if (problem != null) {
+      throw new BrokerException(ErrorCode.INVALID_ARGUMENT, problem);
+    }
+  }
+
+  /**
+   * UNKNOWN_TOPIC_OR_PARTITION unless {@code partition} is one of the topic's, with a message like
+   * "partition 7 does not exist: topic 'orders' has 3 partitions (0-2)".
+   */
+  public static void requirePartition(TopicRecord topic, int partition) {
+    int count = topic.getAssignmentsCount();
+    if (partition < 0 || partition >= count) {
+      throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "partition " + partition
+          + " does not exist: topic '" + topic.getName() + "' has " + count + (count == 1 ? " partition (0)"
+          : " partitions (0-" + (count - 1) + ")"));
+    }
   }
 
   /** Publishes a newer image; older ones (a poll racing an apply) are ignored. */

@@ -26,6 +26,12 @@ public final class PartitionReader {
 
   private PartitionReader() {}
 
+  /**
+   * @param maxBytes at most this many bytes, except that the first batch (record, when decoding)
+   *     is returned even if larger; 0 checks the offset and returns no records
+   * @param raw the stored batches as they are; else decoded records, whose serialized size is what
+   *     {@code maxBytes} bounds (a compressed batch may decode to far more than its stored size)
+   */
   public static ReadResult read(PartitionReplica replica, long offset, int maxBytes, boolean raw) {
     PartitionStateMachine sm = replica.stateMachine();
     if (!sm.isReady()) {
@@ -39,7 +45,7 @@ public final class PartitionReader {
     if (offset < start || offset > hw) {
       throw outOfRange(replica, offset, start, hw);
     }
-    if (offset == hw) {
+    if (offset == hw || maxBytes == 0) {
       return new ReadResult(List.of(), ByteBuffer.allocate(0), hw, start, 0);
     }
     try {
@@ -47,7 +53,12 @@ public final class PartitionReader {
       if (raw) {
         return new ReadResult(List.of(), batches, hw, start, batches.remaining());
       }
-      return new ReadResult(RecordBatches.decode(batches, offset, hw), null, hw, start, batches.remaining());
+      List<Record> records = RecordBatches.decode(batches, offset, hw, maxBytes);
+      int bytes = 0;
+      for (Record r : records) {
+        bytes += RecordBatches.encodedSize(r);
+      }
+      return new ReadResult(records, null, hw, start, bytes);
     } catch (OffsetOutOfRangeException e) {
       throw outOfRange(replica, offset, e.logStartOffset(), hw);
     } catch (IOException e) {

@@ -16,6 +16,7 @@ import io.raftlog.api.v1.ListTopicsRequest;
 import io.raftlog.api.v1.ListTopicsResponse;
 import io.raftlog.api.v1.PartitionDescription;
 import io.raftlog.broker.BrokerException;
+import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.internal.v1.LocalReplicaState;
@@ -40,14 +41,16 @@ import java.util.function.Supplier;
 public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBase {
 
   private final String clusterId;
+  private final int maxPartitionsPerTopic;
   private final MetadataView metadata;
   private final MetadataClient metadataClient;
   private final ReplicaStates replicaStates;
   private final Supplier<Integer> metadataLeaderId;
 
-  public AdminServiceImpl(String clusterId, MetadataView metadata, MetadataClient metadataClient,
+  public AdminServiceImpl(String clusterId, BrokerConfig config, MetadataView metadata, MetadataClient metadataClient,
       ReplicaStates replicaStates, Supplier<Integer> metadataLeaderId) {
     this.clusterId = clusterId;
+    this.maxPartitionsPerTopic = config.maxPartitionsPerTopic;
     this.metadata = metadata;
     this.metadataClient = metadataClient;
     this.replicaStates = replicaStates;
@@ -59,6 +62,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     String what = "create topic '" + request.getName() + "'";
     try {
       String problem = TopicRules.checkName(request.getName());
+      if (problem == null && request.getPartitions() > maxPartitionsPerTopic) {
+        // Refused here, before any Raft group is started: each partition is one on every replica.
+        problem = "number of partitions must be at most " + maxPartitionsPerTopic + " ("
+            + BrokerConfig.MAX_PARTITIONS_PER_TOPIC + "), got " + request.getPartitions();
+      }
       if (problem == null) {
         problem = TopicRules.checkPartitions(request.getPartitions());
       }
@@ -100,6 +108,14 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   @Override
   public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> response) {
     String what = "delete topic '" + request.getName() + "'";
+    try {
+      // A name no topic can have never reaches the metadata log. A valid name this broker does
+      // not know still goes there: the metadata group, not a possibly lagging view, decides.
+      MetadataView.requireValidName(request.getName());
+    } catch (BrokerException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
     submit(MetadataCommand.newBuilder().setDeleteTopic(DeleteTopic.newBuilder().setName(request.getName())), what)
         .whenComplete((reply, error) -> {
           if (error != null) {

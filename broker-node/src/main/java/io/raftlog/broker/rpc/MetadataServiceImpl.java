@@ -13,6 +13,7 @@ import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.internal.v1.LocalReplicaState;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.TopicRules;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -50,6 +51,12 @@ public final class MetadataServiceImpl extends MetadataServiceGrpc.MetadataServi
           ? metadata.image().getTopicsList().stream().map(TopicRecord::getName).toList() : wanted;
       for (String name : names) {
         TopicRecord topic = metadata.topic(name).orElse(null);
+        String invalid = topic == null ? TopicRules.checkName(name) : null;
+        if (invalid != null) {
+          b.addTopics(TopicMetadata.newBuilder().setName(name).setError(Error.newBuilder()
+              .setCode(ErrorCode.INVALID_ARGUMENT).setMessage(invalid)));
+          continue;
+        }
         if (topic == null) {
           b.addTopics(TopicMetadata.newBuilder().setName(name).setError(Error.newBuilder()
               .setCode(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION).setMessage("topic '" + name + "' does not exist")));

@@ -65,8 +65,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
 
   @Override
   public void produce(ProduceRequest request, StreamObserver<ProduceResponse> response) {
-    if (request.getAcks() == Acks.UNRECOGNIZED) {
-      response.onError(GrpcErrors.toStatus(unknownAcks(request), "produce"));
+    BrokerException invalid = checkRequest(request);
+    if (invalid != null) {
+      response.onError(GrpcErrors.toStatus(invalid, "produce"));
       return;
     }
     handle(request, true).whenComplete((r, e) -> {
@@ -80,8 +81,17 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     return new OrderedProduceStream(responses);
   }
 
-  private static BrokerException unknownAcks(ProduceRequest request) {
-    return GrpcErrors.invalid("unknown acks value " + request.getAcksValue() + "; use ACKS_NONE, ACKS_LEADER or ACKS_ALL");
+  /** Problems with the request as a whole (they fail the call, or the stream), or null. */
+  private static BrokerException checkRequest(ProduceRequest request) {
+    if (request.getAcks() == Acks.UNRECOGNIZED) {
+      return GrpcErrors.invalid("unknown acks value " + request.getAcksValue()
+          + "; use ACKS_NONE, ACKS_LEADER or ACKS_ALL");
+    }
+    if (request.getTimeoutMs() < 0) {
+      return GrpcErrors.invalid("timeout_ms must not be negative, got " + request.getTimeoutMs()
+          + " (0 = the broker's produce.timeout.ms)");
+    }
+    return null;
   }
 
   /**
@@ -129,8 +139,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     @Override
     public void onNext(ProduceRequest request) {
       // gRPC delivers onNext calls of one stream one after the other, so handle() submits them in order.
-      if (request.getAcks() == Acks.UNRECOGNIZED) {
-        fail(GrpcErrors.toStatus(unknownAcks(request), "produce"));
+      BrokerException invalid = checkRequest(request);
+      if (invalid != null) {
+        fail(GrpcErrors.toStatus(invalid, "produce"));
         return;
       }
       synchronized (this) {
@@ -179,11 +190,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
   private CompletableFuture<Long> producePartition(PartitionProduceData data, Acks acks, long timeoutMs,
       boolean forward) {
     TopicRecord topic = metadata.requireTopic(data.getTopic());
-    if (data.getPartition() < 0 || data.getPartition() >= topic.getAssignmentsCount()) {
-      throw new BrokerException(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic '" + data.getTopic() + "' has "
-          + topic.getAssignmentsCount() + " partitions (0.." + (topic.getAssignmentsCount() - 1)
-          + "); partition " + data.getPartition() + " does not exist");
-    }
+    MetadataView.requirePartition(topic, data.getPartition());
     if (!data.getRecordBatch().isEmpty()) {
       return produceClientBatch(topic, data, acks, timeoutMs, forward);
     }
@@ -222,7 +229,12 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
           + data.getRecordBatch().size() + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
     }
     try {
-      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer());
+      // No record may be larger than a whole batch may be, once decompressed (Kafka's producer
+      // refuses such a record too: max.request.size applies to its uncompressed size).
+      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer(), config.maxBatchBytes);
+    } catch (RecordBatches.RecordTooLargeException e) {
+      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "record batch for " + where + " rejected: "
+          + e.getMessage() + " (max.batch.bytes)");
     } catch (IllegalArgumentException e) {
       throw new BrokerException(ErrorCode.CORRUPT_RECORD, "record batch for " + where + " rejected: " + e.getMessage());
     }

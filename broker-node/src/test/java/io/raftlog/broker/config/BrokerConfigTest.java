@@ -62,7 +62,28 @@ class BrokerConfigTest {
     assertEquals(67_108_864, c.segmentBytes);
     assertEquals(4_096, c.indexIntervalBytes);
     assertEquals(30_000, c.produceTimeoutMs);
+    assertEquals(52_428_800, c.fetchMaxBytes);
+    assertEquals(67_108_864, c.socketRequestMaxBytes);
+    assertEquals(1_000, c.maxPartitionsPerTopic);
     assertTrue(c.isMetadataVoter());
+  }
+
+  @Test
+  void requestLimitMustLeaveRoomForTheLargestBatch() {
+    Map<String, String> raw = with(BrokerConfig.MAX_BATCH_BYTES, "1048576");
+    raw.put(BrokerConfig.SOCKET_REQUEST_MAX_BYTES, "1048576");
+    assertMentions(rejects(raw), BrokerConfig.SOCKET_REQUEST_MAX_BYTES, "between " + (1048576 + 65536));
+    raw.put(BrokerConfig.SOCKET_REQUEST_MAX_BYTES, Integer.toString(1048576 + 65536));
+    assertEquals(1048576 + 65536, BrokerConfig.parse(raw).socketRequestMaxBytes);
+  }
+
+  @Test
+  void fetchAndPartitionLimitsHaveBounds() {
+    assertMentions(rejects(with(BrokerConfig.FETCH_MAX_BYTES, "1023")), BrokerConfig.FETCH_MAX_BYTES, "1024");
+    assertMentions(rejects(with(BrokerConfig.FETCH_MAX_BYTES, "2147483647")), BrokerConfig.FETCH_MAX_BYTES,
+        "52428800");
+    assertMentions(rejects(with(BrokerConfig.MAX_PARTITIONS_PER_TOPIC, "0")), BrokerConfig.MAX_PARTITIONS_PER_TOPIC);
+    assertMentions(rejects(with(BrokerConfig.MAX_PARTITIONS_PER_TOPIC, "10001")), "10000");
   }
 
   @Test

@@ -1,6 +1,7 @@
 package io.raftlog.statemachine.codec;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.CodedOutputStream;
 import io.raftlog.api.v1.Header;
 import io.raftlog.api.v1.Record;
 import io.raftlog.statemachine.core.BatchHeader;
@@ -8,7 +9,7 @@ import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.record.internal.CompressionType;
@@ -92,15 +93,26 @@ public final class RecordBatches {
         (int) (batch.lastOffset() - batch.baseOffset() + 1));
   }
 
+  /** A record in a client batch is larger (uncompressed) than the broker accepts. */
+  public static final class RecordTooLargeException extends IllegalArgumentException {
+    RecordTooLargeException(String message, Throwable cause) {
+      super(message, cause);
+    }
+  }
+
   /**
    * Validates a batch built by a client before it is proposed: exactly one v2 batch with a valid
    * CRC, an accepted compression codec, create-time timestamps, not transactional, and records
    * whose offset deltas are exactly 0..n-1 (so offsets stay contiguous once assigned). Compressed
-   * batches are decompressed once here to check that.
+   * batches are decompressed once here, one record at a time, to check that.
    *
-   * @throws IllegalArgumentException with a message a person can act on
+   * @param maxRecordBytes largest uncompressed record body; a compressed batch is small on the wire
+   *     but its records are allocated at their declared size when decompressed, so a few bytes of
+   *     gzip claiming a 2 GiB record must be refused before that allocation
+   * @throws RecordTooLargeException when a record exceeds {@code maxRecordBytes}
+   * @throws IllegalArgumentException with a message a person can act on for any other problem
    */
-  public static BatchHeader validateClientBatch(ByteBuffer buffer) {
+  public static BatchHeader validateClientBatch(ByteBuffer buffer, int maxRecordBytes) {
     MutableRecordBatch batch = single(buffer, true);
     try {
       if (batch.compressionType() != CompressionType.NONE && batch.compressionType() != CompressionType.GZIP
@@ -118,7 +130,7 @@ public final class RecordBatches {
       long expectedOffset = batch.baseOffset();
       int count = 0;
       try (CloseableIterator<org.apache.kafka.common.record.internal.Record> records =
-          batch.streamingIterator(BufferSupplier.NO_CACHING)) {
+          batch.streamingIterator(BufferSupplier.NO_CACHING, maxRecordBytes)) {
         while (records.hasNext()) {
           org.apache.kafka.common.record.internal.Record r = records.next();
           if (r.offset() != expectedOffset) {
@@ -133,6 +145,13 @@ public final class RecordBatches {
         throw new IllegalArgumentException("the batch header announces " + expectedCount + " records but it holds " + count);
       }
       return new BatchHeader(batch.producerId(), batch.producerEpoch(), batch.baseSequence(), count);
+    } catch (InvalidRecordException e) {
+      // Kafka's size check in DefaultRecord.readFrom; RecordBatchesTest pins this message.
+      if (e.getMessage() != null && e.getMessage().contains("exceeds the configured maximum record size")) {
+        throw new RecordTooLargeException("a record is larger than the " + maxRecordBytes
+            + " bytes allowed (uncompressed): " + e.getMessage(), e);
+      }
+      throw new IllegalArgumentException("invalid record batch: " + e.getMessage(), e);
     } catch (KafkaException e) {
       throw new IllegalArgumentException("invalid record batch: " + e.getMessage(), e);
     }
@@ -205,7 +224,18 @@ public final class RecordBatches {
    * Decodes stored batches into API records with offsets in {@code [fromOffset, untilOffset)}.
    */
   public static List<Record> decode(ByteBuffer batches, long fromOffset, long untilOffset) {
+    return decode(batches, fromOffset, untilOffset, Integer.MAX_VALUE);
+  }
+
+  /**
+   * Decodes stored batches into API records with offsets in {@code [fromOffset, untilOffset)},
+   * stopping before the {@link #encodedSize} of the decoded records would exceed {@code maxBytes} (the
+   * first record is always returned). Compressed batches are decompressed one record at a time, so
+   * a small batch that inflates to gigabytes costs only what is returned.
+   */
+  public static List<Record> decode(ByteBuffer batches, long fromOffset, long untilOffset, int maxBytes) {
     List<Record> out = new ArrayList<>();
+    long bytes = 0;
     for (RecordBatch batch : MemoryRecords.readableRecords(batches.duplicate()).batches()) {
       if (batch.lastOffset() < fromOffset) {
         continue;
@@ -213,28 +243,46 @@ public final class RecordBatches {
       if (batch.baseOffset() >= untilOffset) {
         break;
       }
-      for (org.apache.kafka.common.record.internal.Record r : batch) {
-        long offset = r.offset();
-        if (offset < fromOffset) {
-          continue;
+      try (CloseableIterator<org.apache.kafka.common.record.internal.Record> records =
+          batch.streamingIterator(BufferSupplier.NO_CACHING)) {
+        while (records.hasNext()) {
+          org.apache.kafka.common.record.internal.Record r = records.next();
+          long offset = r.offset();
+          if (offset < fromOffset) {
+            continue;
+          }
+          if (offset >= untilOffset) {
+            break;
+          }
+          Record decoded = toApi(r);
+          bytes += encodedSize(decoded);
+          if (bytes > maxBytes && !out.isEmpty()) {
+            return out;
+          }
+          out.add(decoded);
         }
-        if (offset >= untilOffset) {
-          break;
-        }
-        Record.Builder b = Record.newBuilder().setOffset(offset).setTimestampMs(r.timestamp());
-        if (r.hasKey()) {
-          b.setKey(ByteString.copyFrom(r.key()));
-        }
-        if (r.hasValue()) {
-          b.setValue(ByteString.copyFrom(r.value()));
-        }
-        for (org.apache.kafka.common.header.Header h : r.headers()) {
-          b.addHeaders(Header.newBuilder().setKey(h.key())
-              .setValue(h.value() == null ? ByteString.EMPTY : ByteString.copyFrom(h.value())));
-        }
-        out.add(b.build());
       }
     }
     return out;
+  }
+
+  /** Bytes a record takes as a repeated message field of a response (never 0, unlike its own size). */
+  public static int encodedSize(Record record) {
+    return 1 + CodedOutputStream.computeMessageSizeNoTag(record);
+  }
+
+  private static Record toApi(org.apache.kafka.common.record.internal.Record r) {
+    Record.Builder b = Record.newBuilder().setOffset(r.offset()).setTimestampMs(r.timestamp());
+    if (r.hasKey()) {
+      b.setKey(ByteString.copyFrom(r.key()));
+    }
+    if (r.hasValue()) {
+      b.setValue(ByteString.copyFrom(r.value()));
+    }
+    for (org.apache.kafka.common.header.Header h : r.headers()) {
+      b.addHeaders(Header.newBuilder().setKey(h.key())
+          .setValue(h.value() == null ? ByteString.EMPTY : ByteString.copyFrom(h.value())));
+    }
+    return b.build();
   }
 }

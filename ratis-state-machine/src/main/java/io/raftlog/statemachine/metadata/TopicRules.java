@@ -23,9 +23,29 @@ public final class TopicRules {
       return "topic name is " + name.length() + " characters long; at most " + MAX_NAME_LENGTH + " are allowed";
     }
     if (!LEGAL.matcher(name).matches()) {
-      return "topic name '" + name + "' is illegal: use only ASCII letters, digits, '.', '_' and '-'";
+      int at = 0;
+      while (LEGAL.matcher(name.substring(at, at + 1)).matches()) {
+        at++;
+      }
+      return "topic name '" + printable(name) + "' is illegal: character '" + printable(name.substring(at, at + 1))
+          + "' (U+" + String.format("%04X", (int) name.charAt(at)) + ") at index " + at
+          + "; use only ASCII letters, digits, '.', '_' and '-'";
     }
     return null;
+  }
+
+  /** The name with control and non-ASCII characters escaped, for error messages and logs. */
+  static String printable(String s) {
+    StringBuilder b = new StringBuilder(s.length());
+    for (int i = 0; i < s.length(); i++) {
+      char c = s.charAt(i);
+      if (c < 0x20 || c > 0x7e) {
+        b.append(String.format("\\u%04x", (int) c));
+      } else {
+        b.append(c);
+      }
+    }
+    return b.toString();
   }
 
   public static String checkPartitions(int partitions) {

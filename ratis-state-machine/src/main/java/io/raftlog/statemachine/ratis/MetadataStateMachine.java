@@ -11,6 +11,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftGroupMemberId;
 import org.apache.ratis.protocol.RaftPeerId;
@@ -70,6 +71,23 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
   @Override
   protected byte[] snapshotContent() {
     return state.image().toByteArray();
+  }
+
+  /**
+   * Rejects, before the log, a request that is not a metadata command: apply could not parse it.
+   * (An unknown command case is left to apply, which answers METADATA_INVALID on every voter.)
+   */
+  @Override
+  public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    try {
+      MetadataCommand cmd = RequestContent.parse(request.getMessage().getContent(), MetadataCommand.parser());
+      if (cmd.getCommandCase() == MetadataCommand.CommandCase.COMMAND_NOT_SET) {
+        throw new IOException("no metadata command");
+      }
+    } catch (IOException e) {
+      return RequestContent.refused(this, request, logPrefix, e);
+    }
+    return super.startTransaction(request);
   }
 
   @Override

@@ -135,6 +135,17 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    // Reject before the log: an entry that does not parse, or holds no command this version knows,
+    // would be fatal at apply on every replica (the Raft port takes requests from any client).
+    try {
+      PartitionCommand cmd = RequestContent.parse(request.getMessage().getContent(), PartitionCommand.parser());
+      if (cmd.getCommandCase() != PartitionCommand.CommandCase.APPEND) {
+        throw new IOException("no partition command (" + cmd.getCommandCase() + "); partition groups take"
+            + " PartitionCommand.append only");
+      }
+    } catch (IOException e) {
+      return RequestContent.refused(this, request, logPrefix, e);
+    }
     LeaderAppendListener listener = ackListeners.remove(new AckKey(request.getClientId(), request.getCallId()));
     return TransactionContext.newBuilder()
         .setStateMachine(this)
@@ -274,6 +285,11 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   public void cancelWait(CompletableFuture<Void> waiter) {
     waiters.remove(waiter);
+  }
+
+  /** Long polls waiting on this replica right now (for metrics and tests). */
+  public int waitingFetches() {
+    return waiters.size();
   }
 
   @Override

@@ -288,4 +288,49 @@ class RecordBatchesTest {
   private static List<Long> offsets(List<Record> records) {
     return records.stream().map(Record::getOffset).toList();
   }
+
+  private static ByteBuffer clientBatch(org.apache.kafka.common.compress.Compression compression, byte[]... values) {
+    org.apache.kafka.common.record.internal.MemoryRecordsBuilder b = org.apache.kafka.common.record.internal.MemoryRecords
+        .builder(ByteBuffer.allocate(256), org.apache.kafka.common.record.internal.RecordBatch.MAGIC_VALUE_V2,
+            compression, org.apache.kafka.common.record.TimestampType.CREATE_TIME, 0L, -1L, -1L, (short) -1, -1,
+            false, -1);
+    for (byte[] v : values) {
+      b.append(NOW, null, v);
+    }
+    return b.build().buffer();
+  }
+
+  @Test
+  void validateClientBatchRefusesRecordsLargerThanTheLimitOnceDecompressed() {
+    byte[] big = new byte[10_000];
+    ByteBuffer gzip = clientBatch(org.apache.kafka.common.compress.Compression.gzip().build(), new byte[10], big);
+    assertTrue(gzip.remaining() < 1_000, "compresses well: " + gzip.remaining());
+    assertEquals(2, RecordBatches.validateClientBatch(gzip, 20_000).recordCount());
+    // Kafka's message for its record size check is matched to tell "too large" from "corrupt".
+    RecordBatches.RecordTooLargeException e = assertThrows(RecordBatches.RecordTooLargeException.class,
+        () -> RecordBatches.validateClientBatch(gzip, 5_000));
+    assertTrue(e.getMessage().contains("larger than the 5000 bytes allowed"), e.getMessage());
+    // Uncompressed, a record is no larger than its batch, whose size the broker checks first.
+    ByteBuffer plain = clientBatch(org.apache.kafka.common.compress.Compression.NONE, big);
+    assertEquals(1, RecordBatches.validateClientBatch(plain, 5_000).recordCount());
+  }
+
+  @Test
+  void decodeStopsAtMaxBytesButReturnsAtLeastOneRecord() {
+    byte[] value = new byte[1_000];
+    ByteBuffer gzip = clientBatch(org.apache.kafka.common.compress.Compression.gzip().build(),
+        value, value, value, value, value, value, value, value, value, value);
+    RecordBatches.assignBaseOffset(gzip, 0);
+    int one = RecordBatches.encodedSize(RecordBatches.decode(gzip, 0, 10).get(0));
+    assertTrue(one > 1_000, "encoded size covers the value: " + one);
+    assertEquals(1, RecordBatches.decode(gzip, 0, 10, 1).size(), "at least one record");
+    assertEquals(3, RecordBatches.decode(gzip, 0, 10, 3 * one + one / 2).size());
+    assertEquals(List.of(4L, 5L), offsets(RecordBatches.decode(gzip, 4, 10, 2 * one + 10)));
+    assertEquals(10, RecordBatches.decode(gzip, 0, 10, Integer.MAX_VALUE).size());
+  }
+
+  @Test
+  void encodedSizeIsNeverZero() {
+    assertEquals(2, RecordBatches.encodedSize(Record.getDefaultInstance()));
+  }
 }

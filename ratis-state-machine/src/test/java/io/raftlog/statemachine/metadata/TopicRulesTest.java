@@ -1,5 +1,6 @@
 package io.raftlog.statemachine.metadata;
 
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,6 +44,15 @@ class TopicRulesTest {
     String problem = TopicRules.checkName(name);
     assertNotNull(problem, name);
     assertTrue(problem.contains("illegal"), problem);
+  }
+
+  @Test
+  void illegalCharacterIsNamedAndEscaped() {
+    assertTrue(TopicRules.checkName("orders/eu").contains("character '/' (U+002F) at index 6"),
+        TopicRules.checkName("orders/eu"));
+    String problem = TopicRules.checkName("tab\there");
+    assertTrue(problem.contains("'tab\\u0009here'") && problem.contains("(U+0009) at index 3"), problem);
+    assertFalse(problem.contains("\t"), "no raw control characters in the message");
   }
 
   @Test
