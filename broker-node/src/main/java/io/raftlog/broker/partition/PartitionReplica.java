@@ -11,9 +11,13 @@ import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** One partition replica hosted by this broker: its identity, state machine and Raft division. */
 public final class PartitionReplica {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PartitionReplica.class);
 
   private final PartitionDescriptor descriptor;
   private final RaftGroupId groupId;
@@ -22,6 +26,8 @@ public final class PartitionReplica {
   private final long lagTimeMaxMs;
   private IsrTracker isr;
   private long isrTerm = -1;
+  /** The ISR last reported in the log, so operators see followers leave and rejoin (as in Kafka). */
+  private Set<Integer> reportedIsr;
 
   PartitionReplica(PartitionDescriptor descriptor, PartitionStateMachine stateMachine,
       Supplier<RaftServer.Division> division, long lagTimeMaxMs) {
@@ -90,6 +96,7 @@ public final class PartitionReplica {
     if (isr == null || term != isrTerm) {
       isr = new IsrTracker(lagTimeMaxMs);
       isrTerm = term;
+      reportedIsr = null;
     }
     RoleInfoProto role = d.getInfo().getRoleInfoProto();
     long[] match = d.getInfo().getFollowerMatchIndices();
@@ -103,6 +110,20 @@ public final class PartitionReplica {
       progress.put(brokerId, new IsrTracker.FollowerProgress(match[i], followers.get(i).getLastRpcElapsedTimeMs()));
     }
     isr.sample(nowMs, d.getRaftLog().getLastCommittedIndex(), progress);
+    reportIsrChange(isr.inSync(nowMs, leaderId()), progress.size() + 1);
+  }
+
+  private void reportIsrChange(Set<Integer> inSync, int replicas) {
+    if (reportedIsr == null) {
+      if (inSync.size() < replicas) {
+        LOG.warn("[{}] leading in term {} with in-sync replicas {} of {}", this, isrTerm, inSync, replicas);
+      }
+    } else if (inSync.size() < reportedIsr.size() || !inSync.containsAll(reportedIsr)) {
+      LOG.warn("[{}] in-sync replicas shrank from {} to {}", this, reportedIsr, inSync);
+    } else if (!inSync.equals(reportedIsr)) {
+      LOG.info("[{}] in-sync replicas grew from {} to {}", this, reportedIsr, inSync);
+    }
+    reportedIsr = inSync;
   }
 
   /** In-sync replica ids when this replica leads; empty otherwise. */
