@@ -145,21 +145,69 @@ public final class MiniCluster implements AutoCloseable {
     return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress(c.host, c.port).usePlaintext().build());
   }
 
-  /** Every running broker sees every running broker registered and alive. */
+  /**
+   * Every running broker sees every running broker registered and alive, and its metadata view has
+   * caught up with the log as of its registration (so it answers admin requests instead of a
+   * retriable BROKER_NOT_AVAILABLE).
+   */
   public void awaitAllRegistered(Duration timeout) {
     Wait.until("all brokers registered", timeout, () -> running.values().stream().allMatch(b ->
-        b.isRegistered() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
+        b.isRegistered() && b.metadata().isCaughtUp() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
   }
 
   /**
-   * Creates a topic through the public admin API of the first running broker and waits until
-   * every partition has a leader.
+   * Creates a topic through the public admin API and waits until every partition has a leader.
+   * Asks the running brokers in turn, retrying retriable answers (a broker restarted by an earlier
+   * test may still be replaying metadata and answer BROKER_NOT_AVAILABLE) until a deadline.
    */
   public void createTopic(String name, int partitions, int replicationFactor) {
-    io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel(runningIds().get(0)))
-        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
-        .createTopic(io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
-            .setReplicationFactor(replicationFactor).build());
+    createTopicVia(List.of(), name, partitions, replicationFactor);
+  }
+
+  /** Like {@link #createTopic(String, int, int)}, but only through broker {@code viaBroker}. */
+  public void createTopic(int viaBroker, String name, int partitions, int replicationFactor) {
+    createTopicVia(List.of(viaBroker), name, partitions, replicationFactor);
+  }
+
+  private void createTopicVia(List<Integer> only, String name, int partitions, int replicationFactor) {
+    io.raftlog.api.v1.CreateTopicRequest request = io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name)
+        .setPartitions(partitions).setReplicationFactor(replicationFactor).build();
+    int[] attempt = {0};
+    boolean[] ambiguous = {false};
+    List<String> failures = new ArrayList<>();
+    try {
+      Wait.until("topic " + name + " created", Duration.ofSeconds(60), () -> {
+        List<Integer> candidates = only.isEmpty() ? runningIds() : only;
+        int broker = candidates.get(attempt[0]++ % candidates.size());
+        try {
+          io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel(broker))
+              .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS).createTopic(request);
+          return true;
+        } catch (io.grpc.StatusRuntimeException e) {
+          io.grpc.Status.Code code = e.getStatus().getCode();
+          if (code == io.grpc.Status.Code.ALREADY_EXISTS && ambiguous[0]) {
+            return true; // an earlier attempt whose answer was lost created it
+          }
+          if (code != io.grpc.Status.Code.UNAVAILABLE && code != io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+            throw new AssertionError("creating topic " + name + " through broker " + broker + " failed: "
+                + e.getStatus(), e);
+          }
+          // Either may have reached the metadata group before failing.
+          ambiguous[0] = true;
+          if (failures.size() == 5) {
+            failures.remove(0);
+          }
+          failures.add("broker " + broker + ": " + e.getStatus());
+          LOG.info("creating topic {} through broker {} failed ({}); retrying", name, broker, e.getStatus());
+          return false;
+        }
+      });
+    } catch (AssertionError e) {
+      if (!failures.isEmpty()) {
+        e.addSuppressed(new AssertionError("last retriable failures: " + failures));
+      }
+      throw e;
+    }
     for (int p = 0; p < partitions; p++) {
       awaitLeader(name, p, Duration.ofSeconds(60));
     }
