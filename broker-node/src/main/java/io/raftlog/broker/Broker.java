@@ -142,7 +142,7 @@ public final class Broker implements AutoCloseable {
         .addService(new FetchServiceImpl(metadataView, partitions, scheduler, readers))
         .addService(new AdminServiceImpl(clusterId, metadataView, metadataClient, replicaStates, this::metadataLeaderId))
         .addService(new MetadataServiceImpl(metadataView, replicaStates))
-        .addService(new BrokerInternalServiceImpl(config.brokerId, replicaStates))
+        .addService(new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions, metadataView))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()

@@ -124,6 +124,56 @@ public final class MiniCluster implements AutoCloseable {
     startBroker(id);
   }
 
+  /** The configuration of broker {@code id} (running or not): data directory, ports. */
+  public BrokerConfig config(int id) {
+    return configs.get(id);
+  }
+
+  /** A replica's committed log as ReadReplicaLog returned it: its high watermark and the batches below. */
+  public record ReplicaLog(int brokerId, long highWatermark, byte[] batches) {}
+
+  /**
+   * Everything below the high watermark of broker {@code brokerId}'s replica (as of the first call),
+   * byte for byte, read with the internal ReadReplicaLog RPC in pages of {@code pageBytes}.
+   *
+   * @throws io.grpc.StatusRuntimeException as the RPC answered (e.g. UNAVAILABLE while repairing)
+   */
+  public ReplicaLog readReplicaLog(int brokerId, String topic, int partition, int pageBytes) {
+    io.raftlog.internal.v1.BrokerInternalServiceGrpc.BrokerInternalServiceBlockingStub stub =
+        io.raftlog.internal.v1.BrokerInternalServiceGrpc.newBlockingStub(channel(brokerId));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    long offset = 0;
+    long hw = -1;
+    do {
+      io.raftlog.internal.v1.ReadReplicaLogResponse r = stub.withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+          .readReplicaLog(io.raftlog.internal.v1.ReadReplicaLogRequest.newBuilder().setTopic(topic)
+              .setPartition(partition).setOffset(offset).setMaxBytes(pageBytes).build());
+      if (hw < 0) {
+        hw = r.getHighWatermark();
+        offset = r.getLogStartOffset();
+        if (offset > 0) {
+          continue; // read again from the log start
+        }
+      }
+      java.nio.ByteBuffer batches = r.getRecordBatches().asReadOnlyByteBuffer();
+      for (org.apache.kafka.common.record.internal.MutableRecordBatch batch
+          : org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(batches).batches()) {
+        if (batch.baseOffset() >= hw) {
+          break;
+        }
+        if (batch.baseOffset() != offset) {
+          throw new AssertionError("broker " + brokerId + ": expected a batch at offset " + offset + ", got "
+              + batch.baseOffset());
+        }
+        java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
+        batch.writeTo(copy);
+        out.write(copy.array(), 0, copy.position());
+        offset = batch.nextOffset();
+      }
+    } while (offset < hw);
+    return new ReplicaLog(brokerId, hw, out.toByteArray());
+  }
+
   public Broker broker(int id) {
     Broker b = running.get(id);
     if (b == null) {
