@@ -35,6 +35,8 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<Integer, BrokerConfig> configs = new LinkedHashMap<>();
   private final Map<Integer, Broker> running = new HashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  /** Per broker: while closed, that broker's replica repairs wait before each read from a peer. */
+  private final Map<Integer, RepairGate> repairGates = new java.util.concurrent.ConcurrentHashMap<>();
   /** Replicas that could not apply an entry; in production the broker would halt. */
   private final List<Throwable> fatalErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -81,8 +83,13 @@ public final class MiniCluster implements AutoCloseable {
 
   public void startBroker(int id) {
     BrokerConfig config = configs.get(id);
+    RepairGate gate = repairGates.computeIfAbsent(id, k -> new RepairGate());
     Broker broker = new Broker(config, dir -> FileLogStore.open(dir,
-        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add);
+        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add,
+        source -> (from, until, maxBytes) -> {
+          gate.awaitOpen();
+          return source.read(from, until, maxBytes);
+        });
     try {
       broker.start();
     } catch (IOException e) {
@@ -124,9 +131,30 @@ public final class MiniCluster implements AutoCloseable {
     startBroker(id);
   }
 
+  /**
+   * Holds back the replica repairs of broker {@code id} (now or after a restart): their reads from
+   * peers wait until {@link #releaseRepairs}. Lets a test observe a replica while it repairs.
+   */
+  public void holdRepairs(int id) {
+    repairGates.computeIfAbsent(id, k -> new RepairGate()).close();
+  }
+
+  public void releaseRepairs(int id) {
+    repairGates.computeIfAbsent(id, k -> new RepairGate()).open();
+  }
+
   /** The configuration of broker {@code id} (running or not): data directory, ports. */
   public BrokerConfig config(int id) {
     return configs.get(id);
+  }
+
+  /**
+   * The replica of a partition on a running broker, found by topic name among the hosted replicas
+   * (works before the broker's metadata view knows the topic, e.g. while it is starting).
+   */
+  public Optional<PartitionReplica> localReplica(int brokerId, String topic, int partition) {
+    return broker(brokerId).partitions().replicas().stream()
+        .filter(r -> r.topic().equals(topic) && r.partition() == partition).findFirst();
   }
 
   /** A replica's committed log as ReadReplicaLog returned it: its high watermark and the batches below. */
@@ -301,6 +329,7 @@ public final class MiniCluster implements AutoCloseable {
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
     channels.clear();
+    repairGates.values().forEach(RepairGate::open);
     for (Integer id : List.copyOf(running.keySet())) {
       try {
         kill(id);
@@ -310,6 +339,26 @@ public final class MiniCluster implements AutoCloseable {
     }
     if (!fatalErrors.isEmpty()) {
       throw new AssertionError("a partition replica could not apply a committed entry", fatalErrors.get(0));
+    }
+  }
+
+  /** An open/closed switch that repair reads wait on (a monitor wait, released by {@link #open}). */
+  private static final class RepairGate {
+    private boolean closed;
+
+    synchronized void close() {
+      closed = true;
+    }
+
+    synchronized void open() {
+      closed = false;
+      notifyAll();
+    }
+
+    synchronized void awaitOpen() throws InterruptedException {
+      while (closed) {
+        wait();
+      }
     }
   }
 
