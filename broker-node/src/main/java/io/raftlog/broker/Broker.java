@@ -19,9 +19,11 @@ import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
 import io.raftlog.broker.rpc.FetchServiceImpl;
 import io.raftlog.broker.rpc.MalformedRequests;
 import io.raftlog.broker.rpc.MetadataServiceImpl;
+import io.raftlog.broker.rpc.PeerReplicaLogReader;
 import io.raftlog.broker.rpc.ProduceServiceImpl;
 import io.raftlog.broker.rpc.ReplicaStates;
 import io.raftlog.statemachine.ratis.MetadataStateMachine;
+import io.raftlog.statemachine.ratis.ReplicaRepairSource;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
@@ -29,6 +31,7 @@ import java.nio.file.Files;
 import java.time.Clock;
 import java.util.UUID;
 import java.util.function.Consumer;
+import java.util.function.UnaryOperator;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,11 +53,14 @@ import org.slf4j.bridge.SLF4JBridgeHandler;
 public final class Broker implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+  /** Deadline of one ReadReplicaLog call of a replica repair. */
+  private static final long REPAIR_CALL_TIMEOUT_MS = 15_000;
 
   private final BrokerConfig config;
   private final LogStoreFactory storeFactory;
   private final Clock clock;
   private final Consumer<Throwable> onFatalError;
+  private final UnaryOperator<ReplicaRepairSource> repairSourceWrapper;
   private final String prefix;
 
   private ScheduledExecutorService scheduler;
@@ -66,6 +72,7 @@ public final class Broker implements AutoCloseable {
   private MetadataClient metadataClient;
   private BrokerRegistrar registrar;
   private ReplicaStates replicaStates;
+  private PeerReplicaLogReader peerLogReader;
   private HealthStatusManager health;
   private Server grpcServer;
 
@@ -80,6 +87,16 @@ public final class Broker implements AutoCloseable {
    *     over; the in-process test kit records the error instead.
    */
   public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock, Consumer<Throwable> onFatalError) {
+    this(config, storeFactory, clock, onFatalError, UnaryOperator.identity());
+  }
+
+  /**
+   * @param repairSourceWrapper wraps the source each replica repairs damaged segment files from
+   *     (the test kit uses it to hold repairs back); identity in production
+   */
+  public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock, Consumer<Throwable> onFatalError,
+      UnaryOperator<ReplicaRepairSource> repairSourceWrapper) {
+    this.repairSourceWrapper = repairSourceWrapper;
     this.config = config;
     this.storeFactory = storeFactory;
     this.clock = clock;
@@ -112,7 +129,9 @@ public final class Broker implements AutoCloseable {
     readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
 
     metadataView = new MetadataView(config.brokerId, clock, config.sessionTimeoutMs);
-    partitions = new PartitionManager(config, storeFactory, onFatalError);
+    peerLogReader = new PeerReplicaLogReader(config.brokerId, metadataView, REPAIR_CALL_TIMEOUT_MS, config.maxBatchBytes);
+    partitions = new PartitionManager(config, storeFactory,
+        (partition, division) -> repairSourceWrapper.apply(peerLogReader.sourceFor(partition, division)), onFatalError);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
       metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries);
@@ -146,7 +165,8 @@ public final class Broker implements AutoCloseable {
         .addService(malformed.guard(new AdminServiceImpl(clusterId, config, metadataView, metadataClient, replicaStates,
             this::metadataLeaderId).bindService()))
         .addService(malformed.guard(new MetadataServiceImpl(metadataView, replicaStates).bindService()))
-        .addService(malformed.guard(new BrokerInternalServiceImpl(config.brokerId, replicaStates).bindService()))
+        .addService(malformed.guard(new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions,
+            metadataView).bindService()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
@@ -275,6 +295,7 @@ public final class Broker implements AutoCloseable {
     }
     closeQuietly(metadataClient);
     closeQuietly(raft);
+    closeQuietly(peerLogReader);
     if (scheduler != null) {
       scheduler.shutdownNow();
     }

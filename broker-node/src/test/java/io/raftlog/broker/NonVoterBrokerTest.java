@@ -4,8 +4,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 
 import com.google.protobuf.ByteString;
 import io.raftlog.api.v1.Acks;
-import io.raftlog.api.v1.AdminServiceGrpc;
-import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.PartitionProduceData;
 import io.raftlog.api.v1.PartitionProduceResult;
@@ -31,11 +29,7 @@ class NonVoterBrokerTest {
   void brokerOutsideTheMetadataQuorumHostsAndLeadsPartitions() {
     try (MiniCluster c = MiniCluster.start(4, dir)) {
       // Created through the non-voter: it forwards the write to the metadata group.
-      AdminServiceGrpc.newBlockingStub(c.channel(4)).withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(
-          CreateTopicRequest.newBuilder().setName("four").setPartitions(4).setReplicationFactor(3).build());
-      for (int p = 0; p < 4; p++) {
-        c.awaitLeader("four", p, Duration.ofSeconds(60));
-      }
+      c.createTopic(4, "four", 4, 3);
       // Replicas are created by each broker's reconciler; a leader only needs a majority of them.
       io.raftlog.broker.testkit.Wait.until("broker 4 hosts 3 of the 4 partitions", Duration.ofSeconds(30),
           () -> c.broker(4).partitions().replicas().size() == 3);

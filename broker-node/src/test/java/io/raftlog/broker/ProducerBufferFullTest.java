@@ -3,8 +3,6 @@ package io.raftlog.broker;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import io.raftlog.api.v1.AdminServiceGrpc;
-import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.client.Producer;
 import io.raftlog.client.ProducerConfig;
@@ -30,9 +28,7 @@ class ProducerBufferFullTest {
   @Test
   void sendBlocksForMaxBlockMsThenFailsWithBufferExhausted() throws Exception {
     try (MiniCluster cluster = MiniCluster.start(3, dir)) {
-      AdminServiceGrpc.newBlockingStub(cluster.channel(1)).withDeadlineAfter(20, TimeUnit.SECONDS).createTopic(
-          CreateTopicRequest.newBuilder().setName("full").setPartitions(1).setReplicationFactor(3).build());
-      cluster.awaitLeader("full", 0, Duration.ofSeconds(60));
+      cluster.createTopic("full", 1, 3);
       long maxBlockMs = 1500;
       try (Producer<String, String> producer = Producer.create(ProducerConfig.builder()
           .bootstrapServers(cluster.bootstrap()).batchSizeBytes(1024).bufferMemoryBytes(4096).maxBlockMs(maxBlockMs)

@@ -60,8 +60,11 @@ public final class BrokerRegistrar {
       if (error != null) {
         LOG.debug("[broker-{}] metadata heartbeat failed: {}", config.brokerId, error.toString());
       } else if (reply.getStatus() == MetadataStatus.METADATA_OK) {
-        if (registered.compareAndSet(false, true)) {
+        if (!registered.get()) {
+          // Mark first, then publish the flag: whoever sees isRegistered() also sees the index
+          // the view must reach before it counts as caught up.
           view.markCommittedAt(applied.logIndex());
+          registered.set(true);
           LOG.info("[broker-{}] registered with the metadata group", config.brokerId);
         }
       } else {

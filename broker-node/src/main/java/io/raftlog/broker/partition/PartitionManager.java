@@ -28,11 +28,13 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.statemachine.StateMachine;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -52,6 +54,7 @@ public final class PartitionManager implements AutoCloseable {
   private final BrokerConfig config;
   private final Path partitionsDir;
   private final LogStoreFactory storeFactory;
+  private final RepairSourceFactory repairSources;
   private final Consumer<Throwable> onFatalError;
   private final Map<RaftGroupId, PartitionReplica> replicas = new ConcurrentHashMap<>();
   private final Map<RaftGroupId, RaftClient> remoteClients = new ConcurrentHashMap<>();
@@ -60,7 +63,13 @@ public final class PartitionManager implements AutoCloseable {
   private volatile RaftHost host;
   private volatile boolean closed;
 
-  public PartitionManager(BrokerConfig config, LogStoreFactory storeFactory, Consumer<Throwable> onFatalError) {
+  /**
+   * @param repairSources how a replica whose segment files lost committed batches reaches the
+   *     other replicas to copy them back
+   */
+  public PartitionManager(BrokerConfig config, LogStoreFactory storeFactory, RepairSourceFactory repairSources,
+      Consumer<Throwable> onFatalError) {
+    this.repairSources = repairSources;
     this.onFatalError = onFatalError;
     this.config = config;
     this.partitionsDir = config.dataDir.resolve("partitions");
@@ -86,10 +95,10 @@ public final class PartitionManager implements AutoCloseable {
       throw new UncheckedIOException("group " + groupId + " has no readable " + dir.resolve(PartitionDescriptor.FILE), e);
     }
     String prefix = "broker-" + config.brokerId + " " + descriptor.topic() + "-" + descriptor.partition();
+    Supplier<RaftServer.Division> division = () -> host == null ? null : host.division(groupId);
     PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")),
-        config.snapshotThresholdEntries, onFatalError);
-    replicas.put(groupId, new PartitionReplica(descriptor, sm, () -> host == null ? null : host.division(groupId),
-        config.replicaLagTimeMaxMs));
+        repairSources.create(descriptor, division), config.snapshotThresholdEntries, onFatalError);
+    replicas.put(groupId, new PartitionReplica(descriptor, sm, division, config.replicaLagTimeMaxMs));
     return sm;
   }
 

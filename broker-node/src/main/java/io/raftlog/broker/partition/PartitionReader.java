@@ -39,9 +39,17 @@ public final class PartitionReader {
           + " on this broker is still starting; retry");
     }
     // Read the bounds first: records at or beyond this high watermark are not returned even if a
-    // concurrent apply stores them meanwhile.
+    // concurrent apply stores them meanwhile. The repair flag goes first: once it reads false, the
+    // high watermark read after it covers the repaired range.
+    boolean repairing = sm.isRepairing();
     long hw = sm.highWatermark();
     long start = sm.logStartOffset();
+    if (offset > hw && repairing) {
+      // The offset may well exist: this replica is copying committed batches it lost from its peers
+      // and holds its high watermark back until they are stored. Not an out-of-range offset.
+      throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
+          + " on this broker is repairing its segment files from peers (readable up to offset " + hw + "); retry");
+    }
     if (offset < start || offset > hw) {
       throw outOfRange(replica, offset, start, hw);
     }

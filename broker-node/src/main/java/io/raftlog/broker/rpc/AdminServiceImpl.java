@@ -70,6 +70,12 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       if (problem == null) {
         problem = TopicRules.checkPartitions(request.getPartitions());
       }
+      if (problem == null) {
+        // The replication factor is judged against live brokers and the name against existing
+        // topics: a view still replaying metadata after a restart would answer wrongly, so that
+        // broker answers a retriable BROKER_NOT_AVAILABLE instead.
+        metadata.requireCaughtUp();
+      }
       List<Integer> live = metadata.liveBrokerIds();
       if (problem == null) {
         problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(), live.size());
@@ -80,7 +86,6 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       if (problem != null) {
         throw GrpcErrors.invalid(problem);
       }
-      metadata.requireCaughtUp();
       if (metadata.topic(request.getName()).isPresent()) {
         throw new BrokerException(ErrorCode.TOPIC_ALREADY_EXISTS, "topic '" + request.getName() + "' already exists");
       }

@@ -1,19 +1,45 @@
 package io.raftlog.broker.rpc;
 
+import com.google.protobuf.UnsafeByteOperations;
+import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.PartitionManager;
+import io.raftlog.broker.partition.PartitionReplica;
 import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
 import io.raftlog.internal.v1.DescribeLocalReplicasRequest;
 import io.raftlog.internal.v1.DescribeLocalReplicasResponse;
+import io.raftlog.internal.v1.ReadReplicaLogRequest;
+import io.raftlog.internal.v1.ReadReplicaLogResponse;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.codec.RecordBatches;
+import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import io.raftlog.statemachine.store.OffsetOutOfRangeException;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.List;
+import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** Answers other brokers' questions about the replicas hosted here. */
 public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.BrokerInternalServiceImplBase {
 
+  private static final Logger LOG = LoggerFactory.getLogger(BrokerInternalServiceImpl.class);
+  /** Cap of one ReadReplicaLog answer (a single larger batch still goes out whole). */
+  public static final int MAX_READ_REPLICA_LOG_BYTES = 8 * 1024 * 1024;
+
   private final int brokerId;
   private final ReplicaStates states;
+  private final PartitionManager partitions;
+  private final MetadataView metadata;
 
-  public BrokerInternalServiceImpl(int brokerId, ReplicaStates states) {
+  public BrokerInternalServiceImpl(int brokerId, ReplicaStates states, PartitionManager partitions,
+      MetadataView metadata) {
     this.brokerId = brokerId;
     this.states = states;
+    this.partitions = partitions;
+    this.metadata = metadata;
   }
 
   @Override
@@ -22,5 +48,91 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
     response.onNext(DescribeLocalReplicasResponse.newBuilder().setBrokerId(brokerId)
         .addAllReplicas(states.local(request.getTopic())).build());
     response.onCompleted();
+  }
+
+  /**
+   * Committed batches of the local replica, byte for byte, below its high watermark. Served by
+   * leaders and followers alike; a replica that is starting or repairing its segment files answers
+   * UNAVAILABLE (what it holds is incomplete, and a repair must not copy from it).
+   */
+  @Override
+  public void readReplicaLog(ReadReplicaLogRequest request, StreamObserver<ReadReplicaLogResponse> response) {
+    String what = request.getTopic() + "-" + request.getPartition();
+    try {
+      if (request.getOffset() < 0) {
+        throw Status.INVALID_ARGUMENT.withDescription("offset must not be negative, got " + request.getOffset())
+            .asRuntimeException();
+      }
+      if (request.getMaxBytes() <= 0) {
+        throw Status.INVALID_ARGUMENT.withDescription("max_bytes must be positive, got " + request.getMaxBytes())
+            .asRuntimeException();
+      }
+      PartitionReplica replica = localReplica(request).orElseThrow(() -> Status.NOT_FOUND
+          .withDescription("broker " + brokerId + " hosts no replica of " + what
+              + (request.getTopicId().isEmpty() ? "" : " (topic id " + request.getTopicId() + ")"))
+          .asRuntimeException());
+      PartitionStateMachine sm = replica.stateMachine();
+      if (!sm.isReady()) {
+        throw Status.UNAVAILABLE.withDescription("the replica of " + what + " on broker " + brokerId
+            + " is still starting; retry").asRuntimeException();
+      }
+      // Flag before bounds: once the flag is clear, the high watermark read next covers the repair.
+      if (sm.isRepairing()) {
+        throw Status.UNAVAILABLE.withDescription("the replica of " + what + " on broker " + brokerId
+            + " is repairing its segment files from peers; retry").asRuntimeException();
+      }
+      long hw = sm.highWatermark();
+      long start = sm.logStartOffset();
+      if (request.getOffset() < start || request.getOffset() > hw) {
+        throw outOfRange(what, request.getOffset(), start, hw);
+      }
+      ReadReplicaLogResponse.Builder out = ReadReplicaLogResponse.newBuilder().setBrokerId(brokerId)
+          .setLogStartOffset(start).setHighWatermark(hw);
+      if (request.getOffset() < hw) {
+        int maxBytes = Math.min(request.getMaxBytes(), MAX_READ_REPLICA_LOG_BYTES);
+        ByteBuffer batches;
+        try {
+          batches = RecordBatches.batchesBelow(sm.read(request.getOffset(), maxBytes), hw);
+        } catch (OffsetOutOfRangeException e) {
+          throw outOfRange(what, request.getOffset(), e.logStartOffset(), hw);
+        }
+        out.setRecordBatches(UnsafeByteOperations.unsafeWrap(batches));
+      }
+      response.onNext(out.build());
+      response.onCompleted();
+    } catch (io.grpc.StatusRuntimeException e) {
+      response.onError(e);
+    } catch (IOException e) {
+      LOG.warn("[broker-{}] ReadReplicaLog of {} at offset {} failed: {}", brokerId, what, request.getOffset(),
+          e.toString(), e);
+      response.onError(Status.INTERNAL.withDescription("reading " + what + " on broker " + brokerId + " failed: "
+          + e.getMessage()).asRuntimeException());
+    } catch (IllegalStateException e) {
+      // The store was closed under the read: the replica is being closed or removed.
+      response.onError(Status.UNAVAILABLE.withDescription("the replica of " + what + " on broker " + brokerId
+          + " is closing: " + e.getMessage()).asRuntimeException());
+    }
+  }
+
+  private io.grpc.StatusRuntimeException outOfRange(String what, long offset, long start, long hw) {
+    return Status.OUT_OF_RANGE.withDescription("offset " + offset + " of " + what + " is out of range on broker "
+        + brokerId + ": its replica holds offsets " + start + " (log start) to " + hw
+        + " (high watermark, exclusive)").asRuntimeException();
+  }
+
+  /**
+   * The local replica named by the request. With a topic id, only that topic's; by name alone, the
+   * current topic of that name (a deleted one of the same name may still be being removed here).
+   */
+  private Optional<PartitionReplica> localReplica(ReadReplicaLogRequest request) {
+    List<PartitionReplica> matching = partitions.replicas().stream()
+        .filter(r -> r.topic().equals(request.getTopic()) && r.partition() == request.getPartition())
+        .filter(r -> request.getTopicId().isEmpty() || r.topicId().equals(request.getTopicId()))
+        .toList();
+    if (matching.size() <= 1) {
+      return matching.stream().findFirst();
+    }
+    Optional<String> current = metadata.topic(request.getTopic()).map(TopicRecord::getTopicId);
+    return matching.stream().filter(r -> current.isPresent() && r.topicId().equals(current.get())).findFirst();
   }
 }

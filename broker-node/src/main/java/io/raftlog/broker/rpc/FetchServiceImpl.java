@@ -211,6 +211,11 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
         if (p.getSpec() == OffsetSpec.UNRECOGNIZED) {
           throw GrpcErrors.invalid("unknown offset spec " + p.getSpecValue() + "; use EARLIEST or LATEST");
         }
+        if (p.getSpec() == OffsetSpec.LATEST && replica.stateMachine().isRepairing()) {
+          // Its high watermark is held back below committed data: not the latest offset.
+          throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
+              + " on this broker is repairing its segment files from peers; retry");
+        }
         r.setOffset(p.getSpec() == OffsetSpec.EARLIEST ? replica.stateMachine().logStartOffset()
             : replica.stateMachine().highWatermark());
       } catch (RuntimeException e) {

@@ -35,6 +35,8 @@ public final class MiniCluster implements AutoCloseable {
   private final Map<Integer, BrokerConfig> configs = new LinkedHashMap<>();
   private final Map<Integer, Broker> running = new HashMap<>();
   private final Map<Integer, ManagedChannel> channels = new HashMap<>();
+  /** Per broker: while closed, that broker's replica repairs wait before each read from a peer. */
+  private final Map<Integer, RepairGate> repairGates = new java.util.concurrent.ConcurrentHashMap<>();
   /** Replicas that could not apply an entry; in production the broker would halt. */
   private final List<Throwable> fatalErrors = new java.util.concurrent.CopyOnWriteArrayList<>();
 
@@ -81,8 +83,13 @@ public final class MiniCluster implements AutoCloseable {
 
   public void startBroker(int id) {
     BrokerConfig config = configs.get(id);
+    RepairGate gate = repairGates.computeIfAbsent(id, k -> new RepairGate());
     Broker broker = new Broker(config, dir -> FileLogStore.open(dir,
-        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add);
+        new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add,
+        source -> (from, until, maxBytes) -> {
+          gate.awaitOpen();
+          return source.read(from, until, maxBytes);
+        });
     try {
       broker.start();
     } catch (IOException e) {
@@ -124,6 +131,77 @@ public final class MiniCluster implements AutoCloseable {
     startBroker(id);
   }
 
+  /**
+   * Holds back the replica repairs of broker {@code id} (now or after a restart): their reads from
+   * peers wait until {@link #releaseRepairs}. Lets a test observe a replica while it repairs.
+   */
+  public void holdRepairs(int id) {
+    repairGates.computeIfAbsent(id, k -> new RepairGate()).close();
+  }
+
+  public void releaseRepairs(int id) {
+    repairGates.computeIfAbsent(id, k -> new RepairGate()).open();
+  }
+
+  /** The configuration of broker {@code id} (running or not): data directory, ports. */
+  public BrokerConfig config(int id) {
+    return configs.get(id);
+  }
+
+  /**
+   * The replica of a partition on a running broker, found by topic name among the hosted replicas
+   * (works before the broker's metadata view knows the topic, e.g. while it is starting).
+   */
+  public Optional<PartitionReplica> localReplica(int brokerId, String topic, int partition) {
+    return broker(brokerId).partitions().replicas().stream()
+        .filter(r -> r.topic().equals(topic) && r.partition() == partition).findFirst();
+  }
+
+  /** A replica's committed log as ReadReplicaLog returned it: its high watermark and the batches below. */
+  public record ReplicaLog(int brokerId, long highWatermark, byte[] batches) {}
+
+  /**
+   * Everything below the high watermark of broker {@code brokerId}'s replica (as of the first call),
+   * byte for byte, read with the internal ReadReplicaLog RPC in pages of {@code pageBytes}.
+   *
+   * @throws io.grpc.StatusRuntimeException as the RPC answered (e.g. UNAVAILABLE while repairing)
+   */
+  public ReplicaLog readReplicaLog(int brokerId, String topic, int partition, int pageBytes) {
+    io.raftlog.internal.v1.BrokerInternalServiceGrpc.BrokerInternalServiceBlockingStub stub =
+        io.raftlog.internal.v1.BrokerInternalServiceGrpc.newBlockingStub(channel(brokerId));
+    java.io.ByteArrayOutputStream out = new java.io.ByteArrayOutputStream();
+    long offset = 0;
+    long hw = -1;
+    do {
+      io.raftlog.internal.v1.ReadReplicaLogResponse r = stub.withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
+          .readReplicaLog(io.raftlog.internal.v1.ReadReplicaLogRequest.newBuilder().setTopic(topic)
+              .setPartition(partition).setOffset(offset).setMaxBytes(pageBytes).build());
+      if (hw < 0) {
+        hw = r.getHighWatermark();
+        offset = r.getLogStartOffset();
+        if (offset > 0) {
+          continue; // read again from the log start
+        }
+      }
+      java.nio.ByteBuffer batches = r.getRecordBatches().asReadOnlyByteBuffer();
+      for (org.apache.kafka.common.record.internal.MutableRecordBatch batch
+          : org.apache.kafka.common.record.internal.MemoryRecords.readableRecords(batches).batches()) {
+        if (batch.baseOffset() >= hw) {
+          break;
+        }
+        if (batch.baseOffset() != offset) {
+          throw new AssertionError("broker " + brokerId + ": expected a batch at offset " + offset + ", got "
+              + batch.baseOffset());
+        }
+        java.nio.ByteBuffer copy = java.nio.ByteBuffer.allocate(batch.sizeInBytes());
+        batch.writeTo(copy);
+        out.write(copy.array(), 0, copy.position());
+        offset = batch.nextOffset();
+      }
+    } while (offset < hw);
+    return new ReplicaLog(brokerId, hw, out.toByteArray());
+  }
+
   public Broker broker(int id) {
     Broker b = running.get(id);
     if (b == null) {
@@ -145,21 +223,69 @@ public final class MiniCluster implements AutoCloseable {
     return channels.computeIfAbsent(id, k -> NettyChannelBuilder.forAddress(c.host, c.port).usePlaintext().build());
   }
 
-  /** Every running broker sees every running broker registered and alive. */
+  /**
+   * Every running broker sees every running broker registered and alive, and its metadata view has
+   * caught up with the log as of its registration (so it answers admin requests instead of a
+   * retriable BROKER_NOT_AVAILABLE).
+   */
   public void awaitAllRegistered(Duration timeout) {
     Wait.until("all brokers registered", timeout, () -> running.values().stream().allMatch(b ->
-        b.isRegistered() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
+        b.isRegistered() && b.metadata().isCaughtUp() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
   }
 
   /**
-   * Creates a topic through the public admin API of the first running broker and waits until
-   * every partition has a leader.
+   * Creates a topic through the public admin API and waits until every partition has a leader.
+   * Asks the running brokers in turn, retrying retriable answers (a broker restarted by an earlier
+   * test may still be replaying metadata and answer BROKER_NOT_AVAILABLE) until a deadline.
    */
   public void createTopic(String name, int partitions, int replicationFactor) {
-    io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel(runningIds().get(0)))
-        .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS)
-        .createTopic(io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name).setPartitions(partitions)
-            .setReplicationFactor(replicationFactor).build());
+    createTopicVia(List.of(), name, partitions, replicationFactor);
+  }
+
+  /** Like {@link #createTopic(String, int, int)}, but only through broker {@code viaBroker}. */
+  public void createTopic(int viaBroker, String name, int partitions, int replicationFactor) {
+    createTopicVia(List.of(viaBroker), name, partitions, replicationFactor);
+  }
+
+  private void createTopicVia(List<Integer> only, String name, int partitions, int replicationFactor) {
+    io.raftlog.api.v1.CreateTopicRequest request = io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name)
+        .setPartitions(partitions).setReplicationFactor(replicationFactor).build();
+    int[] attempt = {0};
+    boolean[] ambiguous = {false};
+    List<String> failures = new ArrayList<>();
+    try {
+      Wait.until("topic " + name + " created", Duration.ofSeconds(60), () -> {
+        List<Integer> candidates = only.isEmpty() ? runningIds() : only;
+        int broker = candidates.get(attempt[0]++ % candidates.size());
+        try {
+          io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel(broker))
+              .withDeadlineAfter(20, java.util.concurrent.TimeUnit.SECONDS).createTopic(request);
+          return true;
+        } catch (io.grpc.StatusRuntimeException e) {
+          io.grpc.Status.Code code = e.getStatus().getCode();
+          if (code == io.grpc.Status.Code.ALREADY_EXISTS && ambiguous[0]) {
+            return true; // an earlier attempt whose answer was lost created it
+          }
+          if (code != io.grpc.Status.Code.UNAVAILABLE && code != io.grpc.Status.Code.DEADLINE_EXCEEDED) {
+            throw new AssertionError("creating topic " + name + " through broker " + broker + " failed: "
+                + e.getStatus(), e);
+          }
+          // Either may have reached the metadata group before failing.
+          ambiguous[0] = true;
+          if (failures.size() == 5) {
+            failures.remove(0);
+          }
+          failures.add("broker " + broker + ": " + e.getStatus());
+          LOG.info("creating topic {} through broker {} failed ({}); retrying", name, broker, e.getStatus());
+          return false;
+        }
+      });
+    } catch (AssertionError e) {
+      if (!failures.isEmpty()) {
+        e.addSuppressed(new AssertionError("last retriable failures: " + failures));
+      }
+      throw e;
+    }
     for (int p = 0; p < partitions; p++) {
       awaitLeader(name, p, Duration.ofSeconds(60));
     }
@@ -203,6 +329,7 @@ public final class MiniCluster implements AutoCloseable {
     }
     channels.values().forEach(ManagedChannel::shutdownNow);
     channels.clear();
+    repairGates.values().forEach(RepairGate::open);
     for (Integer id : List.copyOf(running.keySet())) {
       try {
         kill(id);
@@ -212,6 +339,26 @@ public final class MiniCluster implements AutoCloseable {
     }
     if (!fatalErrors.isEmpty()) {
       throw new AssertionError("a partition replica could not apply a committed entry", fatalErrors.get(0));
+    }
+  }
+
+  /** An open/closed switch that repair reads wait on (a monitor wait, released by {@link #open}). */
+  private static final class RepairGate {
+    private boolean closed;
+
+    synchronized void close() {
+      closed = true;
+    }
+
+    synchronized void open() {
+      closed = false;
+      notifyAll();
+    }
+
+    synchronized void awaitOpen() throws InterruptedException {
+      while (closed) {
+        wait();
+      }
     }
   }
 

@@ -14,8 +14,12 @@ import io.raftlog.statemachine.store.LogStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Map;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.protocol.ClientId;
@@ -47,6 +51,17 @@ import org.slf4j.LoggerFactory;
  * snapshot is written. After a crash, Ratis replays entries after the last snapshot; a replayed
  * batch whose offsets are already in the segment files is not written again.
  *
+ * <p>Repair: when the segment files end at X below the snapshot's next offset N (a torn or corrupt
+ * tail was cut off at open, or segment files were lost), the Raft entries that wrote [X, N) may be
+ * purged, so replay cannot restore them. The replica then restores its state from the snapshot but
+ * keeps its high watermark at X, and a {@link ReplicaRepair} copies [X, N) from another replica
+ * through the {@link ReplicaRepairSource}, checks it and fsyncs it; only then is the high watermark
+ * published. Replayed and new entries wait in {@link #applyTransaction} (blocking this group's apply
+ * thread, in log order) until the repair is stored, so they land after it. Reads never see the
+ * missing range before that: they are bounded by the high watermark. If this replica is elected
+ * leader meanwhile, it cannot become leader-ready (its first entry is not applied) and produces wait
+ * for their apply; fetches see the high watermark X.
+ *
  * <p>acks=1: on the leader, {@link #preAppendTransaction} runs in log order right before the entry
  * joins the local Raft log. There the leader predicts the entry's offsets from a speculative copy
  * of the offset/sequence state that includes not-yet-applied entries, and tells the waiting
@@ -58,6 +73,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionStateMachine.class);
 
   private final LogStoreOpener storeOpener;
+  private final ReplicaRepairSource repairSource;
   private final Consumer<Throwable> onFatalError;
   /** Set after an apply failed: nothing more is applied, the broker is going down. */
   private volatile boolean failed;
@@ -74,20 +90,35 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private volatile long logStartOffset;
   /** Long-poll fetches waiting for the high watermark to move. */
   private final HighWatermarkWaiters waiters = new HighWatermarkWaiters();
+  /** Non-null while the segment files miss committed batches below the core's next offset. */
+  private volatile ReplicaRepair repair;
+  /** The last repair started, kept for observation (tests, logs); null if none. */
+  private volatile RepairRange lastRepair;
+  /** The apply thread logged that it waits for the current repair. */
+  private boolean loggedApplyWait;
 
   /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
   private final Speculation speculation = new Speculation();
 
+  /** A replica without a repair source: damage below the snapshot keeps it from starting. */
+  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, long snapshotEveryEntries,
+      Consumer<Throwable> onFatalError) {
+    this(logPrefix, storeOpener, null, snapshotEveryEntries, onFatalError);
+  }
+
   /**
+   * @param repairSource where batches the segment files lost below the snapshot are copied from
+   *     (another replica); null refuses to start such a replica (IOException at initialize)
    * @param snapshotEveryEntries see {@link SnapshottingStateMachine}
    * @param onFatalError called once when an entry cannot be applied (disk failure, corrupt state):
    *     the replica must not go on, since its state would silently diverge from the others. The
    *     broker process halts (like Kafka on a log directory failure).
    */
-  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, long snapshotEveryEntries,
-      Consumer<Throwable> onFatalError) {
+  public PartitionStateMachine(String logPrefix, LogStoreOpener storeOpener, ReplicaRepairSource repairSource,
+      long snapshotEveryEntries, Consumer<Throwable> onFatalError) {
     super(logPrefix, snapshotEveryEntries);
     this.storeOpener = storeOpener;
+    this.repairSource = repairSource;
     this.onFatalError = onFatalError;
   }
 
@@ -98,6 +129,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   protected void restore(byte[] bytes, TermIndex at) throws IOException {
+    stopRepair(); // reinitialize: a new snapshot replaces whatever was being repaired
     if (bytes == null) {
       core = new PartitionCore(store.logStartOffset(), store.logStartOffset(), new ProducerStateTable(),
           PartitionCore.DEFAULT_PRODUCER_EXPIRATION_MS);
@@ -106,18 +138,67 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       return;
     }
     PartitionSnapshot snapshot = PartitionSnapshot.parseFrom(bytes);
-    if (store.logEndOffset() < snapshot.getNextOffset()) {
-      throw new IOException(logPrefix + ": segment files end at offset " + store.logEndOffset()
-          + " but the snapshot says " + snapshot.getNextOffset() + "; the data directory is damaged");
+    long storeEnd = store.logEndOffset();
+    long next = snapshot.getNextOffset();
+    if (storeEnd < next) {
+      if (repairSource == null) {
+        throw new IOException(logPrefix + ": segment files end at offset " + storeEnd
+            + " but the snapshot says " + next + "; the data directory is damaged and this replica has no"
+            + " repair source");
+      }
+      if (storeEnd < snapshot.getLogStartOffset() || store.logStartOffset() > snapshot.getLogStartOffset()) {
+        throw new IOException(logPrefix + ": segment files hold [" + store.logStartOffset() + ", " + storeEnd
+            + ") but the snapshot's log starts at " + snapshot.getLogStartOffset() + " and ends at " + next
+            + "; cannot repair a log whose start is missing");
+      }
     }
     core = PartitionCodec.coreFromSnapshot(snapshot);
-    publishOffsets();
+    if (storeEnd < next) {
+      LOG.warn("[{}] segment files end at {} but snapshot says {}; repairing [{}, {}) from peers. Until then"
+          + " the high watermark stays at {} and entries after the snapshot wait", logPrefix, storeEnd, next,
+          storeEnd, next, storeEnd);
+      ReplicaRepair[] self = new ReplicaRepair[1];
+      ReplicaRepair r = new ReplicaRepair(logPrefix, store, storeEnd, next, repairSource, () -> onRepaired(self[0]));
+      self[0] = r;
+      repair = r;
+      lastRepair = new RepairRange(storeEnd, next);
+      loggedApplyWait = false;
+      publishOffsets(); // high watermark X, not N
+      r.start(logPrefix.replace(' ', '-') + "-repair");
+    } else {
+      publishOffsets();
+    }
     LOG.info("[{}] loaded snapshot at {}: next offset {}, {} producers", logPrefix, at,
         core.nextOffset(), core.producers().size());
   }
 
+  /**
+   * On the repair thread, once the repaired range is fsynced and before the waiting apply thread is
+   * released (the apply thread is blocked, so the core does not move meanwhile).
+   */
+  private void onRepaired(ReplicaRepair r) {
+    if (repair != r) {
+      return;
+    }
+    // High watermark first, then clear the flag: a reader that sees isRepairing() false sees it.
+    highWatermark = core.nextOffset();
+    repair = null;
+    waiters.wakeAll();
+  }
+
+  private void stopRepair() {
+    ReplicaRepair r = repair;
+    if (r != null) {
+      r.abort(10_000);
+      repair = null;
+    }
+  }
+
   @Override
   protected byte[] snapshotContent() throws IOException {
+    if (repair != null) {
+      throw new IOException(logPrefix + ": no snapshot while the segment files are being repaired");
+    }
     // The snapshot must never be ahead of what is durable in the segment files.
     store.flush();
     return PartitionCodec.snapshotOf(core).toByteArray();
@@ -174,6 +255,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (failed) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": replica failed, not applying"));
     }
+    ReplicaRepair pending = repair;
+    if (pending != null) {
+      Throwable problem = awaitRepair(pending, TermIndex.valueOf(entry));
+      if (problem != null) {
+        return CompletableFuture.failedFuture(problem);
+      }
+    }
     AppendReply reply;
     try {
       PartitionCommand cmd = PartitionCommand.parseFrom(
@@ -207,6 +295,74 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     }
     return CompletableFuture.completedFuture(
         Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
+  }
+
+  /**
+   * Blocks the apply thread until the repair is stored, so entries after the snapshot are applied
+   * after the repaired range, in log order. Only this group's apply thread waits. Gives up when the
+   * division is closing (Ratis joins this thread on close without interrupting it, so the wait
+   * polls for that) or the state machine is closed.
+   *
+   * @return null when the repair is done; otherwise why the entry is not applied (the replica is
+   *     closing, or the repair failed, which is fatal like a failed apply)
+   */
+  private Throwable awaitRepair(ReplicaRepair r, TermIndex entry) {
+    if (!loggedApplyWait) {
+      loggedApplyWait = true;
+      LOG.info("[{}] applying entry {} (and those after it) waits until [{}, {}) is repaired from peers",
+          logPrefix, entry, r.from(), r.until());
+    }
+    while (true) {
+      if (closing || divisionClosing()) {
+        return new IOException(logPrefix + ": closing before [" + r.from() + ", " + r.until()
+            + ") was repaired; entry " + entry + " not applied");
+      }
+      try {
+        r.done().get(200, TimeUnit.MILLISECONDS);
+        return null;
+      } catch (TimeoutException e) {
+        // still repairing; check for close again
+      } catch (CancellationException e) {
+        // aborted: only close does that; the loop sees the closing flag next
+        if (!closing && !divisionClosing()) {
+          return fatal(new IOException(logPrefix + ": the repair of [" + r.from() + ", " + r.until()
+              + ") was aborted while the replica runs"), entry);
+        }
+      } catch (ExecutionException e) {
+        if (closing || divisionClosing()) {
+          continue;
+        }
+        return fatal(e.getCause(), entry);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        if (closing || divisionClosing()) {
+          continue;
+        }
+        return fatal(new IOException(logPrefix + ": apply thread interrupted while waiting for the repair of ["
+            + r.from() + ", " + r.until() + ")", e), entry);
+      }
+    }
+  }
+
+  private Throwable fatal(Throwable e, TermIndex entry) {
+    failed = true;
+    LOG.error("[{}] FATAL: cannot apply entry {}: the repair of the segment files failed; stopping: {}",
+        logPrefix, entry, e.toString(), e);
+    onFatalError.accept(e);
+    return e;
+  }
+
+  /** True when this replica's Raft division is closing or gone. */
+  private boolean divisionClosing() {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      return false;
+    }
+    try {
+      return !server.getDivision(getGroupId()).getInfo().isAlive();
+    } catch (IOException e) {
+      return true; // removed from the server
+    }
   }
 
   private AppendReply applyAppend(PartitionCommand cmd, TransactionContext trx) throws IOException {
@@ -246,13 +402,35 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   private void publishOffsets() {
     logStartOffset = core.logStartOffset();
-    highWatermark = core.nextOffset();
+    ReplicaRepair r = repair;
+    highWatermark = r == null ? core.nextOffset() : r.from();
   }
 
-  /** The high watermark: offset of the next committed record on this replica. */
+  /**
+   * The high watermark: offset of the next committed record on this replica. While the replica is
+   * {@link #isRepairing() repairing}, the start of the missing range (nothing at or beyond it is
+   * readable yet).
+   */
   public long highWatermark() {
     return highWatermark;
   }
+
+  /**
+   * True while the segment files miss committed batches that are being copied from another replica.
+   * Read it before {@link #highWatermark()}: once this is false, the high watermark read after it
+   * covers the repaired range.
+   */
+  public boolean isRepairing() {
+    return repair != null;
+  }
+
+  /** The range the last repair of this replica copied (or is copying) from peers; null if none. */
+  public RepairRange lastRepair() {
+    return lastRepair;
+  }
+
+  /** Offsets {@code [fromOffset, untilOffset)} copied from another replica. */
+  public record RepairRange(long fromOffset, long untilOffset) {}
 
   public long logStartOffset() {
     return logStartOffset;
@@ -295,6 +473,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   @Override
   public void close() throws IOException {
     closing = true;
+    stopRepair(); // after this the repair thread no longer writes the store
     LogStore s = store;
     if (s != null) {
       s.flush();

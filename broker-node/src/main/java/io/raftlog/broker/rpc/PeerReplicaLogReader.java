@@ -1,0 +1,154 @@
+package io.raftlog.broker.rpc;
+
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.PartitionDescriptor;
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
+import io.raftlog.internal.v1.ReadReplicaLogRequest;
+import io.raftlog.internal.v1.ReadReplicaLogResponse;
+import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.ratis.ReplicaRepairSource;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Supplier;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Reads committed batches of a partition from the other replicas with the internal
+ * {@code ReadReplicaLog} RPC: the {@link ReplicaRepairSource} of this broker's replicas.
+ *
+ * <p>Peers are the other members of the partition's Raft group (from the metadata assignment while
+ * the division is not up yet), the leader first since it is the furthest ahead; their addresses come
+ * from cluster metadata. A peer whose high watermark is below the end of the range to repair, or
+ * that is starting or repairing itself, is skipped.
+ *
+ * <p>Thread-safe; calls block the calling (repair) thread, which an interrupt releases.
+ */
+public final class PeerReplicaLogReader implements AutoCloseable {
+
+  private static final Logger LOG = LoggerFactory.getLogger(PeerReplicaLogReader.class);
+
+  private final int brokerId;
+  private final MetadataView metadata;
+  private final long callTimeoutMs;
+  private final int maxInboundBytes;
+  private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  private volatile boolean closed;
+
+  /**
+   * @param maxBatchBytes the largest batch a replica may hold: an answer carries up to
+   *     {@link BrokerInternalServiceImpl#MAX_READ_REPLICA_LOG_BYTES} plus one such batch
+   */
+  public PeerReplicaLogReader(int brokerId, MetadataView metadata, long callTimeoutMs, int maxBatchBytes) {
+    this.brokerId = brokerId;
+    this.metadata = metadata;
+    this.callTimeoutMs = callTimeoutMs;
+    this.maxInboundBytes = BrokerInternalServiceImpl.MAX_READ_REPLICA_LOG_BYTES + 2 * maxBatchBytes + 1024 * 1024;
+  }
+
+  /** The repair source of one local replica. */
+  public ReplicaRepairSource sourceFor(PartitionDescriptor partition, Supplier<RaftServer.Division> division) {
+    AtomicInteger rotation = new AtomicInteger();
+    return (fromOffset, untilOffset, maxBytes) -> read(partition, division, rotation, fromOffset, untilOffset,
+        maxBytes);
+  }
+
+  private ByteBuffer read(PartitionDescriptor partition, Supplier<RaftServer.Division> division,
+      AtomicInteger rotation, long fromOffset, long untilOffset, int maxBytes)
+      throws IOException, InterruptedException {
+    String what = partition.topic() + "-" + partition.partition();
+    if (closed) {
+      throw new IOException("broker " + brokerId + " is shutting down");
+    }
+    List<Integer> peers = peers(partition, division, rotation.getAndIncrement());
+    if (peers.isEmpty()) {
+      throw new IOException("no other replica of " + what + " is known yet (metadata not caught up?)");
+    }
+    ReadReplicaLogRequest request = ReadReplicaLogRequest.newBuilder().setTopic(partition.topic())
+        .setTopicId(partition.topicId()).setPartition(partition.partition()).setOffset(fromOffset)
+        .setMaxBytes(maxBytes).build();
+    List<String> problems = new ArrayList<>();
+    for (int peer : peers) {
+      Optional<BrokerRecord> broker = metadata.broker(peer);
+      if (broker.isEmpty()) {
+        problems.add("broker " + peer + ": address unknown");
+        continue;
+      }
+      try {
+        ReadReplicaLogResponse answer = BrokerInternalServiceGrpc.newBlockingStub(channel(broker.get()))
+            .withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS).readReplicaLog(request);
+        if (answer.getHighWatermark() < untilOffset) {
+          problems.add("broker " + peer + ": high watermark " + answer.getHighWatermark() + " < " + untilOffset);
+          continue;
+        }
+        LOG.debug("[broker-{}] read {} bytes of {} from offset {} on broker {}", brokerId,
+            answer.getRecordBatches().size(), what, fromOffset, peer);
+        return answer.getRecordBatches().asReadOnlyByteBuffer();
+      } catch (StatusRuntimeException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedException("repair read of " + what + " interrupted");
+        }
+        problems.add("broker " + peer + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      }
+    }
+    throw new IOException("no other replica could serve " + what + " [" + fromOffset + ", " + untilOffset + "): "
+        + problems);
+  }
+
+  /** Other replicas' broker ids: the leader first, then the others starting at a rotating index. */
+  private List<Integer> peers(PartitionDescriptor partition, Supplier<RaftServer.Division> division, int rotation) {
+    List<Integer> members = new ArrayList<>();
+    int leader = -1;
+    RaftServer.Division d = division.get();
+    if (d != null) {
+      for (RaftPeer p : d.getGroup().getPeers()) {
+        members.add(GroupIds.brokerId(p.getId()));
+      }
+      RaftPeerId leaderId = d.getInfo().getLeaderId();
+      leader = GroupIds.brokerId(leaderId);
+    } else {
+      metadata.image().getTopicsList().stream().filter(t -> t.getTopicId().equals(partition.topicId()))
+          .findFirst().map(TopicRecord::getAssignmentsList)
+          .filter(a -> partition.partition() < a.size())
+          .ifPresent(a -> members.addAll(a.get(partition.partition()).getReplicasList()));
+    }
+    members.removeIf(id -> id == brokerId);
+    Set<Integer> ordered = new LinkedHashSet<>();
+    if (leader >= 0 && leader != brokerId && members.contains(leader)) {
+      ordered.add(leader);
+    }
+    for (int i = 0; i < members.size(); i++) {
+      ordered.add(members.get(Math.floorMod(rotation + i, members.size())));
+    }
+    return List.copyOf(ordered);
+  }
+
+  private ManagedChannel channel(BrokerRecord b) {
+    return channels.computeIfAbsent(b.getHost() + ":" + b.getPort(), addr -> NettyChannelBuilder
+        .forAddress(b.getHost(), b.getPort()).usePlaintext().maxInboundMessageSize(maxInboundBytes).build());
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    channels.values().forEach(ManagedChannel::shutdownNow);
+    channels.clear();
+  }
+}
