@@ -293,8 +293,8 @@ stop_broker() {
   kill -TERM "$pid" 2>/dev/null || true
   kill -CONT "$pid" 2>/dev/null || true
   local deadline=$((SECONDS + STOP_TIMEOUT))
-  while [[ -n "$(running_pid "$id")" ]] && ((SECONDS < deadline)); do sleep 0.1; done
-  if [[ -n "$(running_pid "$id")" ]]; then
+  while ! pid_gone "$pid" && ((SECONDS < deadline)); do sleep 0.1; done
+  if ! pid_gone "$pid"; then
     echo "Broker $id (pid $pid) did not stop within ${STOP_TIMEOUT}s; sending SIGKILL"
     kill -KILL "$pid" 2>/dev/null || true
     wait_gone "$id" "$pid"
@@ -302,9 +302,19 @@ stop_broker() {
   echo "Stopped broker $id (pid $pid)"
 }
 
+# True once process PID has exited (gone, or a zombie not yet reaped). Not running_pid: while a
+# process exits, its /proc/PID/cmdline is already empty, so it no longer looks like our broker,
+# but it still holds its ports and files.
+pid_gone() {
+  local stat state
+  stat="$(cat "/proc/$1/stat" 2>/dev/null)" || return 0
+  state="${stat##*) }"
+  [[ "${state:0:1}" == Z || "${state:0:1}" == X ]]
+}
+
 wait_gone() {
   local id="$1" pid="$2" deadline=$((SECONDS + 10))
-  while [[ -n "$(running_pid "$id")" ]]; do
+  until pid_gone "$pid"; do
     ((SECONDS < deadline)) || die "broker $id (pid $pid) is still running 10 s after SIGKILL"
     sleep 0.05
   done
