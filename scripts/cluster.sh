@@ -355,9 +355,10 @@ cli_reports_alive() {
   grep -o "{\"id\":$id,[^}]*}" <<<"$json" | grep -qF '"alive":true'
 }
 
-# Fallback while the CLI (branch `client`) has not landed: the broker logs this line once its
-# registration is committed by the metadata group, which also proves the group had a leader.
-# Remove this fallback once scripts/raftlog exists everywhere.
+# The broker logs this line once its registration is committed by the metadata group, which also
+# proves the group had a leader. Checked first because it is free: each CLI probe is a JVM start,
+# which on a small machine slows the very broker start it waits for. The CLI then confirms (and is
+# the only check where the CLI is built but the log line is missing, e.g. a renamed message).
 log_reports_registered() {
   current_log "$1" | grep -qF "registered with the metadata group"
 }
@@ -373,36 +374,40 @@ network_fault_hint() {
 
 # Waits until every broker process runs and the cluster is healthy; dies on a dead broker or at the deadline.
 wait_healthy() {
-  local deadline=$((SECONDS + START_TIMEOUT)) id healthy
+  local deadline=$((SECONDS + START_TIMEOUT)) log_deadline=$((SECONDS + START_TIMEOUT / 3)) id healthy
   while true; do
     for id in "${BROKER_IDS[@]}"; do
       [[ -n "$(running_pid "$id")" ]] || report_dead_broker "$id"
     done
-    if cli_available; then
-      if cli_reports_healthy "$(bootstrap_string)" "${#BROKER_IDS[@]}"; then return 0; fi
-    else
-      healthy=1
-      for id in "${BROKER_IDS[@]}"; do
-        log_reports_registered "$id" || { healthy=0; break; }
-      done
-      ((healthy)) && return 0
+    healthy=1
+    for id in "${BROKER_IDS[@]}"; do
+      log_reports_registered "$id" || { healthy=0; break; }
+    done
+    if ((healthy)) || ((SECONDS > log_deadline)); then
+      if ! cli_available; then
+        ((healthy)) && return 0
+      elif cli_reports_healthy "$(bootstrap_string)" "${#BROKER_IDS[@]}"; then
+        return 0
+      fi
     fi
     ((SECONDS < deadline)) || die "the cluster in $DIR is not healthy after ${START_TIMEOUT}s; see $DIR/broker-*/broker.log"
-    sleep 0.5
+    sleep 0.2
   done
 }
 
 wait_broker_up() {
-  local id="$1" deadline=$((SECONDS + START_TIMEOUT))
+  local id="$1" deadline=$((SECONDS + START_TIMEOUT)) log_deadline=$((SECONDS + START_TIMEOUT / 3))
   while true; do
     [[ -n "$(running_pid "$id")" ]] || report_dead_broker "$id"
-    if cli_available; then
-      cli_reports_alive "$id" && return 0
-    else
-      log_reports_registered "$id" && return 0
+    if log_reports_registered "$id" || ((SECONDS > log_deadline)); then
+      if ! cli_available; then
+        log_reports_registered "$id" && return 0
+      elif cli_reports_alive "$id"; then
+        return 0
+      fi
     fi
     ((SECONDS < deadline)) || die "broker $id is not up after ${START_TIMEOUT}s; see $(broker_dir "$id")/broker.log$(network_fault_hint "$id")"
-    sleep 0.3
+    sleep 0.1
   done
 }
 
