@@ -1,9 +1,14 @@
 package io.raftlog.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.GetMetadataRequest;
+import io.raftlog.api.v1.MetadataServiceGrpc;
+import io.raftlog.api.v1.TopicMetadata;
 import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.client.Acks;
 import io.raftlog.client.Admin;
@@ -12,6 +17,7 @@ import io.raftlog.client.AutoOffsetReset;
 import io.raftlog.client.Consumer;
 import io.raftlog.client.ConsumerConfig;
 import io.raftlog.client.ConsumerRecord;
+import io.raftlog.client.OffsetSpec;
 import io.raftlog.client.Producer;
 import io.raftlog.client.ProducerConfig;
 import io.raftlog.client.ProducerRecord;
@@ -19,6 +25,8 @@ import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.StringDeserializer;
 import io.raftlog.client.StringSerializer;
 import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.InvalidTopicException;
+import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TopicAlreadyExistsException;
 import io.raftlog.client.internals.Partitioner;
 import java.nio.charset.StandardCharsets;
@@ -28,7 +36,10 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -146,6 +157,57 @@ class SdkAgainstClusterTest {
       }
     }
     assertEquals(18, readAll("spread-rr", 3, 18).size());
+  }
+
+  /**
+   * A name no topic can have fails every SDK call at once with InvalidTopicException carrying the
+   * broker's own message (it used to come back as "unknown topic"). The producer's max.block.ms is
+   * far above the test timeout, so waiting for metadata would fail the test.
+   */
+  @Test
+  void invalidTopicNamesFailFastWithTheBrokersMessage() throws Exception {
+    createTopic("valid-next-to-invalid", 1);
+    for (String name : List.of("bad name!", "", "..", "a".repeat(250), "tópico")) {
+      TopicMetadata answer = MetadataServiceGrpc.newBlockingStub(cluster.channel(1))
+          .withDeadlineAfter(20, TimeUnit.SECONDS)
+          .getMetadata(GetMetadataRequest.newBuilder().addTopics(name).build()).getTopics(0);
+      assertEquals(ErrorCode.INVALID_ARGUMENT, answer.getError().getCode(), name);
+      String brokerMessage = answer.getError().getMessage();
+
+      try (Producer<String, String> p = Producer.create(ProducerConfig.builder().bootstrapServers(cluster.bootstrap())
+          .maxBlockMs(600_000).build(), new StringSerializer(), new StringSerializer())) {
+        AtomicReference<RaftlogException> callbackError = new AtomicReference<>();
+        CompletableFuture<RecordMetadata> f = p.send(new ProducerRecord<>(name, "v"), (m, e) -> callbackError.set(e));
+        assertTrue(f.isDone(), "send completes its future before returning");
+        assertInvalidTopic(name, brokerMessage, assertThrows(ExecutionException.class, f::get).getCause());
+        assertInvalidTopic(name, brokerMessage, callbackError.get());
+        // The same producer still sends to a valid topic.
+        assertEquals(0, p.send(new ProducerRecord<>("valid-next-to-invalid", "ok")).get(30, TimeUnit.SECONDS)
+            .partition());
+      }
+
+      try (Consumer<String, String> c = consumer()) {
+        assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class, () -> c.partitionsFor(name)));
+        assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class,
+            () -> c.assign(List.of(new TopicPartition(name, 0)))));
+        assertTrue(c.assignment().isEmpty());
+      }
+
+      assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class,
+          () -> admin.blocking().createTopic(name, 1, 1)));
+      assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class,
+          () -> admin.blocking().describeTopic(name)));
+      assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class,
+          () -> admin.blocking().deleteTopic(name)));
+      assertInvalidTopic(name, brokerMessage, assertThrows(RaftlogException.class,
+          () -> admin.blocking().listOffsets(new TopicPartition(name, 0), OffsetSpec.LATEST)));
+    }
+  }
+
+  private static void assertInvalidTopic(String topic, String brokerMessage, Throwable t) {
+    InvalidTopicException e = assertInstanceOf(InvalidTopicException.class, t);
+    assertEquals(topic, e.topic());
+    assertEquals(brokerMessage, e.getMessage());
   }
 
   @Test

@@ -5,12 +5,15 @@ import io.raftlog.client.ByteArraySerializer;
 import io.raftlog.client.Producer;
 import io.raftlog.client.ProducerConfig;
 import io.raftlog.client.ProducerRecord;
+import io.raftlog.client.RecordMetadata;
+import io.raftlog.client.errors.InvalidTopicException;
 import java.io.PrintWriter;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.HdrHistogram.Histogram;
@@ -112,13 +115,18 @@ public final class PerfProduceCommand implements Callable<Integer> {
                     throttle(start, i);
                 }
                 long sentNanos = System.nanoTime();
-                producer.send(new ProducerRecord<>(topic, null, payload), (m, e) -> {
-                    if (e != null) {
-                        stats.failed(e.getMessage());
-                    } else {
-                        stats.record(System.nanoTime() - sentNanos, recordSize);
-                    }
-                });
+                CompletableFuture<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, null, payload),
+                        (m, e) -> {
+                            if (e != null) {
+                                stats.failed(e.getMessage());
+                            } else {
+                                stats.record(System.nanoTime() - sentNanos, recordSize);
+                            }
+                        });
+                InvalidTopicException invalid = ProduceCommand.invalidTopic(sent);
+                if (invalid != null) {
+                    throw invalid; // every record would fail the same way
+                }
                 stats.maybeReport();
             }
             producer.flush();

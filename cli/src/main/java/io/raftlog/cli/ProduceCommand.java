@@ -6,6 +6,7 @@ import io.raftlog.client.ProducerRecord;
 import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.StringSerializer;
 import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.InvalidTopicException;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
@@ -27,7 +28,8 @@ import picocli.CommandLine.Spec;
 /**
  * {@code raftlog produce TOPIC}: one record per stdin line. A reporter thread waits for the
  * records' futures in input order, so {@code --print-offsets} lines come out in input order even
- * though sends are pipelined; failures go to stderr and make the exit code 1.
+ * though sends are pipelined; failures go to stderr and make the exit code 1. A topic name no topic
+ * can have fails the first send at once: the command then stops reading and reports that once.
  */
 @Command(name = "produce", description = "Send one record per stdin line (UTF-8).")
 final class ProduceCommand implements Callable<Integer> {
@@ -88,8 +90,14 @@ final class ProduceCommand implements Callable<Integer> {
             while ((line = in.readLine()) != null) {
                 lineNumber++;
                 KeyValueLine kv = KeyValueLine.parse(line, keySeparator);
-                unreported.put(new Sent(lineNumber,
-                        producer.send(new ProducerRecord<>(topic, partition, kv.key(), kv.value()))));
+                CompletableFuture<RecordMetadata> sent =
+                        producer.send(new ProducerRecord<>(topic, partition, kv.key(), kv.value()));
+                InvalidTopicException invalid = invalidTopic(sent);
+                if (invalid != null) {
+                    // Every line would fail the same way: one "error: ..." line, not one per line.
+                    throw invalid;
+                }
+                unreported.put(new Sent(lineNumber, sent));
             }
         } catch (IOException e) {
             throw new UncheckedIOException("reading stdin failed", e);
@@ -98,6 +106,19 @@ final class ProduceCommand implements Callable<Integer> {
             reporter.join();
         }
         return failures.get() == 0 ? 0 : 1;
+    }
+
+    /** The InvalidTopicException {@code sent} already failed with (send fails those at once), else null. */
+    static InvalidTopicException invalidTopic(CompletableFuture<?> sent) {
+        if (!sent.isCompletedExceptionally()) {
+            return null;
+        }
+        try {
+            sent.join();
+            return null;
+        } catch (RuntimeException e) {
+            return Errors.fromThrowable(e) instanceof InvalidTopicException invalid ? invalid : null;
+        }
     }
 
     private void report(BlockingQueue<Sent> unreported, PrintWriter out, PrintWriter err, AtomicInteger failures) {

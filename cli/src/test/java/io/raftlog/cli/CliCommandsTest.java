@@ -184,6 +184,36 @@ class CliCommandsTest {
     }
 
     @Test
+    void invalidTopicNamesAreOneErrorLineWithExitCodeOne() {
+        cluster.createTopic("t", 1, 1);
+        String bad = "bad name!";
+        String expected = "error: topic name 'bad name!' is illegal: character ' ' (U+0020) at index 3; "
+                + "use only ASCII letters, digits, '.', '_' and '-'";
+        List<CliHarness.Result> results = List.of(
+                cli.runWithInput("a\nb\nc\n", "produce", bad),
+                cli.runWithInput("a\nb\nc\n", "produce", bad, "--print-offsets", "--acks", "0"),
+                cli.run("consume", bad, "--from-beginning", "--timeout-ms", "200"),
+                cli.run("topic", "create", bad, "--partitions", "1", "--replication-factor", "1"),
+                cli.run("topic", "describe", bad),
+                cli.run("topic", "delete", bad),
+                cli.run("perf", "produce", "--topic", bad, "--num-records", "100", "--record-size", "10",
+                        "--throughput", "-1"),
+                cli.run("perf", "consume", "--topic", bad, "--messages", "1", "--timeout-ms", "200"));
+        for (CliHarness.Result r : results) {
+            assertEquals(1, r.exitCode(), r.err());
+            assertEquals("", r.out());
+            assertEquals(expected + "\n", r.err());
+        }
+        // Control characters are escaped by the message, so it stays one line.
+        CliHarness.Result newline = cli.runWithInput("a\n", "produce", "two\nlines");
+        assertEquals(1, newline.exitCode());
+        assertEquals(1, newline.err().lines().count(), newline.err());
+        assertTrue(newline.err().startsWith("error: topic name 'two\\u000alines' is illegal"), newline.err());
+        assertEquals(List.of("t"), cli.run("topic", "list").outLines(), "nothing was created");
+        assertTrue(cluster.produceCalls().isEmpty());
+    }
+
+    @Test
     void missingBootstrapIsAClearError() {
         java.io.StringWriter err = new java.io.StringWriter();
         CliEnvironment env = new CliEnvironment(java.io.InputStream.nullInputStream(),

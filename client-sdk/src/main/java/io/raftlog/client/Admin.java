@@ -17,11 +17,13 @@ import io.raftlog.api.v1.ListTopicsRequest;
 import io.raftlog.api.v1.PartitionDescription;
 import io.raftlog.client.errors.BrokerNotAvailableException;
 import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.LeaderNotAvailableException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.internals.Futures;
 import io.raftlog.client.internals.MetadataCache;
+import io.raftlog.client.internals.TopicNames;
 import io.raftlog.client.transport.ChannelPool;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
@@ -45,6 +47,11 @@ import org.slf4j.LoggerFactory;
  * gRPC UNAVAILABLE or a retriable error the call moves on to the next known broker, backing off
  * {@code retryBackoffMs} after each full round, until {@code requestTimeoutMs} has elapsed.
  * {@link #listOffsets} is routed to the partition leader instead.
+ *
+ * <p>A topic name no topic can have fails the future at once, without a request, with an
+ * {@code InvalidTopicException} naming the rule it breaks (the client's copy of the broker's
+ * rules); a broker refusing a name the client let through answers {@code InvalidArgumentException}
+ * (its superclass) with its own message.
  *
  * <p>Thread-safe. Futures complete on gRPC or internal threads: do not block in callbacks.
  */
@@ -75,8 +82,15 @@ public final class Admin implements AutoCloseable {
         return new Admin(config);
     }
 
-    /** Creates a topic. Fails with {@code TopicAlreadyExistsException} or {@code InvalidArgumentException}. */
+    /**
+     * Creates a topic. Fails with {@code TopicAlreadyExistsException}, {@code InvalidTopicException}
+     * or {@code InvalidArgumentException} (partitions, replication factor).
+     */
     public CompletableFuture<Void> createTopic(String name, int partitions, int replicationFactor) {
+        CompletableFuture<Void> invalid = invalidTopic(name);
+        if (invalid != null) {
+            return invalid;
+        }
         CreateTopicRequest request = CreateTopicRequest.newBuilder()
                 .setName(name).setPartitions(partitions).setReplicationFactor(replicationFactor).build();
         return callAnyBroker("CreateTopic", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.CreateTopicResponse>unary(
@@ -86,6 +100,10 @@ public final class Admin implements AutoCloseable {
 
     /** Deletes a topic. Fails with {@code UnknownTopicOrPartitionException} if it does not exist. */
     public CompletableFuture<Void> deleteTopic(String name) {
+        CompletableFuture<Void> invalid = invalidTopic(name);
+        if (invalid != null) {
+            return invalid;
+        }
         DeleteTopicRequest request = DeleteTopicRequest.newBuilder().setName(name).build();
         return callAnyBroker("DeleteTopic", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.DeleteTopicResponse>unary(
                 o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
@@ -102,6 +120,10 @@ public final class Admin implements AutoCloseable {
 
     /** Leader, replicas, ISR and offsets of every partition of {@code name}, in partition order. */
     public CompletableFuture<TopicDescription> describeTopic(String name) {
+        CompletableFuture<TopicDescription> invalid = invalidTopic(name);
+        if (invalid != null) {
+            return invalid;
+        }
         DescribeTopicRequest request = DescribeTopicRequest.newBuilder().setName(name).build();
         return callAnyBroker("DescribeTopic", (channel, deadlineMs) -> Futures.<DescribeTopicResponse>unary(
                 o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
@@ -125,6 +147,10 @@ public final class Admin implements AutoCloseable {
      * unreachable leaders after a metadata refresh until {@code requestTimeoutMs}.
      */
     public CompletableFuture<Long> listOffsets(TopicPartition tp, OffsetSpec spec) {
+        CompletableFuture<Long> invalid = invalidTopic(tp.topic());
+        if (invalid != null) {
+            return invalid;
+        }
         // Runs on the admin thread because routing may need a (blocking, bounded) metadata refresh.
         return CompletableFuture.supplyAsync(() -> listOffsetsBlocking(tp, spec), scheduler);
     }
@@ -166,6 +192,12 @@ public final class Admin implements AutoCloseable {
             metadata.invalidate();
             metadata.maybeRefresh();
         }
+    }
+
+    /** A future failed with {@code InvalidTopicException} if no topic can be called {@code name}, else null. */
+    private static <T> CompletableFuture<T> invalidTopic(String name) {
+        String problem = TopicNames.problem(name);
+        return problem == null ? null : CompletableFuture.failedFuture(new InvalidTopicException(name, problem));
     }
 
     private static void sleep(long ms) {

@@ -1,10 +1,12 @@
 package io.raftlog.client;
 
+import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.OffsetOutOfRangeException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.internals.MetadataCache;
+import io.raftlog.client.internals.TopicNames;
 import io.raftlog.client.internals.consumer.ConsumerTransport;
 import io.raftlog.client.internals.consumer.DecodedRecord;
 import io.raftlog.client.internals.consumer.Fetcher;
@@ -20,6 +22,7 @@ import java.util.ConcurrentModificationException;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
@@ -89,6 +92,7 @@ public final class Consumer<K, V> implements AutoCloseable {
     /**
      * All partitions of {@code topic}, in partition order.
      *
+     * @throws InvalidTopicException if no topic can have this name (the message says which rule it breaks)
      * @throws UnknownTopicOrPartitionException if the topic does not exist
      */
     public List<TopicPartition> partitionsFor(String topic) {
@@ -103,23 +107,37 @@ public final class Consumer<K, V> implements AutoCloseable {
 
     /**
      * Replaces the assignment. Partitions that stay assigned keep their position (and prefetched
-     * records); new ones start without a position.
+     * records); new ones start without a position. Topics that do not exist (yet) are accepted:
+     * {@link #poll} reports them.
+     *
+     * @throws InvalidTopicException if a topic name is one no topic can have, by the client's copy
+     *         of the broker's rules or by a broker's metadata answer; the assignment is then unchanged
      */
     public void assign(Collection<TopicPartition> partitions) {
         acquire();
         try {
             List<TopicPartition> list = List.copyOf(partitions);
-            fetcher.assign(list);
             List<String> topics = list.stream().map(TopicPartition::topic).distinct().toList();
+            topics.forEach(TopicNames::validate);
             if (!topics.isEmpty()) {
+                MetadataCache.Snapshot snapshot = null;
                 try {
-                    metadata.refresh(topics);
+                    snapshot = metadata.refresh(topics);
                 } catch (RaftlogException e) {
                     // Not fatal here: poll retries once brokers answer.
                     log.debug("metadata refresh on assign failed: {}", e.getMessage());
                     metadata.invalidate();
                 }
+                if (snapshot != null) {
+                    for (String topic : topics) {
+                        Optional<InvalidTopicException> invalid = snapshot.invalidTopic(topic);
+                        if (invalid.isPresent()) {
+                            throw invalid.get();
+                        }
+                    }
+                }
             }
+            fetcher.assign(list);
         } finally {
             release();
         }
@@ -200,6 +218,8 @@ public final class Consumer<K, V> implements AutoCloseable {
      * @throws OffsetOutOfRangeException naming the partition, if a position is missing or out of
      *         range and auto.offset.reset is none (again on every poll until you seek it)
      * @throws UnknownTopicOrPartitionException if an assigned topic or partition does not exist
+     * @throws InvalidTopicException if a broker refuses an assigned topic name (possible only when
+     *         {@link #assign} could not reach a broker)
      * @throws IllegalStateException if no partition is assigned
      */
     public List<ConsumerRecord<K, V>> poll(Duration timeout) {

@@ -6,6 +6,7 @@ import io.raftlog.client.errors.InvalidArgumentException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.internals.MetadataCache;
+import io.raftlog.client.internals.TopicNames;
 import io.raftlog.client.internals.producer.BufferPool;
 import io.raftlog.client.internals.producer.GrpcProducerTransport;
 import io.raftlog.client.internals.producer.MetadataCacheView;
@@ -36,7 +37,8 @@ import org.slf4j.LoggerFactory;
  * sequence numbers, so the broker stores each record once and in order.
  *
  * <p>Failures are reported through the returned future (and callback), never thrown by
- * {@code send}: {@code BufferExhaustedException} when memory stayed full for {@code maxBlockMs},
+ * {@code send}: {@code InvalidTopicException} at once for a name no topic can have,
+ * {@code BufferExhaustedException} when memory stayed full for {@code maxBlockMs},
  * {@code UnknownTopicOrPartitionException}, {@code TimeoutException} when the delivery timeout
  * expired, or the broker's fatal error ({@code RecordTooLargeException}, ...).
  *
@@ -101,6 +103,11 @@ public final class Producer<K, V> implements AutoCloseable {
      *
      * <p>Blocks up to {@code maxBlockMs} in total while the topic's metadata is unknown or the
      * buffer memory is full. A record without a timestamp ({@code 0}) gets the current time.
+     *
+     * <p>A topic name no topic can have fails the future before {@code send} returns, with an
+     * {@link io.raftlog.client.errors.InvalidTopicException} saying which rule it breaks: at once
+     * when the client's copy of the broker's rules refuses it, else after the one metadata request
+     * whose answer says so.
      */
     public CompletableFuture<RecordMetadata> send(ProducerRecord<K, V> record) {
         CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
@@ -132,6 +139,7 @@ public final class Producer<K, V> implements AutoCloseable {
         if (fatal != null) {
             throw fatal;
         }
+        TopicNames.validate(record.topic());
         long startMs = config.clock().millis();
         long deadlineMs = startMs + config.maxBlockMs();
         byte[] key = keySerializer.serialize(record.topic(), record.key());

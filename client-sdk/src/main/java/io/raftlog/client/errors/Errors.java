@@ -58,6 +58,20 @@ public final class Errors {
     }
 
     /**
+     * Maps an error attached to a topic as a whole (a {@code TopicMetadata} answer) to its
+     * exception, or {@code null} for {@link ErrorCode#NONE}. There INVALID_ARGUMENT can only be
+     * about the name, so it becomes an {@link InvalidTopicException} (carrying the broker's
+     * message); every other code maps as in {@link #toException(Error)}.
+     */
+    public static RaftlogException toTopicException(String topic, Error error) {
+        if (error != null && error.getCode() == ErrorCode.INVALID_ARGUMENT) {
+            return new InvalidTopicException(topic, error.getMessage().isEmpty()
+                    ? "invalid topic name '" + topic + "'" : error.getMessage());
+        }
+        return toException(error);
+    }
+
+    /**
      * Maps any failure of a client call to a {@link RaftlogException}. A {@code raftlog-error-bin}
      * trailer wins; otherwise the gRPC status code decides (UNAVAILABLE and DEADLINE_EXCEEDED are
      * retriable). Completion/execution wrappers are unwrapped; a {@code RaftlogException} is

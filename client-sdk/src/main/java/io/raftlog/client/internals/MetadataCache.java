@@ -11,6 +11,7 @@ import io.raftlog.client.BrokerInfo;
 import io.raftlog.client.TopicPartition;
 import io.raftlog.client.errors.BrokerNotAvailableException;
 import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.transport.ChannelPool;
 import java.time.Clock;
@@ -37,6 +38,12 @@ import org.slf4j.LoggerFactory;
  * {@code refreshBackoffMs} so a flapping leader does not turn into a request storm. Only the
  * topics a client asked about are tracked.
  *
+ * <p>Topic names are checked with {@link TopicNames} before they are tracked or sent, so a name no
+ * topic can have fails at once with {@link InvalidTopicException}. A name the client accepts but a
+ * broker answers INVALID_ARGUMENT for is remembered with the broker's message (it will not become
+ * valid), reported by {@link #partitionCount} and {@link Snapshot#invalidTopic}, and no longer
+ * asked for.
+ *
  * <p>Thread-safe: refreshes are serialized; readers get immutable {@link Snapshot}s.
  */
 public final class MetadataCache {
@@ -46,9 +53,23 @@ public final class MetadataCache {
     public record PartitionMeta(int partition, int leaderId, List<Integer> replicas) {
     }
 
-    /** An immutable view of the cache. */
-    public record Snapshot(Map<Integer, BrokerInfo> brokers, Map<String, List<PartitionMeta>> topics) {
-        static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of());
+    /**
+     * An immutable view of the cache.
+     *
+     * @param invalidTopics names a broker refused as topic names (INVALID_ARGUMENT), with its message
+     */
+    public record Snapshot(Map<Integer, BrokerInfo> brokers, Map<String, List<PartitionMeta>> topics,
+                           Map<String, String> invalidTopics) {
+        static final Snapshot EMPTY = new Snapshot(Map.of(), Map.of(), Map.of());
+
+        /**
+         * An {@link InvalidTopicException} with the broker's message if a broker refused
+         * {@code topic} as a name (a new exception each call: snapshots are shared between threads).
+         */
+        public Optional<InvalidTopicException> invalidTopic(String topic) {
+            String message = invalidTopics.get(topic);
+            return message == null ? Optional.empty() : Optional.of(new InvalidTopicException(topic, message));
+        }
 
         /** Partition count of a known topic. */
         public OptionalInt partitionCount(String topic) {
@@ -134,9 +155,12 @@ public final class MetadataCache {
     /**
      * Fetches metadata for the tracked topics plus {@code topics} now, ignoring the backoff.
      *
+     * @throws InvalidTopicException if one of {@code topics} is a name no topic can have (checked
+     *         before any request; nothing is tracked then)
      * @throws BrokerNotAvailableException when no broker answered
      */
     public synchronized Snapshot refresh(Collection<String> topics) {
+        topics.forEach(TopicNames::validate);
         trackedTopics.addAll(topics);
         attempted = true;
         lastRefreshAttemptMs = clock.millis();
@@ -163,14 +187,27 @@ public final class MetadataCache {
     /**
      * Partition count of {@code topic}, refreshing once if the topic is not cached.
      *
+     * @throws InvalidTopicException if no topic can have this name (by the client's rules, without
+     *         a request, or by a broker's answer, with its message)
      * @throws UnknownTopicOrPartitionException if the cluster does not know the topic
      */
     public int partitionCount(String topic) {
-        OptionalInt count = snapshot.partitionCount(topic);
+        TopicNames.validate(topic);
+        Snapshot current = snapshot;
+        OptionalInt count = current.partitionCount(topic);
         if (count.isPresent()) {
             return count.getAsInt();
         }
-        count = refresh(List.of(topic)).partitionCount(topic);
+        Optional<InvalidTopicException> invalid = current.invalidTopic(topic);
+        if (invalid.isPresent()) {
+            throw invalid.get();
+        }
+        Snapshot fresh = refresh(List.of(topic));
+        invalid = fresh.invalidTopic(topic);
+        if (invalid.isPresent()) {
+            throw invalid.get();
+        }
+        count = fresh.partitionCount(topic);
         if (count.isEmpty()) {
             throw new UnknownTopicOrPartitionException("unknown topic '" + topic + "'");
         }
@@ -192,9 +229,17 @@ public final class MetadataCache {
             brokers.put(b.getBrokerId(), new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive()));
         }
         Map<String, List<PartitionMeta>> topics = new HashMap<>(snapshot.topics());
+        Map<String, String> invalidTopics = new HashMap<>(snapshot.invalidTopics());
         for (TopicMetadata topic : response.getTopicsList()) {
             if (topic.hasError() && topic.getError().getCode() != ErrorCode.NONE) {
                 topics.remove(topic.getName());
+                if (Errors.toTopicException(topic.getName(), topic.getError()) instanceof InvalidTopicException e) {
+                    // The broker's rules refuse the name (the client's copy let it through): it
+                    // will not become valid, so stop asking for it and keep the broker's words.
+                    log.debug("broker refused topic name {}: {}", topic.getName(), e.getMessage());
+                    invalidTopics.put(topic.getName(), e.getMessage());
+                    trackedTopics.remove(topic.getName());
+                }
                 continue;
             }
             PartitionMeta[] partitions = new PartitionMeta[topic.getPartitionsCount()];
@@ -213,8 +258,9 @@ public final class MetadataCache {
             }
             if (partitions != null) {
                 topics.put(topic.getName(), List.of(partitions));
+                invalidTopics.remove(topic.getName());
             }
         }
-        return new Snapshot(Map.copyOf(brokers), Map.copyOf(topics));
+        return new Snapshot(Map.copyOf(brokers), Map.copyOf(topics), Map.copyOf(invalidTopics));
     }
 }

@@ -120,6 +120,23 @@ class ErrorsTest {
     }
 
     @Test
+    void invalidArgumentForATopicAsAWholeIsAnInvalidTopic() {
+        InvalidTopicException e = assertInstanceOf(InvalidTopicException.class,
+                Errors.toTopicException("a b", error(ErrorCode.INVALID_ARGUMENT)));
+        assertEquals("a b", e.topic());
+        assertEquals("msg INVALID_ARGUMENT", e.getMessage(), "the broker's message is kept");
+        assertFalse(e.isRetriable());
+        assertEquals("invalid topic name 'a b'", Errors.toTopicException("a b",
+                Error.newBuilder().setCode(ErrorCode.INVALID_ARGUMENT).build()).getMessage());
+        // Every other code maps as toException does.
+        assertInstanceOf(UnknownTopicOrPartitionException.class,
+                Errors.toTopicException("x", error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)));
+        assertNull(Errors.toTopicException("x", Error.getDefaultInstance()));
+        // Elsewhere INVALID_ARGUMENT may be about anything: it stays an InvalidArgumentException.
+        assertEquals(InvalidArgumentException.class, Errors.toException(error(ErrorCode.INVALID_ARGUMENT)).getClass());
+    }
+
+    @Test
     void raftlogExceptionsPassThrough() {
         RaftlogException original = new RecordTooLargeException("big");
         assertSame(original, Errors.fromThrowable(new CompletionException(original)));

@@ -74,8 +74,9 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * fetch must go to the partition leader, otherwise NOT_LEADER with a leader hint is returned.
  *
  * <p>Fault injection: {@link #moveLeaderSilently} (clients keep stale metadata),
- * {@link #injectProduceFault}, {@link #stopBroker}. Observation: {@link #produceCalls()},
- * {@link #metadataCalls()}, {@link #log}.
+ * {@link #injectProduceFault}, {@link #stopBroker}, {@link #refuseTopicName}. Observation:
+ * {@link #produceCalls()}, {@link #metadataCalls()}, {@link #metadataRequests()},
+ * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}.
  */
 public final class FakeCluster implements AutoCloseable {
 
@@ -125,6 +126,10 @@ public final class FakeCluster implements AutoCloseable {
     private final Map<String, List<Partition>> topics = new TreeMap<>();
     private final List<ProduceCall> produceCalls = new CopyOnWriteArrayList<>();
     private final AtomicInteger metadataCalls = new AtomicInteger();
+    private final List<List<String>> metadataRequests = new CopyOnWriteArrayList<>();
+    private final AtomicInteger adminCalls = new AtomicInteger();
+    /** Names every broker refuses with INVALID_ARGUMENT, to the message it gives. */
+    private final Map<String, String> refusedNames = new HashMap<>();
     private final List<FetchCall> fetchCalls = new CopyOnWriteArrayList<>();
     private Compression fetchCompression = Compression.NONE;
     private long nextProducerId = 1000;
@@ -215,6 +220,16 @@ public final class FakeCluster implements AutoCloseable {
         partition(tp).leaderId = newLeader;
     }
 
+    /**
+     * Makes every broker refuse {@code name} the way the real broker refuses a name no topic can
+     * have: INVALID_ARGUMENT with {@code message} for the topic in metadata answers, as the status
+     * (and trailer) of CreateTopic/DeleteTopic/DescribeTopic, and per partition in produce, fetch
+     * and ListOffsets answers. Models a broker whose rules are stricter than the client's copy.
+     */
+    public synchronized void refuseTopicName(String name, String message) {
+        refusedNames.put(name, message);
+    }
+
     public synchronized void injectProduceFault(TopicPartition tp, ProduceFault fault) {
         partition(tp).faults.add(fault);
     }
@@ -252,6 +267,16 @@ public final class FakeCluster implements AutoCloseable {
         return metadataCalls.get();
     }
 
+    /** The topics each GetMetadata asked for (empty: all topics), in arrival order. */
+    public List<List<String>> metadataRequests() {
+        return List.copyOf(metadataRequests);
+    }
+
+    /** Number of admin RPCs received (any method). */
+    public int adminCalls() {
+        return adminCalls.get();
+    }
+
     /** Every fetch received so far (any format), in arrival order. */
     public List<FetchCall> fetchCalls() {
         return List.copyOf(fetchCalls);
@@ -279,6 +304,25 @@ public final class FakeCluster implements AutoCloseable {
         return Error.newBuilder().setCode(code).setMessage(message).build();
     }
 
+    /** INVALID_ARGUMENT if {@code topic} is a refused name, else null. Call with the monitor held. */
+    private Error refused(String topic) {
+        String message = refusedNames.get(topic);
+        return message == null ? null : error(ErrorCode.INVALID_ARGUMENT, message);
+    }
+
+    /** Fails the admin call with INVALID_ARGUMENT if {@code topic} is a refused name. */
+    private <T> boolean failIfRefused(String topic, StreamObserver<T> observer) {
+        Error refused;
+        synchronized (this) {
+            refused = refused(topic);
+        }
+        if (refused != null) {
+            fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, refused.getMessage());
+            return true;
+        }
+        return false;
+    }
+
     private static Error notLeader(Partition p) {
         return Error.newBuilder().setCode(ErrorCode.NOT_LEADER).setMessage("not the leader")
                 .setLeaderId(p.leaderId).build();
@@ -304,6 +348,10 @@ public final class FakeCluster implements AutoCloseable {
     private final class Admin extends AdminServiceGrpc.AdminServiceImplBase {
         @Override
         public void createTopic(CreateTopicRequest request, StreamObserver<CreateTopicResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getName(), observer)) {
+                return;
+            }
             synchronized (FakeCluster.this) {
                 if (request.getName().isEmpty() || request.getPartitions() <= 0
                         || request.getReplicationFactor() <= 0 || request.getReplicationFactor() > brokerCount) {
@@ -326,6 +374,10 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void deleteTopic(DeleteTopicRequest request, StreamObserver<DeleteTopicResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getName(), observer)) {
+                return;
+            }
             synchronized (FakeCluster.this) {
                 if (topics.remove(request.getName()) == null) {
                     fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
@@ -339,6 +391,7 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void listTopics(ListTopicsRequest request, StreamObserver<ListTopicsResponse> observer) {
+            adminCalls.incrementAndGet();
             ListTopicsResponse response;
             synchronized (FakeCluster.this) {
                 response = ListTopicsResponse.newBuilder().addAllNames(topics.keySet()).build();
@@ -349,6 +402,10 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void describeTopic(DescribeTopicRequest request, StreamObserver<DescribeTopicResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getName(), observer)) {
+                return;
+            }
             DescribeTopicResponse.Builder response = DescribeTopicResponse.newBuilder().setName(request.getName());
             synchronized (FakeCluster.this) {
                 List<Partition> list = topics.get(request.getName());
@@ -371,6 +428,7 @@ public final class FakeCluster implements AutoCloseable {
 
         @Override
         public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
+            adminCalls.incrementAndGet();
             observer.onNext(DescribeClusterResponse.newBuilder().setClusterId("fake-cluster")
                     .setMetadataLeaderId(1).addAllBrokers(brokerInfos()).build());
             observer.onCompleted();
@@ -381,6 +439,7 @@ public final class FakeCluster implements AutoCloseable {
         @Override
         public void getMetadata(GetMetadataRequest request, StreamObserver<GetMetadataResponse> observer) {
             metadataCalls.incrementAndGet();
+            metadataRequests.add(List.copyOf(request.getTopicsList()));
             GetMetadataResponse.Builder response = GetMetadataResponse.newBuilder().addAllBrokers(brokerInfos());
             synchronized (FakeCluster.this) {
                 List<String> names = request.getTopicsCount() == 0 ? List.copyOf(topics.keySet())
@@ -388,7 +447,9 @@ public final class FakeCluster implements AutoCloseable {
                 for (String name : names) {
                     List<Partition> list = topics.get(name);
                     TopicMetadata.Builder topic = TopicMetadata.newBuilder().setName(name);
-                    if (list == null) {
+                    if (refused(name) != null) {
+                        topic.setError(refused(name));
+                    } else if (list == null) {
                         topic.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown topic"));
                     } else {
                         topic.setTopicId("id-" + name);
@@ -472,6 +533,9 @@ public final class FakeCluster implements AutoCloseable {
         private PartitionProduceResult produceOne(PartitionProduceData data, Acks acks) {
             PartitionProduceResult.Builder result = PartitionProduceResult.newBuilder()
                     .setTopic(data.getTopic()).setPartition(data.getPartition()).setBaseOffset(-1);
+            if (refused(data.getTopic()) != null) {
+                return result.setError(refused(data.getTopic())).build();
+            }
             Partition p = find(data.getTopic(), data.getPartition());
             if (p == null) {
                 return result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition")).build();
@@ -604,7 +668,9 @@ public final class FakeCluster implements AutoCloseable {
                 FetchPartitionResult.Builder result = FetchPartitionResult.newBuilder()
                         .setTopic(fp.getTopic()).setPartition(fp.getPartition());
                 Partition p = find(fp.getTopic(), fp.getPartition());
-                if (p == null) {
+                if (refused(fp.getTopic()) != null) {
+                    result.setError(refused(fp.getTopic()));
+                } else if (p == null) {
                     result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition"));
                 } else if (p.leaderId != brokerId) {
                     result.setError(notLeader(p));
@@ -654,7 +720,9 @@ public final class FakeCluster implements AutoCloseable {
                     ListOffsetsResult.Builder result = ListOffsetsResult.newBuilder()
                             .setTopic(lp.getTopic()).setPartition(lp.getPartition());
                     Partition p = find(lp.getTopic(), lp.getPartition());
-                    if (p == null) {
+                    if (refused(lp.getTopic()) != null) {
+                        result.setError(refused(lp.getTopic()));
+                    } else if (p == null) {
                         result.setError(error(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "unknown partition"));
                     } else if (p.leaderId != brokerId) {
                         result.setError(notLeader(p));

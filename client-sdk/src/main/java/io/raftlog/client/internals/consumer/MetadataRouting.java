@@ -3,6 +3,7 @@ package io.raftlog.client.internals.consumer;
 import io.raftlog.client.BrokerInfo;
 import io.raftlog.client.TopicPartition;
 import io.raftlog.client.errors.BrokerNotAvailableException;
+import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.internals.MetadataCache;
 import java.util.ArrayList;
@@ -52,14 +53,25 @@ public final class MetadataRouting implements Routing {
         metadata.invalidate();
     }
 
-    /** A snapshot that knows {@code tp}, or null when no broker answers; throws if {@code tp} does not exist. */
+    /**
+     * A snapshot that knows {@code tp}, or null when no broker answers; throws if {@code tp} does
+     * not exist or its topic name is invalid.
+     */
     private MetadataCache.Snapshot current(TopicPartition tp) {
         MetadataCache.Snapshot snapshot = metadata.isStale() ? metadata.maybeRefresh() : metadata.snapshot();
         if (snapshot.partitionCount(tp.topic()).isEmpty()) {
+            Optional<InvalidTopicException> invalid = snapshot.invalidTopic(tp.topic());
+            if (invalid.isPresent()) {
+                throw invalid.get();
+            }
             try {
                 snapshot = metadata.refresh(List.of(tp.topic()));
             } catch (BrokerNotAvailableException e) {
                 return null;
+            }
+            invalid = snapshot.invalidTopic(tp.topic());
+            if (invalid.isPresent()) {
+                throw invalid.get();
             }
             if (snapshot.partitionCount(tp.topic()).isEmpty()) {
                 throw new UnknownTopicOrPartitionException("unknown topic '" + tp.topic() + "'");

@@ -17,6 +17,7 @@ public interface Routing {
      *
      * @throws io.raftlog.client.errors.UnknownTopicOrPartitionException if fresh metadata says the
      *         topic or partition does not exist
+     * @throws io.raftlog.client.errors.InvalidTopicException if a broker refused the topic name
      */
     List<String> fetchCandidates(TopicPartition tp);
 
