@@ -66,6 +66,13 @@ public final class ChaosRun {
         options.partitions(), netns, options.dir());
 
     LocalCluster cluster = new LocalCluster(options.repoRoot(), options.dir().resolve("cluster"));
+    // Ctrl-C must not leave brokers, paused processes or network namespaces behind.
+    Thread cleanup = new Thread(() -> {
+      if (!options.keepCluster()) {
+        cluster.close();
+      }
+    }, "chaos-cleanup");
+    Runtime.getRuntime().addShutdownHook(cleanup);
     try (History history = new History(options.dir().resolve("history.jsonl"))) {
       cluster.start(options.brokers(), netns, options.brokerConfig());
       List<String> bootstrap = cluster.bootstrap();
@@ -113,7 +120,13 @@ public final class ChaosRun {
         return result;
       }
     } finally {
-      if (!options.keepCluster()) {
+      boolean shuttingDown = false;
+      try {
+        Runtime.getRuntime().removeShutdownHook(cleanup);
+      } catch (IllegalStateException e) {
+        shuttingDown = true; // the hook runs and stops the cluster
+      }
+      if (!shuttingDown && !options.keepCluster()) {
         cluster.close();
       }
     }
