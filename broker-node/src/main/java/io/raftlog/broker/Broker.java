@@ -9,6 +9,7 @@ import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.metadata.BrokerRegistrar;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
 import io.raftlog.broker.partition.PartitionWriter;
@@ -67,6 +68,7 @@ public final class Broker implements AutoCloseable {
   private ExecutorService readers;
   private MetadataStateMachine metadataStateMachine;
   private PartitionManager partitions;
+  private LeadershipGuard leadershipGuard;
   private RaftHost raft;
   private MetadataView metadataView;
   private MetadataClient metadataClient;
@@ -172,7 +174,8 @@ public final class Broker implements AutoCloseable {
         .build()
         .start();
     health.setStatus("", ServingStatus.SERVING);
-    scheduler.scheduleAtFixedRate(this::sampleIsr, 200, 200, TimeUnit.MILLISECONDS);
+    leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock);
+    scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
   }
@@ -217,15 +220,18 @@ public final class Broker implements AutoCloseable {
     });
   }
 
-  private void sampleIsr() {
+  /** Every 200 ms: ISR sampling, and keeping repairing replicas out of leadership. */
+  private void tickReplicas() {
     long now = clock.millis();
-    partitions.replicas().forEach(r -> {
+    var replicas = partitions.replicas();
+    replicas.forEach(r -> {
       try {
         r.sampleIsr(now);
       } catch (RuntimeException e) {
         LOG.debug("[{}] ISR sample of {} failed: {}", prefix, r, e.toString());
       }
     });
+    leadershipGuard.checkAll(replicas, now);
   }
 
   /** The metadata group's leader as this broker knows it, or -1. */
@@ -243,6 +249,11 @@ public final class Broker implements AutoCloseable {
 
   public PartitionManager partitions() {
     return partitions;
+  }
+
+  /** Keeps repairing replicas out of leadership (null before {@link #start}). */
+  public LeadershipGuard leadershipGuard() {
+    return leadershipGuard;
   }
 
   public MetadataView metadata() {
@@ -290,6 +301,7 @@ public final class Broker implements AutoCloseable {
     if (replicaStates != null) {
       replicaStates.close();
     }
+    closeQuietly(leadershipGuard);
     if (partitions != null) {
       partitions.close();
     }

@@ -168,7 +168,10 @@ public final class PartitionManager implements AutoCloseable {
     }
   }
 
-  /** The Raft group of a partition; the preferred leader (first replica) gets the highest priority. */
+  /**
+   * The Raft group of a partition; the preferred leader (first replica) gets the highest priority
+   * ({@link LeadershipGuard#basePriority}; the guard lowers a repairing replica's priority below all).
+   */
   static RaftGroup groupOf(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers) {
     List<RaftPeer> peers = new ArrayList<>();
     for (int i = 0; i < a.getReplicasCount(); i++) {
@@ -177,7 +180,8 @@ public final class PartitionManager implements AutoCloseable {
         return null;
       }
       peers.add(RaftPeer.newBuilder().setId(GroupIds.peerId(b.getBrokerId()))
-          .setAddress(b.getHost() + ":" + b.getRaftPort()).setPriority(i == 0 ? 1 : 0).build());
+          .setAddress(b.getHost() + ":" + b.getRaftPort())
+          .setPriority(LeadershipGuard.basePriority(a.getReplicasList(), b.getBrokerId())).build());
     }
     return RaftGroup.valueOf(GroupIds.partition(topic.getTopicId(), a.getPartition()), peers);
   }

@@ -68,10 +68,13 @@ public final class PartitionReplica {
     return d != null && d.getInfo().isLeader();
   }
 
-  /** Leader ready to take writes (it committed an entry of its term). */
+  /**
+   * Leader ready to take writes: it applied an entry of its term, and it is not repairing its
+   * segment files (a repairing leader refuses writes and hands leadership over).
+   */
   public boolean isLeaderReady() {
     RaftServer.Division d = division();
-    return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+    return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady() && !stateMachine.isApplyDeferred();
   }
 
   /** The leader's broker id as this replica knows it, or -1. */

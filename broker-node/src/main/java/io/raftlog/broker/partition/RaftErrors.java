@@ -3,6 +3,7 @@ package io.raftlog.broker.partition;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.broker.BrokerException;
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.statemachine.ratis.ReplicaRepairingException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeoutException;
@@ -15,6 +16,7 @@ import org.apache.ratis.protocol.exceptions.NotLeaderException;
 import org.apache.ratis.protocol.exceptions.RaftRetryFailureException;
 import org.apache.ratis.protocol.exceptions.ResourceUnavailableException;
 import org.apache.ratis.protocol.exceptions.ServerNotReadyException;
+import org.apache.ratis.protocol.exceptions.StateMachineException;
 import org.apache.ratis.protocol.exceptions.TimeoutIOException;
 
 /** Maps Ratis failures onto the public error codes. */
@@ -31,6 +33,9 @@ public final class RaftErrors {
     Throwable e = unwrap(t);
     if (e instanceof BrokerException be) {
       return be;
+    }
+    if (e instanceof StateMachineException sme && sme.getCause() instanceof ReplicaRepairingException rre) {
+      return new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, what + ": " + rre.getMessage() + "; retry");
     }
     if (e instanceof NotLeaderException nle) {
       int leader = nle.getSuggestedLeader() == null ? -1 : GroupIds.brokerId(nle.getSuggestedLeader().getId());

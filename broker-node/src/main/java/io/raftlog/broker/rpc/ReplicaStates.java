@@ -11,7 +11,6 @@ import io.raftlog.internal.v1.DescribeLocalReplicasResponse;
 import io.raftlog.internal.v1.LocalReplicaState;
 import io.raftlog.log.v1.BrokerRecord;
 import java.time.Clock;
-import org.apache.ratis.server.RaftServer;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
@@ -19,6 +18,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -60,9 +60,10 @@ public final class ReplicaStates implements AutoCloseable {
           .setLeaderId(r.leaderId()).setTerm(r.term()).setIsLeader(r.isLeader())
           .setLogStartOffset(r.stateMachine().logStartOffset())
           .setLogEndOffset(r.stateMachine().highWatermark());
-      RaftServer.Division division = r.division();
-      if (division != null) {
-        b.setLastAppliedIndex(division.getInfo().getLastAppliedIndex());
+      // The state machine's applied index: Ratis' own runs ahead of it while applies are deferred.
+      TermIndex applied = r.stateMachine().getLastAppliedTermIndex();
+      if (applied != null) {
+        b.setLastAppliedIndex(applied.getIndex());
       }
       if (r.isLeader()) {
         b.addAllIsr(r.inSyncReplicas(now));

@@ -13,6 +13,8 @@ import io.raftlog.statemachine.core.ProducerStateTable;
 import io.raftlog.statemachine.store.LogStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.ArrayDeque;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
@@ -56,11 +58,26 @@ import org.slf4j.LoggerFactory;
  * purged, so replay cannot restore them. The replica then restores its state from the snapshot but
  * keeps its high watermark at X, and a {@link ReplicaRepair} copies [X, N) from another replica
  * through the {@link ReplicaRepairSource}, checks it and fsyncs it; only then is the high watermark
- * published. Replayed and new entries wait in {@link #applyTransaction} (blocking this group's apply
- * thread, in log order) until the repair is stored, so they land after it. Reads never see the
- * missing range before that: they are bounded by the high watermark. If this replica is elected
- * leader meanwhile, it cannot become leader-ready (its first entry is not applied) and produces wait
- * for their apply; fetches see the high watermark X.
+ * published. Reads never see the missing range before that: they are bounded by the high watermark.
+ *
+ * <p>Deferred applies: replayed and new entries committed meanwhile must land after the repaired
+ * range, so while the repair runs they are not applied: {@link #applyTransaction} queues them (and
+ * {@link #notifyTermIndexUpdated} the configuration entries) and returns at once, and a drainer
+ * thread applies them in log order once the repair is stored, completing the futures Ratis waits
+ * on. Not blocking Ratis' apply thread matters for leadership: a replica elected leader while
+ * repairing still becomes leader-ready (Ratis applies its first configuration entry), so it can
+ * change the group's configuration and transfer leadership, which Ratis refuses from a leader that
+ * is not ready. While applies are deferred the replica refuses writes ({@link
+ * ReplicaRepairingException}, retriable), and the broker's {@code LeadershipGuard} lowers its Raft
+ * priority and hands leadership to a healthy replica. Queued entries are read back from the Raft
+ * log when their turn comes (no snapshot, hence no purge, happens meanwhile), so a long repair does
+ * not hold them in memory. Ratis' own applied index runs ahead of the state machine's meanwhile;
+ * the state machine's ({@link #getLastAppliedTermIndex()}) is the truth.
+ *
+ * <p>Closing before the deferred entries are applied: they, and every committed entry Ratis hands
+ * over after them, are left unapplied (one INFO line); Ratis is answered with an empty message for
+ * them instead of one failure (and one ERROR with a stack trace) per entry. Nothing is applied or
+ * snapshotted after that; the entries are replayed from the Raft log after a restart.
  *
  * <p>acks=1: on the leader, {@link #preAppendTransaction} runs in log order right before the entry
  * joins the local Raft log. There the leader predicts the entry's offsets from a speculative copy
@@ -94,8 +111,20 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private volatile ReplicaRepair repair;
   /** The last repair started, kept for observation (tests, logs); null if none. */
   private volatile RepairRange lastRepair;
-  /** The apply thread logged that it waits for the current repair. */
-  private boolean loggedApplyWait;
+  /** Guards the deferral state below. */
+  private final Object deferLock = new Object();
+  /** Committed entries waiting for the repair, in log order. */
+  private final ArrayDeque<Deferred> deferred = new ArrayDeque<>();
+  /** True from the first deferred entry until the drainer has applied (or abandoned) them all. */
+  private boolean deferring;
+  /** The thread applying the deferred entries, while {@link #deferring}. */
+  private volatile Thread drainer;
+  /**
+   * Set when the replica closed before the deferred entries were applied: from then on no entry is
+   * applied, even if the repair completes meanwhile, so entries are never applied out of order. The
+   * replica is going away; the entries are replayed after a restart.
+   */
+  private volatile boolean leftUnapplied;
 
   /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
   private final Speculation speculation = new Speculation();
@@ -129,6 +158,12 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   protected void restore(byte[] bytes, TermIndex at) throws IOException {
+    synchronized (deferLock) {
+      if (deferring) {
+        // Only Ratis' snapshot installation reloads a running replica, and it is switched off.
+        throw new IOException(logPrefix + ": cannot reload the state while deferred entries wait to be applied");
+      }
+    }
     stopRepair(); // reinitialize: a new snapshot replaces whatever was being repaired
     if (bytes == null) {
       core = new PartitionCore(store.logStartOffset(), store.logStartOffset(), new ProducerStateTable(),
@@ -155,14 +190,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     core = PartitionCodec.coreFromSnapshot(snapshot);
     if (storeEnd < next) {
       LOG.warn("[{}] segment files end at {} but snapshot says {}; repairing [{}, {}) from peers. Until then"
-          + " the high watermark stays at {} and entries after the snapshot wait", logPrefix, storeEnd, next,
-          storeEnd, next, storeEnd);
+          + " the high watermark stays at {}, entries after the snapshot wait and the replica takes no writes",
+          logPrefix, storeEnd, next, storeEnd, next, storeEnd);
       ReplicaRepair[] self = new ReplicaRepair[1];
       ReplicaRepair r = new ReplicaRepair(logPrefix, store, storeEnd, next, repairSource, () -> onRepaired(self[0]));
       self[0] = r;
       repair = r;
       lastRepair = new RepairRange(storeEnd, next);
-      loggedApplyWait = false;
       publishOffsets(); // high watermark X, not N
       r.start(logPrefix.replace(' ', '-') + "-repair");
     } else {
@@ -199,6 +233,14 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (repair != null) {
       throw new IOException(logPrefix + ": no snapshot while the segment files are being repaired");
     }
+    if (leftUnapplied) {
+      throw new IOException(logPrefix + ": no snapshot: closing with committed entries left unapplied");
+    }
+    Thread applying = drainer;
+    if (applying != null && applying != Thread.currentThread()) {
+      // Ratis' snapshot API on its apply thread while the drainer applies deferred entries.
+      throw new IOException(logPrefix + ": no snapshot while deferred entries are being applied");
+    }
     // The snapshot must never be ahead of what is durable in the segment files.
     store.flush();
     return PartitionCodec.snapshotOf(core).toByteArray();
@@ -216,6 +258,15 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   public TransactionContext startTransaction(RaftClientRequest request) throws IOException {
+    if (isApplyDeferred()) {
+      // Leader (ready, since applies no longer block Ratis) while repairing: the entry would be
+      // committed but answered only after the repair, long after the client gave up and retried.
+      // Refuse it retriably; the broker hands leadership to a healthy replica meanwhile.
+      TransactionContext trx = TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request).build();
+      trx.setException(new ReplicaRepairingException(logPrefix + ": this replica is repairing its segment files"
+          + " and takes no writes; leadership is being handed to another replica"));
+      return trx;
+    }
     // Reject before the log: an entry that does not parse, or holds no command this version knows,
     // would be fatal at apply on every replica (the Raft port takes requests from any client).
     try {
@@ -249,25 +300,55 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     LOG.info("[{}] leader is now {}", logPrefix, newLeaderId);
   }
 
+  /**
+   * Configuration and no-op entries. While applies are deferred they are queued like the others,
+   * so the applied index never passes an entry that is not applied yet.
+   */
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    synchronized (deferLock) {
+      if (leftUnapplied) {
+        return;
+      }
+      if (repair != null || deferring) {
+        deferLocked(new Deferred(TermIndex.valueOf(term, index), false, null, null));
+        return;
+      }
+    }
+    super.notifyTermIndexUpdated(term, index);
+  }
+
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
     if (failed) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": replica failed, not applying"));
     }
-    ReplicaRepair pending = repair;
-    if (pending != null) {
-      Throwable problem = awaitRepair(pending, TermIndex.valueOf(entry));
-      if (problem != null) {
-        return CompletableFuture.failedFuture(problem);
+    synchronized (deferLock) {
+      if (leftUnapplied) {
+        return notApplied(trx);
+      }
+      if (repair != null || deferring) {
+        // Keep the transaction only when it carries leader-side state; otherwise the entry is read
+        // back from the Raft log when its turn comes, so a long repair does not hold every entry
+        // committed meanwhile in memory (the log is not purged: no snapshot is taken meanwhile).
+        boolean keep = trx.getClientRequest() != null || trx.getStateMachineContext() != null;
+        CompletableFuture<Message> future = new CompletableFuture<>();
+        deferLocked(new Deferred(TermIndex.valueOf(entry), true, keep ? trx : null, future));
+        return future;
       }
     }
+    return applyNow(entry, trx.getStateMachineContext());
+  }
+
+  /** Applies one committed entry now; on the Ratis apply thread, or on the drainer for deferred ones. */
+  private CompletableFuture<Message> applyNow(LogEntryProto entry, Object context) {
     AppendReply reply;
     try {
       PartitionCommand cmd = PartitionCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
-        reply = applyAppend(cmd, trx);
+        reply = applyAppend(cmd, context);
       } else {
         // Written by a newer version: refusing silently would fork the replicas' state.
         throw new IllegalStateException("unknown partition command " + cmd.getCommandCase()
@@ -297,25 +378,200 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
   }
 
+  // ---- applies deferred while the segment files are repaired ----
+
   /**
-   * Blocks the apply thread until the repair is stored, so entries after the snapshot are applied
-   * after the repaired range, in log order. Only this group's apply thread waits. Gives up when the
-   * division is closing (Ratis joins this thread on close without interrupting it, so the wait
-   * polls for that) or the state machine is closed.
-   *
-   * @return null when the repair is done; otherwise why the entry is not applied (the replica is
-   *     closing, or the repair failed, which is fatal like a failed apply)
+   * A committed entry whose apply waits for the repair: a state machine entry (with the future
+   * Ratis waits on, and the transaction when it carries leader-side state) or the term-index of a
+   * configuration or no-op entry, which only moves the applied index.
    */
-  private Throwable awaitRepair(ReplicaRepair r, TermIndex entry) {
-    if (!loggedApplyWait) {
-      loggedApplyWait = true;
-      LOG.info("[{}] applying entry {} (and those after it) waits until [{}, {}) is repaired from peers",
-          logPrefix, entry, r.from(), r.until());
+  private record Deferred(TermIndex termIndex, boolean stateMachineEntry, TransactionContext trx,
+      CompletableFuture<Message> future) {}
+
+  /** Queues an entry and starts the drainer with the first one. Holding {@link #deferLock}. */
+  private void deferLocked(Deferred d) {
+    deferred.add(d);
+    if (!deferring) {
+      deferring = true;
+      ReplicaRepair r = repair;
+      LOG.info("[{}] entries from {} on are applied once {} is repaired from peers, in log order; until"
+          + " then this replica takes no writes", logPrefix, d.termIndex(),
+          r == null ? "the segment file range" : "[" + r.from() + ", " + r.until() + ")");
+      Thread t = new Thread(this::drain, logPrefix.replace(' ', '-') + "-deferred-applies");
+      t.setDaemon(true);
+      drainer = t;
+      t.start();
     }
+  }
+
+  /**
+   * The drainer: waits for the repair, then applies the deferred entries in log order, completing
+   * the futures Ratis waits on; gives up (quietly) when the replica closes. While it runs, new
+   * entries keep being queued behind, so nothing is applied out of order; it ends when the queue is
+   * empty, and applies are done on Ratis' apply thread again.
+   */
+  private void drain() {
+    ReplicaRepair r = repair;
+    if (r != null) {
+      Throwable problem = awaitRepair(r);
+      if (problem == CLOSING) {
+        abandon(r);
+        return;
+      }
+      if (problem != null) {
+        failDeferred(problem);
+        return;
+      }
+    }
+    long applied = 0;
     while (true) {
       if (closing || divisionClosing()) {
-        return new IOException(logPrefix + ": closing before [" + r.from() + ", " + r.until()
-            + ") was repaired; entry " + entry + " not applied");
+        abandon(null);
+        return;
+      }
+      Deferred next;
+      synchronized (deferLock) {
+        next = deferred.poll();
+        if (next == null) {
+          deferring = false;
+          drainer = null;
+          if (applied > 0) {
+            LOG.info("[{}] applied the {} entries deferred by the repair", logPrefix, applied);
+          }
+          return;
+        }
+      }
+      if (!next.stateMachineEntry()) {
+        updateLastAppliedTermIndex(next.termIndex());
+        continue;
+      }
+      CompletableFuture<Message> result;
+      try {
+        LogEntryProto entry = next.trx() != null ? next.trx().getLogEntry() : readCommitted(next.termIndex());
+        result = applyNow(entry, next.trx() == null ? null : next.trx().getStateMachineContext());
+      } catch (IOException | RuntimeException e) {
+        failed = true;
+        LOG.error("[{}] FATAL: cannot read deferred entry {} back from the Raft log; stopping: {}", logPrefix,
+            next.termIndex(), e.toString(), e);
+        onFatalError.accept(e);
+        result = CompletableFuture.failedFuture(e);
+      }
+      applied++;
+      result.whenComplete((m, e) -> {
+        if (e != null) {
+          next.future().completeExceptionally(e);
+        } else {
+          next.future().complete(m);
+        }
+      });
+      if (failed) {
+        failDeferred(new IOException(logPrefix + ": replica failed, not applying"));
+        return;
+      }
+    }
+  }
+
+  private LogEntryProto readCommitted(TermIndex at) throws IOException {
+    RaftServer server = getServer().getNow(null);
+    if (server == null) {
+      throw new IOException("no Raft server");
+    }
+    LogEntryProto entry = server.getDivision(getGroupId()).getRaftLog().get(at.getIndex());
+    if (entry == null || entry.getTerm() != at.getTerm()) {
+      throw new IOException("the Raft log holds " + (entry == null ? "nothing" : TermIndex.valueOf(entry))
+          + " at index " + at.getIndex() + ", expected " + at);
+    }
+    return entry;
+  }
+
+  /**
+   * The replica is closing before the deferred entries could be applied: they are left unapplied
+   * (replayed from the Raft log after a restart), and so is every entry Ratis hands over after this.
+   */
+  private void abandon(ReplicaRepair r) {
+    List<Deferred> left;
+    synchronized (deferLock) {
+      leftUnapplied = true;
+      left = List.copyOf(deferred);
+      deferred.clear();
+      deferring = false;
+      drainer = null;
+    }
+    long count = 0;
+    TermIndex first = null;
+    TermIndex last = null;
+    for (Deferred d : left) {
+      if (d.stateMachineEntry()) {
+        count++;
+        first = first == null ? d.termIndex() : first;
+        last = d.termIndex();
+        if (d.trx() != null && d.trx().getClientRequest() != null) {
+          d.future().completeExceptionally(new IOException("the replica closed before applying this entry"));
+        } else {
+          d.future().complete(Message.EMPTY);
+        }
+      }
+    }
+    LOG.info("[{}] closing {}: {} committed entries{} are left unapplied; they are replayed after a restart",
+        logPrefix, r == null ? "while applying the entries deferred by the repair"
+            : "before [" + r.from() + ", " + r.until() + ") was repaired",
+        count, count == 0 ? "" : " (" + first + " to " + last + ")");
+  }
+
+  /** The repair or an apply failed (fatal, already reported): the deferred entries fail too. */
+  private void failDeferred(Throwable problem) {
+    List<Deferred> left;
+    synchronized (deferLock) {
+      left = List.copyOf(deferred);
+      deferred.clear();
+      deferring = false;
+      drainer = null;
+    }
+    for (Deferred d : left) {
+      if (d.stateMachineEntry()) {
+        d.future().completeExceptionally(problem);
+      }
+    }
+  }
+
+  /**
+   * What Ratis gets for an entry left unapplied because the replica closed mid-repair. Ratis logs
+   * an ERROR with a stack trace for every failed apply, and on close it goes through every
+   * committed entry (up to a snapshot interval's worth), so these are answered with an empty
+   * message instead: nobody waits for it (the reply of an entry goes to a client only on the leader
+   * that took the request), the division is closing, its retry cache and applied index die with it,
+   * and nothing is persisted from them (Ratis takes no snapshot on stop here, and {@link
+   * #snapshotContent} refuses). An entry a client does wait for on this leader (impossible while
+   * repairing: the replica refuses writes then) is failed, so that no client mistakes the empty
+   * message (which would decode as a default AppendReply) for a success.
+   */
+  private static CompletableFuture<Message> notApplied(TransactionContext trx) {
+    if (trx.getClientRequest() != null) {
+      return CompletableFuture.failedFuture(new IOException("the replica closed before applying this entry"));
+    }
+    return CompletableFuture.completedFuture(Message.EMPTY);
+  }
+
+  /** Returned by {@link #awaitRepair} when the replica closes before the repair is done. */
+  private static final Throwable CLOSING = new IOException("closing") {
+    @Override
+    public synchronized Throwable fillInStackTrace() {
+      return this;
+    }
+  };
+
+  /**
+   * Waits (on the drainer) until the repair is stored. Gives up when the division is closing (Ratis
+   * then waits for the deferred entries' futures, so the wait polls for that) or the state machine
+   * is closed.
+   *
+   * @return null when the repair is done; {@link #CLOSING} when the replica is closing; otherwise
+   *     why the repair failed, which is fatal like a failed apply (already reported)
+   */
+  private Throwable awaitRepair(ReplicaRepair r) {
+    while (true) {
+      if (closing || divisionClosing()) {
+        return CLOSING;
       }
       try {
         r.done().get(200, TimeUnit.MILLISECONDS);
@@ -326,28 +582,28 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         // aborted: only close does that; the loop sees the closing flag next
         if (!closing && !divisionClosing()) {
           return fatal(new IOException(logPrefix + ": the repair of [" + r.from() + ", " + r.until()
-              + ") was aborted while the replica runs"), entry);
+              + ") was aborted while the replica runs"));
         }
       } catch (ExecutionException e) {
         if (closing || divisionClosing()) {
           continue;
         }
-        return fatal(e.getCause(), entry);
+        return fatal(e.getCause());
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         if (closing || divisionClosing()) {
           continue;
         }
-        return fatal(new IOException(logPrefix + ": apply thread interrupted while waiting for the repair of ["
-            + r.from() + ", " + r.until() + ")", e), entry);
+        return fatal(new IOException(logPrefix + ": interrupted while waiting for the repair of ["
+            + r.from() + ", " + r.until() + ")", e));
       }
     }
   }
 
-  private Throwable fatal(Throwable e, TermIndex entry) {
+  private Throwable fatal(Throwable e) {
     failed = true;
-    LOG.error("[{}] FATAL: cannot apply entry {}: the repair of the segment files failed; stopping: {}",
-        logPrefix, entry, e.toString(), e);
+    LOG.error("[{}] FATAL: the repair of the segment files failed; no entry is applied; stopping: {}",
+        logPrefix, e.toString(), e);
     onFatalError.accept(e);
     return e;
   }
@@ -365,7 +621,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     }
   }
 
-  private AppendReply applyAppend(PartitionCommand cmd, TransactionContext trx) throws IOException {
+  private AppendReply applyAppend(PartitionCommand cmd, Object context) throws IOException {
     ByteBuffer batch = ByteBuffer.allocate(cmd.getAppend().getRecordBatch().size());
     cmd.getAppend().getRecordBatch().copyTo(batch);
     batch.flip();
@@ -390,7 +646,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         LOG.debug("[{}] batch at offset {} is already stored", logPrefix, outcome.baseOffset());
       }
     }
-    if (trx.getStateMachineContext() instanceof EntryContext ctx) {
+    if (context instanceof EntryContext ctx) {
       speculation.checkPrediction(ctx, outcome);
     } else {
       speculation.onForeignApply(outcome);
@@ -422,6 +678,17 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
    */
   public boolean isRepairing() {
     return repair != null;
+  }
+
+  /**
+   * True while committed entries are not applied as they come: the replica {@link #isRepairing()
+   * is repairing}, or it is applying the entries that were deferred meanwhile. It takes no writes
+   * then (they are refused with a {@link ReplicaRepairingException}).
+   */
+  public boolean isApplyDeferred() {
+    synchronized (deferLock) {
+      return repair != null || deferring;
+    }
   }
 
   /** The range the last repair of this replica copied (or is copying) from peers; null if none. */
