@@ -197,6 +197,44 @@ class SenderTest {
         assertEquals(0, first.join().offset());
     }
 
+    /**
+     * Chaos suite, seed 101: the first batch's answer is lost, later batches land, and new batches
+     * keep coming. No batch may get a sequence 5 or more batches past the unresolved first one, so
+     * the broker (which remembers 5 batches per producer) still knows it when it is retried.
+     */
+    @Test
+    void noNewSequenceFiveOrMoreBatchesPastTheEarliestUnresolvedOne() {
+        setUpDefault();
+        step();
+        CompletableFuture<RecordMetadata> first = send(TP0, "a");
+        for (String v : List.of("b", "c", "d", "e")) {
+            send(TP0, v);
+        }
+        step();
+        assertEquals(5, transport.sent.size());
+        transport.sent.get(0).fail(ErrorCode.REQUEST_TIMED_OUT);
+        for (int i = 1; i < 5; i++) {
+            transport.sent.get(i).succeed(i);
+        }
+        step();
+        send(TP0, "f");
+        send(TP0, "g");
+        clock.advance(BACKOFF);
+        step();
+        step();
+        // Only the retry of "a" goes out; "f" (5 batches past it) waits until "a" is resolved.
+        assertEquals(6, transport.sent.size(), "only the retry may be sent: " + transport.sent);
+        assertSent(transport.sent.get(5), transport.sent.get(0).only().producerId(), 0, "a");
+        transport.sent.get(5).succeed(0);
+        step();
+        assertEquals(0, first.join().offset());
+        step();
+        assertEquals(8, transport.sent.size());
+        assertEquals(List.of("f"), transport.sent.get(6).only().values());
+        assertEquals(5, transport.sent.get(6).only().baseSequence());
+        assertEquals(6, transport.sent.get(7).only().baseSequence());
+    }
+
     @Test
     void outOfOrderForTheEarliestUnresolvedBatchIsRetriedUnderANewProducerIdFromSequenceZero() {
         setUpDefault();
