@@ -67,7 +67,7 @@ public final class Admin implements AutoCloseable {
 
     private Admin(AdminConfig config) {
         this.config = config;
-        this.channels = new ChannelPool(config.channelFactory());
+        this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
                 config.retryBackoffMs(), config.requestTimeoutMs());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {

@@ -76,7 +76,7 @@ public final class Consumer<K, V> implements AutoCloseable {
         this.config = Objects.requireNonNull(config, "config");
         this.keyDeserializer = Objects.requireNonNull(keyDeserializer, "keyDeserializer");
         this.valueDeserializer = Objects.requireNonNull(valueDeserializer, "valueDeserializer");
-        this.channels = new ChannelPool(config.channelFactory());
+        this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
                 config.retryBackoffMs(), config.requestTimeoutMs());
         ConsumerTransport transport = new GrpcConsumerTransport(channels);

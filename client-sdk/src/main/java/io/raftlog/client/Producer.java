@@ -73,7 +73,7 @@ public final class Producer<K, V> implements AutoCloseable {
         this.config = config;
         this.keySerializer = Objects.requireNonNull(keySerializer, "keySerializer");
         this.valueSerializer = Objects.requireNonNull(valueSerializer, "valueSerializer");
-        this.channels = new ChannelPool(config.channelFactory());
+        this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
                 config.retryBackoffMs(), config.requestTimeoutMs());
         this.bufferPool = new BufferPool(config.bufferMemoryBytes());
