@@ -52,6 +52,14 @@ public final class Errors {
             case CORRUPT_RECORD -> new CorruptRecordException(message);
             case NOT_ENOUGH_REPLICAS -> new NotEnoughReplicasException(message);
             case BROKER_NOT_AVAILABLE -> new BrokerNotAvailableException(message);
+            case NOT_COORDINATOR -> new NotCoordinatorException(message,
+                    error.hasLeaderId() ? OptionalInt.of(error.getLeaderId()) : OptionalInt.empty());
+            case COORDINATOR_NOT_AVAILABLE -> new CoordinatorNotAvailableException(message);
+            case UNKNOWN_MEMBER_ID -> new UnknownMemberIdException(message);
+            case FENCED_MEMBER_EPOCH -> new FencedMemberEpochException(message);
+            case STALE_MEMBER_EPOCH -> new StaleMemberEpochException(message);
+            case GROUP_NOT_EMPTY -> new GroupNotEmptyException(message);
+            case GROUP_ID_NOT_FOUND -> new GroupIdNotFoundException(message);
             case UNKNOWN_SERVER_ERROR, UNRECOGNIZED -> new UnknownServerException(message);
             case NONE -> throw new AssertionError("handled above");
         };
