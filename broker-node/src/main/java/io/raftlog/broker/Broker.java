@@ -6,6 +6,8 @@ import io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
 import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.group.GroupCoordinator;
+import io.raftlog.broker.group.GroupHost;
 import io.raftlog.broker.metadata.BrokerRegistrar;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
@@ -18,6 +20,7 @@ import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.broker.rpc.AdminServiceImpl;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
 import io.raftlog.broker.rpc.FetchServiceImpl;
+import io.raftlog.broker.rpc.GroupServiceImpl;
 import io.raftlog.broker.rpc.MalformedRequests;
 import io.raftlog.broker.rpc.MetadataServiceImpl;
 import io.raftlog.broker.rpc.PeerReplicaLogReader;
@@ -75,6 +78,7 @@ public final class Broker implements AutoCloseable {
   private BrokerRegistrar registrar;
   private ReplicaStates replicaStates;
   private PeerReplicaLogReader peerLogReader;
+  private GroupCoordinator groupCoordinator;
   private HealthStatusManager health;
   private Server grpcServer;
 
@@ -158,6 +162,8 @@ public final class Broker implements AutoCloseable {
     PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock);
     health = new HealthStatusManager();
     String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
+    groupCoordinator = new GroupCoordinator(prefix, new LocalGroupHost(), clock, config.groupSessionTimeoutMs,
+        config.groupMinSessionTimeoutMs, config.groupMaxSessionTimeoutMs, config.groupHeartbeatIntervalMs);
     MalformedRequests malformed = new MalformedRequests(prefix, clock);
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
         // A larger request is refused (RESOURCE_EXHAUSTED) from its length prefix, before it is read.
@@ -167,6 +173,8 @@ public final class Broker implements AutoCloseable {
         .addService(malformed.guard(new AdminServiceImpl(clusterId, config, metadataView, metadataClient, replicaStates,
             this::metadataLeaderId).bindService()))
         .addService(malformed.guard(new MetadataServiceImpl(metadataView, replicaStates).bindService()))
+        .addService(malformed.guard(new GroupServiceImpl(groupCoordinator, metadataView, this::metadataLeaderId)
+            .bindService()))
         .addService(malformed.guard(new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions,
             metadataView).bindService()))
         .addService(health.getHealthService())
@@ -176,6 +184,7 @@ public final class Broker implements AutoCloseable {
     health.setStatus("", ServingStatus.SERVING);
     leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock);
     scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
   }
@@ -232,6 +241,57 @@ public final class Broker implements AutoCloseable {
       }
     });
     leadershipGuard.checkAll(replicas, now);
+  }
+
+  private void tickGroups() {
+    try {
+      groupCoordinator.tick();
+    } catch (RuntimeException e) {
+      LOG.warn("[{}] group session check failed", prefix, e);
+    }
+  }
+
+  /** The coordinator's view of this broker: metadata leadership, the applied group state, proposals. */
+  private final class LocalGroupHost implements GroupHost {
+    @Override
+    public boolean isCoordinator() {
+      RaftServer.Division d = raft.division(GroupIds.METADATA);
+      return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+    }
+
+    @Override
+    public int coordinatorId() {
+      return metadataLeaderId();
+    }
+
+    @Override
+    public io.raftlog.statemachine.group.ConsumerGroups groups() {
+      return metadataStateMachine == null ? null : metadataStateMachine.groups();
+    }
+
+    @Override
+    public io.raftlog.log.v1.MetadataImage topics() {
+      return metadataView.image();
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<io.raftlog.log.v1.MetadataReply> submit(
+        io.raftlog.log.v1.MetadataCommand.Builder command) {
+      return metadataClient.submit(command);
+    }
+
+    @Override
+    public java.util.concurrent.CompletableFuture<java.util.Map<Integer, PartitionOffsets>> partitionOffsets(String topic) {
+      return replicaStates.collect(topic).thenApply(states -> {
+        java.util.Map<Integer, PartitionOffsets> out = new java.util.HashMap<>();
+        states.forEach((key, state) -> {
+          if (state.getIsLeader()) {
+            out.put(key.partition(), new PartitionOffsets(state.getLogStartOffset(), state.getLogEndOffset()));
+          }
+        });
+        return out;
+      });
+    }
   }
 
   /** The metadata group's leader as this broker knows it, or -1. */

@@ -40,6 +40,10 @@ public final class BrokerConfig {
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
   public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
   public static final String MAX_PARTITIONS_PER_TOPIC = "max.partitions.per.topic";
+  public static final String GROUP_SESSION_TIMEOUT_MS = "group.consumer.session.timeout.ms";
+  public static final String GROUP_MIN_SESSION_TIMEOUT_MS = "group.consumer.min.session.timeout.ms";
+  public static final String GROUP_MAX_SESSION_TIMEOUT_MS = "group.consumer.max.session.timeout.ms";
+  public static final String GROUP_HEARTBEAT_INTERVAL_MS = "group.consumer.heartbeat.interval.ms";
 
   /** Largest fetch.max.bytes: a full answer plus one oversized batch (max.batch.bytes) must fit the SDK's 64 MiB inbound limit. */
   static final int FETCH_MAX_BYTES_LIMIT = 50 * 1024 * 1024;
@@ -71,7 +75,14 @@ public final class BrokerConfig {
       new Key(SOCKET_REQUEST_MAX_BYTES, "67108864", "Largest gRPC request message the broker accepts; a larger one"
           + " is refused with RESOURCE_EXHAUSTED before it is read. At least max.batch.bytes + 64 KiB."),
       new Key(MAX_PARTITIONS_PER_TOPIC, "1000", "Most partitions a topic may be created with (each partition is"
-          + " a Raft group on every replica). At most " + TopicRules.MAX_PARTITIONS + "."));
+          + " a Raft group on every replica). At most " + TopicRules.MAX_PARTITIONS + "."),
+      new Key(GROUP_SESSION_TIMEOUT_MS, "10000", "A consumer-group member that asks for no session timeout is"
+          + " expelled after this long without a heartbeat; its partitions go to the other members."),
+      new Key(GROUP_MIN_SESSION_TIMEOUT_MS, "1000", "Smallest session timeout a group member may ask for."),
+      new Key(GROUP_MAX_SESSION_TIMEOUT_MS, "300000", "Largest session timeout a group member may ask for."),
+      new Key(GROUP_HEARTBEAT_INTERVAL_MS, "1000", "How often group members heartbeat (told to them in every"
+          + " heartbeat answer; at most a third of the member's session timeout). Partitions freed by one member"
+          + " reach the next at its next heartbeat, so this bounds the rebalance time after a clean leave."));
 
   /** A voter of the metadata group. */
   public record Voter(int brokerId, String host, int raftPort) {}
@@ -96,6 +107,10 @@ public final class BrokerConfig {
   public final int fetchMaxBytes;
   public final int socketRequestMaxBytes;
   public final int maxPartitionsPerTopic;
+  public final int groupSessionTimeoutMs;
+  public final int groupMinSessionTimeoutMs;
+  public final int groupMaxSessionTimeoutMs;
+  public final int groupHeartbeatIntervalMs;
 
   private final Map<String, String> effective;
 
@@ -123,6 +138,10 @@ public final class BrokerConfig {
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
     socketRequestMaxBytes = intValue(v, SOCKET_REQUEST_MAX_BYTES, maxBatchBytes + 64 * 1024, Integer.MAX_VALUE);
     maxPartitionsPerTopic = intValue(v, MAX_PARTITIONS_PER_TOPIC, 1, TopicRules.MAX_PARTITIONS);
+    groupMinSessionTimeoutMs = intValue(v, GROUP_MIN_SESSION_TIMEOUT_MS, 100, Integer.MAX_VALUE);
+    groupMaxSessionTimeoutMs = intValue(v, GROUP_MAX_SESSION_TIMEOUT_MS, groupMinSessionTimeoutMs, Integer.MAX_VALUE);
+    groupSessionTimeoutMs = intValue(v, GROUP_SESSION_TIMEOUT_MS, groupMinSessionTimeoutMs, groupMaxSessionTimeoutMs);
+    groupHeartbeatIntervalMs = intValue(v, GROUP_HEARTBEAT_INTERVAL_MS, 50, Integer.MAX_VALUE);
   }
 
   /**

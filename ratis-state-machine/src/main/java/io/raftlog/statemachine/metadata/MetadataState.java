@@ -8,6 +8,7 @@ import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.MetadataStatus;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.group.ConsumerGroups;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
@@ -15,30 +16,47 @@ import java.util.Set;
 
 /**
  * Cluster metadata as a deterministic function of the metadata log: brokers, topics with their
- * replica placement, and the producer id counter.
+ * replica placement, the producer id counter, and consumer groups.
  *
- * <p>The state is an immutable {@link MetadataImage} replaced on every apply, so readers on any
- * thread get a consistent picture without locks. Time comes from the command (the proposer's
- * clock), never from the local clock.
+ * <p>Brokers and topics are an immutable {@link MetadataImage} replaced on every apply that
+ * changes them, so readers on any thread get a consistent picture without locks. Consumer groups
+ * live apart in {@link ConsumerGroups} (they change far more often; a group command leaves the
+ * image alone). Time comes from the command (the proposer's clock), never from the local clock.
  */
 public final class MetadataState {
 
   private volatile MetadataImage image;
+  private final ConsumerGroups groups;
 
   public MetadataState() {
     this(MetadataImage.getDefaultInstance());
   }
 
-  public MetadataState(MetadataImage image) {
-    this.image = image;
+  /** Restores from a snapshot image; its {@code groups} move to {@link #groups()}. */
+  public MetadataState(MetadataImage snapshot) {
+    this.groups = new ConsumerGroups(snapshot.getGroupsList());
+    this.image = snapshot.toBuilder().clearGroups().build();
   }
 
+  /** Brokers and topics (without groups). */
   public MetadataImage image() {
     return image;
   }
 
+  public ConsumerGroups groups() {
+    return groups;
+  }
+
+  /** The whole state for a snapshot: the image with the groups. Call on the apply thread. */
+  public MetadataImage snapshotImage() {
+    return image.toBuilder().addAllGroups(groups.all()).build();
+  }
+
   /** Applies one command at Raft index {@code index}. Rejections are replies, not exceptions. */
   public MetadataReply apply(MetadataCommand cmd, long index) {
+    if (ConsumerGroups.isGroupCommand(cmd)) {
+      return groups.apply(cmd, image);
+    }
     MetadataImage.Builder next = image.toBuilder().setAppliedIndex(index);
     MetadataReply reply;
     switch (cmd.getCommandCase()) {
@@ -80,6 +98,10 @@ public final class MetadataState {
       default -> reply = error(MetadataStatus.METADATA_INVALID, "unknown metadata command " + cmd.getCommandCase());
     }
     image = next.build();
+    if (reply.getStatus() == MetadataStatus.METADATA_OK
+        && (cmd.hasCreateTopic() || cmd.hasDeleteTopic())) {
+      groups.onTopicsChanged(image);
+    }
     return reply;
   }
 

@@ -3,6 +3,7 @@ package io.raftlog.statemachine.ratis;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.statemachine.group.ConsumerGroups;
 import io.raftlog.statemachine.metadata.MetadataState;
 import java.io.IOException;
 import java.util.List;
@@ -70,7 +71,12 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
 
   @Override
   protected byte[] snapshotContent() {
-    return state.image().toByteArray();
+    return state.snapshotImage().toByteArray();
+  }
+
+  /** Consumer groups as applied by this replica (current on the metadata leader). */
+  public ConsumerGroups groups() {
+    return state.groups();
   }
 
   /**
@@ -96,19 +102,32 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
     try {
       MetadataCommand cmd = MetadataCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      MetadataImage before = state.image();
       MetadataReply reply = state.apply(cmd, entry.getIndex());
       updateLastAppliedTermIndex(entry.getTerm(), entry.getIndex());
       afterApply(TermIndex.valueOf(entry));
-      if (cmd.getCommandCase() != MetadataCommand.CommandCase.BROKER_HEARTBEAT) {
-        LOG.info("[{}] applied {} at index {}: {}", logPrefix, cmd.getCommandCase(), entry.getIndex(),
-            reply.getStatus());
+      logApplied(cmd, entry.getIndex(), reply);
+      if (state.image() != before) {
+        fire();
       }
-      fire();
       return CompletableFuture.completedFuture(
           Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
     } catch (Exception e) {
       LOG.error("[{}] FATAL: cannot apply metadata entry {}", logPrefix, TermIndex.valueOf(entry), e);
       return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private void logApplied(MetadataCommand cmd, long index, MetadataReply reply) {
+    switch (cmd.getCommandCase()) {
+      case BROKER_HEARTBEAT, GROUP_COMMIT_OFFSETS -> LOG.debug("[{}] applied {} at index {}: {}", logPrefix,
+          cmd.getCommandCase(), index, reply.getStatus());
+      case GROUP_JOIN, GROUP_LEAVE, GROUP_MEMBER_UPDATE -> LOG.info("[{}] applied {} at index {}: {}{}", logPrefix,
+          cmd.getCommandCase(), index, reply.getStatus(), reply.hasGroup()
+              ? " (group " + reply.getGroup().getGroupId() + " epoch " + reply.getGroup().getGroupEpoch() + ", "
+                  + reply.getGroup().getMembersCount() + " members)" : "");
+      default -> LOG.info("[{}] applied {} at index {}: {}", logPrefix, cmd.getCommandCase(), index,
+          reply.getStatus());
     }
   }
 
