@@ -1,5 +1,6 @@
 /**
- * The {@code raftlog} command-line client (picocli): topic administration, cluster inspection,
- * produce from stdin and consume to stdout. Output formats are contracts used by scripts.
+ * The {@code raftlog} command-line client (picocli): topic and consumer-group administration,
+ * cluster inspection, produce from stdin and consume to stdout. Output formats are contracts used
+ * by scripts.
  */
 package io.raftlog.cli;

@@ -3,31 +3,51 @@ package io.raftlog.client;
 import io.grpc.Channel;
 import io.raftlog.api.v1.AdminServiceGrpc;
 import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.DeleteGroupRequest;
+import io.raftlog.api.v1.DeleteGroupResponse;
 import io.raftlog.api.v1.DeleteTopicRequest;
 import io.raftlog.api.v1.DescribeClusterRequest;
 import io.raftlog.api.v1.DescribeClusterResponse;
+import io.raftlog.api.v1.DescribeGroupRequest;
+import io.raftlog.api.v1.DescribeGroupResponse;
 import io.raftlog.api.v1.DescribeTopicRequest;
 import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.FetchOffsetsRequest;
+import io.raftlog.api.v1.FetchOffsetsResponse;
 import io.raftlog.api.v1.FetchServiceGrpc;
+import io.raftlog.api.v1.GroupMemberDescription;
+import io.raftlog.api.v1.GroupServiceGrpc;
+import io.raftlog.api.v1.ListGroupsRequest;
+import io.raftlog.api.v1.ListGroupsResponse;
 import io.raftlog.api.v1.ListOffsetsPartition;
 import io.raftlog.api.v1.ListOffsetsRequest;
 import io.raftlog.api.v1.ListOffsetsResponse;
 import io.raftlog.api.v1.ListOffsetsResult;
 import io.raftlog.api.v1.ListTopicsRequest;
 import io.raftlog.api.v1.PartitionDescription;
+import io.raftlog.api.v1.ResetOffsetsRequest;
+import io.raftlog.api.v1.ResetOffsetsResponse;
+import io.raftlog.api.v1.TopicPartitions;
 import io.raftlog.client.errors.BrokerNotAvailableException;
 import io.raftlog.client.errors.Errors;
+import io.raftlog.client.errors.InvalidArgumentException;
 import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.LeaderNotAvailableException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.internals.Futures;
+import io.raftlog.client.internals.GroupCoordinatorLookup;
 import io.raftlog.client.internals.MetadataCache;
 import io.raftlog.client.internals.TopicNames;
 import io.raftlog.client.transport.ChannelPool;
 import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
@@ -48,6 +68,12 @@ import org.slf4j.LoggerFactory;
  * {@code retryBackoffMs} after each full round, until {@code requestTimeoutMs} has elapsed.
  * {@link #listOffsets} is routed to the partition leader instead.
  *
+ * <p>Consumer-group methods ({@link #listGroups}, {@link #describeGroup}, {@link #listGroupOffsets},
+ * {@link #deleteGroup}, {@link #resetGroupOffsets}) go to the group coordinator, found with
+ * FindCoordinator on any broker and cached; NOT_COORDINATOR (following its hint when the broker is
+ * known), COORDINATOR_NOT_AVAILABLE and unreachable brokers make the call find the coordinator
+ * again and retry, backing off {@code retryBackoffMs}, until {@code requestTimeoutMs} has elapsed.
+ *
  * <p>A topic name no topic can have fails the future at once, without a request, with an
  * {@code InvalidTopicException} naming the rule it breaks (the client's copy of the broker's
  * rules); a broker refusing a name the client let through answers {@code InvalidArgumentException}
@@ -57,12 +83,15 @@ import org.slf4j.LoggerFactory;
  */
 public final class Admin implements AutoCloseable {
     private static final Logger log = LoggerFactory.getLogger(Admin.class);
+    private static final Comparator<TopicPartition> PARTITION_ORDER =
+            Comparator.comparing(TopicPartition::topic).thenComparingInt(TopicPartition::partition);
 
     private final AdminConfig config;
     private final ChannelPool channels;
     private final MetadataCache metadata;
     private final ScheduledExecutorService scheduler;
     private final AtomicInteger nextBroker = new AtomicInteger();
+    private final GroupCoordinatorLookup coordinator;
     private final Blocking blocking = new Blocking();
 
     private Admin(AdminConfig config) {
@@ -75,6 +104,8 @@ public final class Admin implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
+        this.coordinator = new GroupCoordinatorLookup(channels, metadata, this::brokerAddresses, config.clock(),
+                config.retryBackoffMs(), scheduler);
     }
 
     /** Creates an admin client; no connection is made until the first call. */
@@ -194,6 +225,111 @@ public final class Admin implements AutoCloseable {
         }
     }
 
+    /** Every consumer group the coordinator knows, sorted by group id. */
+    public CompletableFuture<List<GroupListing>> listGroups() {
+        return coordinator.call("ListGroups", "", config.requestTimeoutMs(),
+                (channel, deadlineMs) -> Futures.<ListGroupsResponse>unary(
+                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                .listGroups(ListGroupsRequest.getDefaultInstance(), o)))
+                .thenApply(r -> r.getGroupsList().stream()
+                        .map(g -> new GroupListing(g.getGroupId(), GroupState.parse(g.getState()), g.getMembers()))
+                        .sorted(Comparator.comparing(GroupListing::groupId))
+                        .toList());
+    }
+
+    /**
+     * State, members and committed offsets of a consumer group. Fails with
+     * {@code GroupIdNotFoundException} if the group has neither members nor committed offsets.
+     */
+    public CompletableFuture<GroupDescription> describeGroup(String groupId) {
+        CompletableFuture<GroupDescription> invalid = invalidGroup(groupId);
+        if (invalid != null) {
+            return invalid;
+        }
+        DescribeGroupRequest request = DescribeGroupRequest.newBuilder().setGroupId(groupId).build();
+        return coordinator.call("DescribeGroup", groupId, config.requestTimeoutMs(),
+                (channel, deadlineMs) -> Futures.<DescribeGroupResponse>unary(
+                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                .describeGroup(request, o)))
+                .thenApply(Admin::toGroupDescription);
+    }
+
+    /**
+     * The offsets a consumer group has committed, ordered by topic and partition. Partitions
+     * without a committed offset are absent; a group the coordinator does not know has none.
+     */
+    public CompletableFuture<Map<TopicPartition, CommittedOffset>> listGroupOffsets(String groupId) {
+        CompletableFuture<Map<TopicPartition, CommittedOffset>> invalid = invalidGroup(groupId);
+        if (invalid != null) {
+            return invalid;
+        }
+        FetchOffsetsRequest request = FetchOffsetsRequest.newBuilder().setGroupId(groupId).build();
+        return coordinator.call("FetchOffsets", groupId, config.requestTimeoutMs(),
+                (channel, deadlineMs) -> Futures.<FetchOffsetsResponse>unary(
+                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                .fetchOffsets(request, o)))
+                .thenApply(r -> toOffsets(r.getOffsetsList()));
+    }
+
+    /**
+     * Deletes a consumer group without members, with its committed offsets. Fails with
+     * {@code GroupNotEmptyException} while it has members and {@code GroupIdNotFoundException} if
+     * it does not exist.
+     */
+    public CompletableFuture<Void> deleteGroup(String groupId) {
+        CompletableFuture<Void> invalid = invalidGroup(groupId);
+        if (invalid != null) {
+            return invalid;
+        }
+        DeleteGroupRequest request = DeleteGroupRequest.newBuilder().setGroupId(groupId).build();
+        return coordinator.call("DeleteGroup", groupId, config.requestTimeoutMs(),
+                (channel, deadlineMs) -> Futures.<DeleteGroupResponse>unary(
+                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                .deleteGroup(request, o)))
+                .thenApply(r -> null);
+    }
+
+    /**
+     * Sets the committed offsets of a consumer group without members for the partitions of
+     * {@code topic} that {@code to} selects (all when {@link GroupOffsetReset#partitions()} is
+     * empty), and returns the offsets now committed for them, in partition order. Fails with
+     * {@code GroupNotEmptyException} (with the broker's message) while the group has members, and
+     * {@code UnknownTopicOrPartitionException} for a topic or partition that does not exist.
+     */
+    public CompletableFuture<Map<TopicPartition, CommittedOffset>> resetGroupOffsets(String groupId, String topic,
+                                                                                    GroupOffsetReset to) {
+        Objects.requireNonNull(to, "to");
+        CompletableFuture<Map<TopicPartition, CommittedOffset>> invalid = invalidGroup(groupId);
+        if (invalid == null) {
+            invalid = invalidTopic(topic);
+        }
+        if (invalid != null) {
+            return invalid;
+        }
+        ResetOffsetsRequest.Builder request = ResetOffsetsRequest.newBuilder().setGroupId(groupId).setTopic(topic)
+                .addAllPartitions(to.partitions());
+        if (to instanceof GroupOffsetReset.Earliest) {
+            request.setToEarliest(true);
+        } else if (to instanceof GroupOffsetReset.Latest) {
+            request.setToLatest(true);
+        } else {
+            request.setToOffset(((GroupOffsetReset.ToOffset) to).offset());
+        }
+        ResetOffsetsRequest built = request.build();
+        return coordinator.call("ResetOffsets", groupId, config.requestTimeoutMs(),
+                (channel, deadlineMs) -> Futures.<ResetOffsetsResponse>unary(
+                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                                .resetOffsets(built, o)))
+                .thenApply(r -> toOffsets(r.getOffsetsList()));
+    }
+
+    /** A future failed with {@code InvalidArgumentException} if {@code groupId} is null or empty, else null. */
+    private static <T> CompletableFuture<T> invalidGroup(String groupId) {
+        return groupId == null || groupId.isEmpty()
+                ? CompletableFuture.failedFuture(new InvalidArgumentException("group id must not be empty"))
+                : null;
+    }
+
     /** A future failed with {@code InvalidTopicException} if no topic can be called {@code name}, else null. */
     private static <T> CompletableFuture<T> invalidTopic(String name) {
         String problem = TopicNames.problem(name);
@@ -229,6 +365,40 @@ public final class Admin implements AutoCloseable {
         }
         partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
         return new TopicDescription(r.getName(), r.getTopicId(), r.getReplicationFactor(), partitions);
+    }
+
+    private static GroupDescription toGroupDescription(DescribeGroupResponse r) {
+        List<MemberDescription> members = new ArrayList<>();
+        for (GroupMemberDescription m : r.getMembersList()) {
+            members.add(new MemberDescription(m.getMemberId(), m.getClientId(), m.getMemberEpoch(),
+                    m.getSubscribedTopicsList(), toPartitions(m.getAssignmentList()),
+                    toPartitions(m.getPendingRevocationList()), toPartitions(m.getTargetAssignmentList()),
+                    m.getSessionTimeoutMs()));
+        }
+        return new GroupDescription(r.getGroupId(), GroupState.parse(r.getState()), r.getGroupEpoch(),
+                r.getAssignor(), members, toOffsets(r.getOffsetsList()));
+    }
+
+    /** Flattened and sorted by topic, then partition. */
+    private static List<TopicPartition> toPartitions(List<TopicPartitions> list) {
+        List<TopicPartition> partitions = new ArrayList<>();
+        for (TopicPartitions tps : list) {
+            tps.getPartitionsList().forEach(p -> partitions.add(new TopicPartition(tps.getTopic(), p)));
+        }
+        partitions.sort(PARTITION_ORDER);
+        return partitions;
+    }
+
+    /** Committed offsets by partition, sorted; entries without an offset (-1) are left out. */
+    private static Map<TopicPartition, CommittedOffset> toOffsets(List<io.raftlog.api.v1.CommittedOffset> list) {
+        Map<TopicPartition, CommittedOffset> offsets = new LinkedHashMap<>();
+        list.stream()
+                .filter(o -> o.getOffset() >= 0)
+                .sorted(Comparator.comparing(io.raftlog.api.v1.CommittedOffset::getTopic)
+                        .thenComparingInt(io.raftlog.api.v1.CommittedOffset::getPartition))
+                .forEach(o -> offsets.put(new TopicPartition(o.getTopic(), o.getPartition()),
+                        new CommittedOffset(o.getOffset(), o.getMetadata(), o.getCommitTimestampMs())));
+        return Collections.unmodifiableMap(offsets);
     }
 
     /** Addresses to try, starting at a rotating index so load spreads and a dead broker is not always first. */
@@ -322,6 +492,27 @@ public final class Admin implements AutoCloseable {
 
         public long listOffsets(TopicPartition tp, OffsetSpec spec) {
             return Futures.await(Admin.this.listOffsets(tp, spec));
+        }
+
+        public List<GroupListing> listGroups() {
+            return Futures.await(Admin.this.listGroups());
+        }
+
+        public GroupDescription describeGroup(String groupId) {
+            return Futures.await(Admin.this.describeGroup(groupId));
+        }
+
+        public Map<TopicPartition, CommittedOffset> listGroupOffsets(String groupId) {
+            return Futures.await(Admin.this.listGroupOffsets(groupId));
+        }
+
+        public void deleteGroup(String groupId) {
+            Futures.await(Admin.this.deleteGroup(groupId));
+        }
+
+        public Map<TopicPartition, CommittedOffset> resetGroupOffsets(String groupId, String topic,
+                                                                      GroupOffsetReset to) {
+            return Futures.await(Admin.this.resetGroupOffsets(groupId, topic, to));
         }
     }
 }

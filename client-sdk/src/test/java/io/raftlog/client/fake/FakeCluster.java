@@ -76,7 +76,7 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * <p>Fault injection: {@link #moveLeaderSilently} (clients keep stale metadata),
  * {@link #injectProduceFault}, {@link #stopBroker}, {@link #refuseTopicName}. Observation:
  * {@link #produceCalls()}, {@link #metadataCalls()}, {@link #metadataRequests()},
- * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}.
+ * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}. Consumer groups: {@link #groups()}.
  */
 public final class FakeCluster implements AutoCloseable {
 
@@ -131,6 +131,7 @@ public final class FakeCluster implements AutoCloseable {
     /** Names every broker refuses with INVALID_ARGUMENT, to the message it gives. */
     private final Map<String, String> refusedNames = new HashMap<>();
     private final List<FetchCall> fetchCalls = new CopyOnWriteArrayList<>();
+    private final FakeGroupCoordinator groups = new FakeGroupCoordinator(this);
     private Compression fetchCompression = Compression.NONE;
     private long nextProducerId = 1000;
 
@@ -177,6 +178,7 @@ public final class FakeCluster implements AutoCloseable {
                 .addService(new MetadataSvc())
                 .addService(new Produce(id))
                 .addService(new Fetch(id))
+                .addService(groups.service(id))
                 .build().start();
         servers.put(id, server);
     }
@@ -209,6 +211,17 @@ public final class FakeCluster implements AutoCloseable {
             list.add(new Partition(leader, List.copyOf(replicas)));
         }
         topics.put(name, list);
+    }
+
+    /** The group coordinator side: groups, members, committed offsets and coordinator faults. */
+    public FakeGroupCoordinator groups() {
+        return groups;
+    }
+
+    /** Number of partitions of {@code topic}, or -1 if it does not exist. */
+    public synchronized int partitionCount(String topic) {
+        List<Partition> list = topics.get(topic);
+        return list == null ? -1 : list.size();
     }
 
     public synchronized int leader(TopicPartition tp) {
@@ -334,11 +347,16 @@ public final class FakeCluster implements AutoCloseable {
         observer.onError(status.withDescription(message).asRuntimeException(trailers));
     }
 
+    /** The broker as GetMetadata describes it. */
+    synchronized BrokerInfo brokerInfo(int id) {
+        return BrokerInfo.newBuilder().setBrokerId(id).setHost(host(id)).setPort(port(id))
+                .setRaftPort(port(id) + 1000).setAlive(servers.containsKey(id)).build();
+    }
+
     private synchronized List<BrokerInfo> brokerInfos() {
         List<BrokerInfo> brokers = new ArrayList<>();
         for (int id = 1; id <= brokerCount; id++) {
-            brokers.add(BrokerInfo.newBuilder().setBrokerId(id).setHost(host(id)).setPort(port(id))
-                    .setRaftPort(port(id) + 1000).setAlive(servers.containsKey(id)).build());
+            brokers.add(brokerInfo(id));
         }
         return brokers;
     }
