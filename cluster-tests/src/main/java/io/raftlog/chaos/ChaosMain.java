@@ -10,16 +10,17 @@ import java.util.concurrent.ThreadLocalRandom;
 /**
  * {@code scripts/chaos.sh}: runs the fault-injection suite against the broker built in this checkout.
  * The last line printed is {@code seed=S lost=N duplicate=N inconsistent=N nonmonotonic=N
- * mismatch=N acked=N max_unavailable_ms=N}; the exit code is 0 when nothing was found, 1 when an
- * anomaly was (or a partition did not recover in time), 2 on bad arguments, 3 when the run itself
- * could not be carried out.
+ * mismatch=N acked=N max_unavailable_ms=N}, followed by {@code unprocessed=N double_owner=N
+ * offset_regressions=N} when consumer-group members ran ({@code --group-members}); the exit code
+ * is 0 when nothing was found, 1 when an anomaly was (or a partition did not recover in time, or
+ * the group did not catch up), 2 on bad arguments, 3 when the run itself could not be carried out.
  */
 public final class ChaosMain {
 
   private static final String USAGE = """
       Usage: scripts/chaos.sh [--minutes M] [--seed S] [--faults F1,F2,...] [--brokers 3|5] [--partitions P]
                               [--producers N] [--rate R] [--max-faults N] [--dir DIR] [--keep]
-                              [--broker-config KEY=VALUE]...
+                              [--broker-config KEY=VALUE]... [--group-members N]
         --minutes M      inject faults for M minutes (default 2; fractions allowed)
         --seed S         seed of the fault schedule (default: random, printed)
         --faults LIST    fault kinds to draw from (default: all). Kinds: %s
@@ -30,6 +31,9 @@ public final class ChaosMain {
         --dir DIR        where the cluster, history.jsonl and summary.txt go (default: a new temp dir)
         --keep           leave the cluster running at the end
         --broker-config  extra broker.properties line for every broker (repeatable)
+        --group-members N  consumer-group member processes (separate JVMs) consuming the topic as group
+                         "chaos-group", commitSync after each batch (default 0). Adds unprocessed=,
+                         double_owner= and offset_regressions= to the last line; kill-member needs N > 0
       Network faults run every broker in its own network namespace (needs root); without namespaces
       they are skipped, and the output says so.
       """;
@@ -68,6 +72,7 @@ public final class ChaosMain {
     Path dir = null;
     boolean keep = false;
     List<String> brokerConfig = new ArrayList<>();
+    int groupMembers = 0;
     for (int i = 0; i < args.length; i++) {
       String a = args[i];
       switch (a) {
@@ -91,6 +96,7 @@ public final class ChaosMain {
         case "--dir" -> dir = Path.of(value(args, ++i, a));
         case "--keep" -> keep = true;
         case "--broker-config" -> brokerConfig.add(value(args, ++i, a));
+        case "--group-members" -> groupMembers = (int) parseLong(a, value(args, ++i, a));
         case "-h", "--help" -> {
           System.out.printf(USAGE, kinds());
           return 0;
@@ -104,6 +110,9 @@ public final class ChaosMain {
     if (partitions < 1 || producers < 1 || rate < 1 || minutes <= 0) {
       throw new UsageException("--partitions, --producers, --rate and --minutes must be positive");
     }
+    if (groupMembers < 0) {
+      throw new UsageException("--group-members must be 0 or more");
+    }
     Path repoRoot = Path.of(System.getProperty("raftlog.repo.root", ".")).toAbsolutePath().normalize();
     if (dir == null) {
       dir = createTempDir();
@@ -112,7 +121,7 @@ public final class ChaosMain {
         repoRoot, dir);
     ChaosOptions options = new ChaosOptions(seed, faults, defaults.duration(), maxFaults, brokers, partitions,
         new Workload.Settings(producers, 2, rate, 20, 30_000), defaults.networkNamespaces(), brokerConfig,
-        defaults.recoveryBound(), repoRoot, dir, keep);
+        defaults.recoveryBound(), repoRoot, dir, keep, groupMembers);
     ChaosRun.Result result = new ChaosRun(options).run();
     System.out.println("history: " + dir.resolve("history.jsonl") + "  summary: " + dir.resolve("summary.txt"));
     System.out.println(result.check().summaryLine(seed));

@@ -18,18 +18,55 @@ import java.util.List;
  *     counted from the first injected fault to the end of the workload
  * @param maxRecoveryMs the longest time from a heal until every partition had a successful write again
  * @param examples a description of the first anomalies found (at most {@link Checker#MAX_EXAMPLES})
+ * @param group the consumer-group checks, or null when no group members ran
  */
 public record CheckResult(long lost, long duplicate, long inconsistent, long nonmonotonic, long mismatch, long acked,
-    long failed, long maxUnavailableMs, long maxRecoveryMs, List<String> examples) {
+    long failed, long maxUnavailableMs, long maxRecoveryMs, List<String> examples, GroupCounts group) {
 
-  public boolean passed() {
-    return lost == 0 && duplicate == 0 && inconsistent == 0 && nonmonotonic == 0 && mismatch == 0;
+  /**
+   * What the consumer-group checks found (see {@code Checker.checkGroup}).
+   *
+   * @param members member processes that wrote output (replacements included)
+   * @param processed records the members reported processing (with repeats)
+   * @param commits successful commitSync calls
+   * @param unprocessed acknowledged records no member processed (at-least-once broken)
+   * @param doubleOwner a partition owned by two members at the same member epoch (counted per pair
+   *     of ownerships), or processed by a member that did not own it
+   * @param offsetRegressions a successfully committed offset that did not survive: the final
+   *     committed offset is below it, or a later owner started below it
+   */
+  public record GroupCounts(long members, long processed, long commits, long unprocessed, long doubleOwner,
+      long offsetRegressions) {
+
+    boolean passed() {
+      return unprocessed == 0 && doubleOwner == 0 && offsetRegressions == 0;
+    }
   }
 
-  /** The run's contractual last line (scripts parse it). */
+  /** A result without consumer-group checks. */
+  public CheckResult(long lost, long duplicate, long inconsistent, long nonmonotonic, long mismatch, long acked,
+      long failed, long maxUnavailableMs, long maxRecoveryMs, List<String> examples) {
+    this(lost, duplicate, inconsistent, nonmonotonic, mismatch, acked, failed, maxUnavailableMs, maxRecoveryMs,
+        examples, null);
+  }
+
+  public boolean passed() {
+    return lost == 0 && duplicate == 0 && inconsistent == 0 && nonmonotonic == 0 && mismatch == 0
+        && (group == null || group.passed());
+  }
+
+  /**
+   * The run's contractual last line (scripts parse it). The consumer-group counts are appended,
+   * after the fields that are always there, only when group members ran.
+   */
   public String summaryLine(long seed) {
-    return "seed=" + seed + " lost=" + lost + " duplicate=" + duplicate + " inconsistent=" + inconsistent
+    String line = "seed=" + seed + " lost=" + lost + " duplicate=" + duplicate + " inconsistent=" + inconsistent
         + " nonmonotonic=" + nonmonotonic + " mismatch=" + mismatch + " acked=" + acked + " max_unavailable_ms="
         + maxUnavailableMs;
+    if (group != null) {
+      line += " unprocessed=" + group.unprocessed() + " double_owner=" + group.doubleOwner() + " offset_regressions="
+          + group.offsetRegressions();
+    }
+    return line;
   }
 }

@@ -76,6 +76,22 @@ public sealed interface Event {
     }
   }
 
+  /**
+   * A consumer-group member process ({@link GroupMemberMain}) was started, SIGKILLed or stopped.
+   *
+   * @param action start, kill or stop
+   * @param label the process's label (its output file is members/LABEL.jsonl)
+   * @param pid its process id
+   * @param detail free text (why, what it was doing)
+   */
+  record Member(long t, String action, String label, long pid, String detail) implements Event {
+    @Override
+    public String toJson() {
+      return "{\"t\":" + t + ",\"type\":\"member\",\"action\":" + Json.quote(action) + ",\"label\":"
+          + Json.quote(label) + ",\"pid\":" + pid + ",\"detail\":" + Json.quote(detail) + "}";
+    }
+  }
+
   /** A phase of the run: workload-start, workload-end, final-read, ... */
   record Phase(long t, String name, String detail) implements Event {
     @Override

@@ -22,7 +22,15 @@ public enum FaultKind {
   /** SIGKILL a follower, truncate or flip bits in the tail of its newest segment file, restart it. */
   CORRUPT_FOLLOWER(false),
   /** SIGKILL every broker at once, then start them all again. */
-  KILL_ALL(false);
+  KILL_ALL(false),
+  /**
+   * SIGKILL a random consumer-group member process in the middle of a batch (records processed,
+   * not committed yet), then start a replacement after the hold time. Needs group members
+   * ({@code --group-members N}); skipped otherwise.
+   */
+  KILL_MEMBER(false),
+  /** SIGKILL the broker coordinating the consumer groups (the metadata leader), restart it. */
+  KILL_COORDINATOR(false);
 
   private final boolean needsNetworkNamespaces;
 
@@ -32,6 +40,11 @@ public enum FaultKind {
 
   public boolean needsNetworkNamespaces() {
     return needsNetworkNamespaces;
+  }
+
+  /** Only meaningful when the run has consumer-group member processes. */
+  public boolean needsGroupMembers() {
+    return this == KILL_MEMBER;
   }
 
   /** The name used on the command line and in the history: kill-leader, pause-leader, ... */

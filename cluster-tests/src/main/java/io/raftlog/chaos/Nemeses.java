@@ -1,5 +1,12 @@
 package io.raftlog.chaos;
 
+import io.grpc.ManagedChannel;
+import io.grpc.StatusRuntimeException;
+import io.grpc.netty.NettyChannelBuilder;
+import io.raftlog.api.v1.ErrorCode;
+import io.raftlog.api.v1.FindCoordinatorRequest;
+import io.raftlog.api.v1.FindCoordinatorResponse;
+import io.raftlog.api.v1.GroupServiceGrpc;
 import io.raftlog.client.Admin;
 import io.raftlog.client.PartitionInfo;
 import java.io.IOException;
@@ -13,6 +20,7 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
@@ -30,13 +38,16 @@ final class Nemeses {
   private final String topic;
   private final History history;
   private final List<Integer> brokerIds;
+  private final GroupMembers members;
 
-  Nemeses(LocalCluster cluster, Admin admin, String topic, History history) {
+  /** @param members the run's consumer-group members, or null when it has none */
+  Nemeses(LocalCluster cluster, Admin admin, String topic, History history, GroupMembers members) {
     this.cluster = cluster;
     this.admin = admin;
     this.topic = topic;
     this.history = history;
     this.brokerIds = List.copyOf(cluster.brokers().keySet());
+    this.members = members;
   }
 
   /** Injects the step's fault, holds it, heals it. Returns the fault's duration in ms. */
@@ -136,6 +147,34 @@ final class Nemeses {
         cluster.restart(follower);
         heal(kind, "restarted broker " + follower);
       }
+      case KILL_COORDINATOR -> {
+        int found = coordinator();
+        int id = brokerIds.contains(found) ? found : pick(brokerIds, random);
+        cluster.kill(id);
+        fault(kind, "SIGKILL broker " + id + (id == found ? " (the group coordinator)"
+            : " (no coordinator known right now: a random broker)"));
+        hold(step.holdMs());
+        cluster.restart(id);
+        heal(kind, "restarted broker " + id);
+      }
+      case KILL_MEMBER -> {
+        if (members == null) {
+          throw new IllegalStateException("kill-member needs group members (--group-members N)");
+        }
+        List<Integer> live = members.liveSlots();
+        if (live.isEmpty()) {
+          throw new IllegalStateException("no group member is running");
+        }
+        int slot = pick(live, random);
+        // Mid-batch: its last line is a processed record, so the batch is processed and not committed.
+        boolean midBatch = members.awaitMidBatch(slot, 5_000);
+        String label = members.kill(slot, midBatch ? "mid-batch (records processed, commit not done)"
+            : "not mid-batch (no batch in progress within 5 s)");
+        fault(kind, "SIGKILL group member " + label + (midBatch ? " mid-batch" : " (no batch in progress within 5 s)"));
+        hold(step.holdMs());
+        String replacement = members.start(slot, "replaces " + label);
+        heal(kind, "started group member " + replacement + " in place of " + label);
+      }
       case KILL_ALL -> {
         for (int id : brokerIds) {
           cluster.kill(id);
@@ -147,6 +186,33 @@ final class Nemeses {
       }
     }
     return history.now() - start;
+  }
+
+  /**
+   * The broker that coordinates consumer groups now, as FindCoordinator on the brokers says (the
+   * first broker that answers with one), or -1 when none knows within 10 s.
+   */
+  private int coordinator() {
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(10);
+    Map<Integer, LocalCluster.Broker> brokers = cluster.brokers();
+    while (System.nanoTime() < deadline) {
+      for (LocalCluster.Broker b : brokers.values()) {
+        ManagedChannel channel = NettyChannelBuilder.forAddress(b.host(), b.port()).usePlaintext().build();
+        try {
+          FindCoordinatorResponse r = GroupServiceGrpc.newBlockingStub(channel).withDeadlineAfter(2, TimeUnit.SECONDS)
+              .findCoordinator(FindCoordinatorRequest.newBuilder().setGroupId(ChaosRun.GROUP).build());
+          if (r.getError().getCode() == ErrorCode.NONE && r.hasCoordinator()) {
+            return r.getCoordinator().getBrokerId();
+          }
+        } catch (StatusRuntimeException e) {
+          // this broker is down or starting: ask the next one
+        } finally {
+          channel.shutdownNow();
+        }
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(200)); // retrying until the deadline
+    }
+    return -1;
   }
 
   /** Undoes everything a failed run may have left: network cuts, paused and dead brokers. */

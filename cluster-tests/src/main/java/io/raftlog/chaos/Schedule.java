@@ -55,7 +55,7 @@ public final class Schedule {
       case PAUSE_LEADER -> 1_500 + random.nextInt(3_000);
       case ISOLATE_LEADER, SPLIT, BRIDGE -> 2_000 + random.nextInt(4_000);
       case DROP_RESPONSES -> 1_000 + random.nextInt(2_000);
-      case KILL_LEADER, KILL_RANDOM, KILL_ALL -> 200 + random.nextInt(2_000);
+      case KILL_LEADER, KILL_RANDOM, KILL_ALL, KILL_MEMBER, KILL_COORDINATOR -> 200 + random.nextInt(2_000);
       case CORRUPT_FOLLOWER -> 0;
     };
     int index = next++;

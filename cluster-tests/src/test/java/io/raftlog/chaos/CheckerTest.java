@@ -152,4 +152,171 @@ class CheckerTest {
     assertEquals("seed=42 lost=1 duplicate=2 inconsistent=3 nonmonotonic=4 mismatch=5 acked=6 max_unavailable_ms=7",
         r.summaryLine(42));
   }
+
+  // ---- consumer groups (scenario 6) ------------------------------------------------------------
+
+  private static MemberEvent.Assigned assigned(long ts, String label, int epoch, Integer... partitions) {
+    return new MemberEvent.Assigned(ts, label, "id-" + label, epoch, List.of(partitions));
+  }
+
+  private static MemberEvent.Revoked revoked(long ts, String label, int epoch, Integer... partitions) {
+    return new MemberEvent.Revoked(ts, label, "id-" + label, epoch, List.of(partitions));
+  }
+
+  private static MemberEvent.Processed processed(long ts, String label, int epoch, long offset) {
+    return new MemberEvent.Processed(ts, label, "id-" + label, epoch, "chaos", 0, offset, "p0-" + offset);
+  }
+
+  private static MemberEvent.Committed committed(long ts, String label, int epoch, long offset) {
+    return new MemberEvent.Committed(ts, label, "id-" + label, epoch, Map.of(0, offset));
+  }
+
+  private static CheckResult checkGroup(List<Event> events, List<Read> partition0, List<MemberEvent> members,
+      Long finalCommitted) {
+    Map<Integer, Long> committed = finalCommitted == null ? Map.of() : Map.of(0, finalCommitted);
+    return Checker.check(events, Map.of(0, partition0), Map.of(0, (long) partition0.size()), List.of(),
+        new Checker.GroupObservations(members, committed));
+  }
+
+  /** m0 processes 0..1 and commits 2, hands partition 0 over to m1 at the next epoch, m1 does the rest. */
+  private static List<MemberEvent> cleanHandOver() {
+    List<MemberEvent> m = new ArrayList<>();
+    m.add(assigned(1_000, "m0", 3, 0));
+    m.add(processed(1_010, "m0", 3, 0));
+    m.add(processed(1_011, "m0", 3, 1));
+    m.add(committed(1_020, "m0", 3, 2));
+    m.add(revoked(1_030, "m0", 4, 0)); // the SDK may already report the next epoch here
+    m.add(assigned(1_040, "m1", 4, 0));
+    m.add(processed(1_050, "m1", 4, 2));
+    m.add(committed(1_060, "m1", 4, 3));
+    return m;
+  }
+
+  @Test
+  void aCleanGroupRunPassesAndAppendsTheGroupCountsToTheSummaryLine() {
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), cleanHandOver(), 3L);
+    assertTrue(r.passed(), r.toString());
+    assertEquals(2, r.group().members());
+    assertEquals(3, r.group().processed());
+    assertEquals(2, r.group().commits());
+    assertEquals("seed=6 lost=0 duplicate=0 inconsistent=0 nonmonotonic=0 mismatch=0 acked=3 max_unavailable_ms=0"
+        + " unprocessed=0 double_owner=0 offset_regressions=0", r.summaryLine(6));
+  }
+
+  @Test
+  void anAcknowledgedRecordNoMemberProcessedIsUnprocessed() {
+    List<MemberEvent> m = new ArrayList<>(cleanHandOver());
+    m.removeIf(e -> e instanceof MemberEvent.Processed p && p.offset() == 1);
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, 3L);
+    assertEquals(1, r.group().unprocessed());
+    assertFalse(r.passed());
+    assertTrue(r.summaryLine(1).endsWith(" unprocessed=1 double_owner=0 offset_regressions=0"), r.summaryLine(1));
+  }
+
+  @Test
+  void twoMembersOwningAPartitionAtTheSameEpochIsADoubleOwner() {
+    List<MemberEvent> m = new ArrayList<>();
+    m.add(assigned(1_000, "m0", 3, 0));
+    m.add(processed(1_010, "m0", 3, 0));
+    m.add(assigned(1_020, "m1", 3, 0)); // m0 never gave it up
+    m.add(processed(1_030, "m1", 3, 1));
+    m.add(processed(1_040, "m0", 3, 2));
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, null);
+    assertEquals(1, r.group().doubleOwner());
+    assertFalse(r.passed());
+  }
+
+  @Test
+  void overlappingEpochRangesAreADoubleOwnerButAHandOverOrAZombieAtAnOlderEpochIsNot() {
+    // m0 owns partition 0 from epoch 3 and is still processing it at epoch 5; m1 got it at 4.
+    List<MemberEvent> overlap = new ArrayList<>();
+    overlap.add(assigned(1_000, "m0", 3, 0));
+    overlap.add(assigned(1_010, "m1", 4, 0));
+    overlap.add(processed(1_020, "m0", 5, 0));
+    assertEquals(1, checkGroup(sentAndAcked(1), log("p0-0"), overlap, null).group().doubleOwner());
+
+    // m0 was expelled (still running, it keeps its epoch 3 and processes on until it learns it);
+    // m1 owns the partition at epoch 4: an at-least-once repeat, not a double owner.
+    List<MemberEvent> zombie = new ArrayList<>();
+    zombie.add(assigned(1_000, "m0", 3, 0));
+    zombie.add(assigned(1_010, "m1", 4, 0));
+    zombie.add(processed(1_020, "m1", 4, 0));
+    zombie.add(processed(1_021, "m0", 3, 0));
+    zombie.add(new MemberEvent.Lost(1_030, "m0", "id-m0", 3, List.of(0)));
+    zombie.add(committed(1_040, "m1", 4, 1));
+    CheckResult r = checkGroup(sentAndAcked(1), log("p0-0"), zombie, 1L);
+    assertTrue(r.passed(), r.toString());
+  }
+
+  @Test
+  void processingAPartitionOneDoesNotOwnCountsAsADoubleOwner() {
+    List<MemberEvent> m = new ArrayList<>(cleanHandOver());
+    m.add(processed(1_070, "m0", 4, 2)); // m0 revoked partition 0 at 1_030
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, 3L);
+    assertEquals(1, r.group().doubleOwner());
+  }
+
+  @Test
+  void aFinalCommittedOffsetBelowASuccessfulCommitIsAnOffsetRegression() {
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), cleanHandOver(), 2L);
+    assertEquals(1, r.group().offsetRegressions());
+    CheckResult none = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), cleanHandOver(), null);
+    assertEquals(1, none.group().offsetRegressions());
+    assertFalse(none.passed());
+  }
+
+  @Test
+  void aNewOwnerStartingBelowAnEarlierCommitIsAnOffsetRegressionEvenIfLaterCommitsHideIt() {
+    List<MemberEvent> m = new ArrayList<>();
+    m.add(assigned(1_000, "m0", 3, 0));
+    m.add(processed(1_010, "m0", 3, 0));
+    m.add(processed(1_011, "m0", 3, 1));
+    m.add(committed(1_020, "m0", 3, 2)); // then m0 is SIGKILLed
+    m.add(assigned(9_000, "m1", 5, 0));
+    m.add(processed(9_010, "m1", 5, 0)); // positioned at 0: the commit of 2 was lost
+    m.add(processed(9_011, "m1", 5, 1));
+    m.add(processed(9_012, "m1", 5, 2));
+    m.add(committed(9_020, "m1", 5, 3));
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, 3L);
+    assertEquals(1, r.group().offsetRegressions());
+    assertEquals(0, r.group().unprocessed());
+    assertEquals(0, r.group().doubleOwner());
+  }
+
+  @Test
+  void aRecordAMemberProcessedThatDisagreesWithTheFinalReadIsInconsistent() {
+    List<MemberEvent> m = new ArrayList<>(cleanHandOver());
+    m.add(new MemberEvent.Processed(1_055, "m1", "id-m1", 4, "chaos", 0, 1, "p0-2"));
+    CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, 3L);
+    assertEquals(1, r.inconsistent());
+  }
+
+  @Test
+  void memberEventsRoundTripThroughTheirJsonLines() {
+    List<MemberEvent> all = List.of(
+        new MemberEvent.Started(1, "m0", "", 0, 4242),
+        assigned(2, "m0", 3, 0, 5),
+        revoked(3, "m0", 3, 5),
+        new MemberEvent.Lost(4, "m0", "id", 3, List.of(0)),
+        new MemberEvent.Processed(5, "m0", "id", 3, "chaos", 0, 17, "p1-\"quoted\"\\"),
+        new MemberEvent.Committed(6, "m0", "id", 3, Map.of(0, 18L, 5, 2L)),
+        new MemberEvent.CommitFailed(7, "m0", "id", 3, Map.of(0, 18L), "CommitFailedException: stale\nepoch"),
+        new MemberEvent.PollFailed(8, "m0.1", "id", -1, "boom"));
+    for (MemberEvent e : all) {
+      assertEquals(e, MemberEvent.parse(e.toJson()), e.toJson());
+    }
+  }
+
+  @Test
+  void aTornLastLineIsIgnoredButATornLineInTheMiddleIsAnError(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+      throws Exception {
+    String a = assigned(1, "m0", 3, 0).toJson();
+    String p = processed(2, "m0", 3, 0).toJson();
+    java.nio.file.Path torn = dir.resolve("torn.jsonl");
+    java.nio.file.Files.writeString(torn, a + "\n" + p + "\n" + p.substring(0, 20));
+    assertEquals(2, MemberEvent.read(torn).size());
+    java.nio.file.Path bad = dir.resolve("bad.jsonl");
+    java.nio.file.Files.writeString(bad, a + "\n" + p.substring(0, 20) + "\n" + p + "\n");
+    org.junit.jupiter.api.Assertions.assertThrows(IllegalStateException.class, () -> MemberEvent.read(bad));
+  }
 }
