@@ -6,6 +6,8 @@
 #
 # The last line of output is the contract scripts rely on:
 #   seed=S lost=N duplicate=N inconsistent=N nonmonotonic=N mismatch=N acked=N max_unavailable_ms=N
+# followed, only when --group-members N ran consumer-group members, by
+#   unprocessed=N double_owner=N offset_regressions=N
 # Exit code: 0 no anomaly, 1 anomaly found (or no recovery in time), 2 bad arguments, 3 the run failed.
 set -euo pipefail
 

@@ -67,7 +67,7 @@ final class GroupMembers implements AutoCloseable {
     Path out = dir.resolve(label + ".jsonl");
     Path log = dir.resolve(label + ".log");
     List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx160m", "-XX:+UseSerialGC",
-        "-XX:TieredStopAtLevel=1", "-cp", System.getProperty("java.class.path"), MAIN_CLASS,
+        "-XX:TieredStopAtLevel=1", "-cp", classPath(), MAIN_CLASS,
         String.join(",", bootstrap), topic, group, label, Integer.toString(SESSION_TIMEOUT_MS), out.toString()));
     try {
       Files.createDirectories(dir);
@@ -199,6 +199,15 @@ final class GroupMembers implements AutoCloseable {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("interrupted while waiting for group member " + label + " to exit", e);
     }
+  }
+
+  /**
+   * This JVM's class path (the harness's jar and target/lib, or under Maven's surefire the test class
+   * path, which surefire hands over in surefire.test.class.path when it starts tests through a
+   * manifest-only jar).
+   */
+  private static String classPath() {
+    return System.getProperty("surefire.test.class.path", System.getProperty("java.class.path"));
   }
 
   private static String javaBinary() {
