@@ -335,8 +335,8 @@ public final class ChaosRun {
     if (c.group() != null) {
       CheckResult.GroupCounts g = c.group();
       sb.append("group members: ").append(options.groupMembers()).append(" at a time, ").append(g.members())
-          .append(" processes in all; records processed: ").append(g.processed()).append(", commits: ")
-          .append(g.commits()).append('\n');
+          .append(" processes in all; records processed: ").append(g.processed()).append(" (").append(g.reprocessed())
+          .append(" of them again), commits: ").append(g.commits()).append('\n');
       sb.append("group caught up within ").append(GROUP_CATCH_UP.toSeconds()).append(" s: ")
           .append(r.groupProblem() == null ? "yes" : "NO (" + r.groupProblem() + ")").append('\n');
       sb.append("unprocessed: ").append(g.unprocessed()).append('\n');

@@ -28,6 +28,8 @@ public record CheckResult(long lost, long duplicate, long inconsistent, long non
    *
    * @param members member processes that wrote output (replacements included)
    * @param processed records the members reported processing (with repeats)
+   * @param reprocessed how many of those were repeats (a record processed again after a kill or a
+   *     rebalance, before its offset was committed): at-least-once at work, not an anomaly
    * @param commits successful commitSync calls
    * @param unprocessed acknowledged records no member processed (at-least-once broken)
    * @param doubleOwner a partition owned by two members at the same member epoch (counted per pair
@@ -35,8 +37,8 @@ public record CheckResult(long lost, long duplicate, long inconsistent, long non
    * @param offsetRegressions a successfully committed offset that did not survive: the final
    *     committed offset is below it, or a later owner started below it
    */
-  public record GroupCounts(long members, long processed, long commits, long unprocessed, long doubleOwner,
-      long offsetRegressions) {
+  public record GroupCounts(long members, long processed, long reprocessed, long commits, long unprocessed,
+      long doubleOwner, long offsetRegressions) {
 
     boolean passed() {
       return unprocessed == 0 && doubleOwner == 0 && offsetRegressions == 0;

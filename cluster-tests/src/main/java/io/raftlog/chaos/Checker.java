@@ -345,8 +345,8 @@ public final class Checker {
         }
       }
     }
-    return new CheckResult.GroupCounts(byLabel.size(), processedCount, commits, unprocessed, doubleOwner,
-        offsetRegressions);
+    return new CheckResult.GroupCounts(byLabel.size(), processedCount, processedCount - processedValues.size(), commits,
+        unprocessed, doubleOwner, offsetRegressions);
   }
 
   private static void close(Map<Integer, Holding> open, List<Integer> partitions, long ts, String how) {

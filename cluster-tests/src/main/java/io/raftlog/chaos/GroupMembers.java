@@ -26,6 +26,12 @@ final class GroupMembers implements AutoCloseable {
   static final String MAIN_CLASS = "io.raftlog.chaos.GroupMemberMain";
   /** Short, so a killed member's partitions move on within seconds (the broker's minimum is 1 s). */
   static final int SESSION_TIMEOUT_MS = 6_000;
+  /**
+   * Simulated work per batch, between writing its processed lines and committing: the window in
+   * which a kill leaves processed records uncommitted. Also keeps the commit rate (one metadata
+   * log entry each) near what a real application makes, a few per second per member.
+   */
+  static final int PROCESSING_MS = 100;
 
   private final Path dir;
   private final List<String> bootstrap;
@@ -68,7 +74,8 @@ final class GroupMembers implements AutoCloseable {
     Path log = dir.resolve(label + ".log");
     List<String> command = new ArrayList<>(List.of(javaBinary(), "-Xmx160m", "-XX:+UseSerialGC",
         "-XX:TieredStopAtLevel=1", "-cp", classPath(), MAIN_CLASS,
-        String.join(",", bootstrap), topic, group, label, Integer.toString(SESSION_TIMEOUT_MS), out.toString()));
+        String.join(",", bootstrap), topic, group, label, Integer.toString(SESSION_TIMEOUT_MS), out.toString(),
+        Integer.toString(PROCESSING_MS)));
     try {
       Files.createDirectories(dir);
       Process p = new ProcessBuilder(command).redirectErrorStream(true)
@@ -102,8 +109,9 @@ final class GroupMembers implements AutoCloseable {
   }
 
   /**
-   * Waits (up to {@code maxWaitMs}) until the slot's member is in the middle of a batch: the last
-   * complete line of its output is a processed record (its batch is not committed yet). Returns
+   * Waits (up to {@code maxWaitMs}) until the slot's member has just started processing a batch:
+   * the last complete line of its output turns from something else into a processed record (the
+   * batch's records are written; its commit is not sent before {@link #PROCESSING_MS}). Returns
    * whether it got there; polling a file another process writes, with a deadline.
    */
   boolean awaitMidBatch(int slot, long maxWaitMs) {
@@ -112,11 +120,14 @@ final class GroupMembers implements AutoCloseable {
       out = dir.resolve(labels.get(slot) + ".jsonl");
     }
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(maxWaitMs);
+    boolean sawOther = false;
     while (System.nanoTime() < deadline) {
       Optional<String> last = lastCompleteLine(out);
-      if (last.isPresent() && last.get().contains("\"type\":\"processed\"")) {
+      boolean processed = last.isPresent() && last.get().contains("\"type\":\"processed\"");
+      if (processed && sawOther) {
         return true;
       }
+      sawOther |= last.isPresent() && !processed;
       LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(2)); // polling another process's output, with a deadline
     }
     return false;

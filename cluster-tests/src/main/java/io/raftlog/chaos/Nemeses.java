@@ -166,11 +166,16 @@ final class Nemeses {
           throw new IllegalStateException("no group member is running");
         }
         int slot = pick(live, random);
-        // Mid-batch: its last line is a processed record, so the batch is processed and not committed.
+        // Mid-batch: its last line is a processed record, so the batch is processed and not committed
+        // yet. Then 0-119 ms more: mostly still processing (commit not sent), sometimes with the
+        // commit in flight or just done.
         boolean midBatch = members.awaitMidBatch(slot, 5_000);
-        String label = members.kill(slot, midBatch ? "mid-batch (records processed, commit not done)"
-            : "not mid-batch (no batch in progress within 5 s)");
-        fault(kind, "SIGKILL group member " + label + (midBatch ? " mid-batch" : " (no batch in progress within 5 s)"));
+        long into = random.nextInt(120);
+        hold(into);
+        String how = midBatch ? into + " ms after it wrote a batch's processed records (processing takes "
+            + GroupMembers.PROCESSING_MS + " ms, then commitSync)" : "with no batch in progress within 5 s";
+        String label = members.kill(slot, how);
+        fault(kind, "SIGKILL group member " + label + " " + how);
         hold(step.holdMs());
         String replacement = members.start(slot, "replaces " + label);
         heal(kind, "started group member " + replacement + " in place of " + label);

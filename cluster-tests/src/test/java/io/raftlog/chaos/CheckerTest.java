@@ -198,6 +198,7 @@ class CheckerTest {
     assertTrue(r.passed(), r.toString());
     assertEquals(2, r.group().members());
     assertEquals(3, r.group().processed());
+    assertEquals(0, r.group().reprocessed());
     assertEquals(2, r.group().commits());
     assertEquals("seed=6 lost=0 duplicate=0 inconsistent=0 nonmonotonic=0 mismatch=0 acked=3 max_unavailable_ms=0"
         + " unprocessed=0 double_owner=0 offset_regressions=0", r.summaryLine(6));
@@ -279,6 +280,7 @@ class CheckerTest {
     m.add(committed(9_020, "m1", 5, 3));
     CheckResult r = checkGroup(sentAndAcked(3), log("p0-0", "p0-1", "p0-2"), m, 3L);
     assertEquals(1, r.group().offsetRegressions());
+    assertEquals(2, r.group().reprocessed());
     assertEquals(0, r.group().unprocessed());
     assertEquals(0, r.group().doubleOwner());
   }
