@@ -43,6 +43,13 @@ class ErrorsTest {
         expected.put(ErrorCode.NOT_ENOUGH_REPLICAS, NotEnoughReplicasException.class);
         expected.put(ErrorCode.BROKER_NOT_AVAILABLE, BrokerNotAvailableException.class);
         expected.put(ErrorCode.UNKNOWN_PRODUCER_ID, UnknownProducerIdException.class);
+        expected.put(ErrorCode.NOT_COORDINATOR, NotCoordinatorException.class);
+        expected.put(ErrorCode.COORDINATOR_NOT_AVAILABLE, CoordinatorNotAvailableException.class);
+        expected.put(ErrorCode.UNKNOWN_MEMBER_ID, UnknownMemberIdException.class);
+        expected.put(ErrorCode.FENCED_MEMBER_EPOCH, FencedMemberEpochException.class);
+        expected.put(ErrorCode.STALE_MEMBER_EPOCH, StaleMemberEpochException.class);
+        expected.put(ErrorCode.GROUP_NOT_EMPTY, GroupNotEmptyException.class);
+        expected.put(ErrorCode.GROUP_ID_NOT_FOUND, GroupIdNotFoundException.class);
         for (ErrorCode code : ErrorCode.values()) {
             if (code == ErrorCode.NONE || code == ErrorCode.UNRECOGNIZED) {
                 continue;
@@ -56,11 +63,14 @@ class ErrorsTest {
     @Test
     void retriabilityFollowsTheProtocol() {
         for (ErrorCode code : new ErrorCode[] {ErrorCode.NOT_LEADER, ErrorCode.LEADER_NOT_AVAILABLE,
-                ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.BROKER_NOT_AVAILABLE}) {
+                ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.BROKER_NOT_AVAILABLE,
+                ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE}) {
             assertTrue(Errors.toException(error(code)).isRetriable(), code.name());
         }
         for (ErrorCode code : new ErrorCode[] {ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_ARGUMENT,
-                ErrorCode.RECORD_TOO_LARGE, ErrorCode.OUT_OF_ORDER_SEQUENCE, ErrorCode.INVALID_PRODUCER_EPOCH}) {
+                ErrorCode.RECORD_TOO_LARGE, ErrorCode.OUT_OF_ORDER_SEQUENCE, ErrorCode.INVALID_PRODUCER_EPOCH,
+                ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.STALE_MEMBER_EPOCH,
+                ErrorCode.GROUP_NOT_EMPTY, ErrorCode.GROUP_ID_NOT_FOUND}) {
             assertFalse(Errors.toException(error(code)).isRetriable(), code.name());
         }
     }

@@ -76,7 +76,7 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * <p>Fault injection: {@link #moveLeaderSilently} (clients keep stale metadata),
  * {@link #injectProduceFault}, {@link #stopBroker}, {@link #refuseTopicName}. Observation:
  * {@link #produceCalls()}, {@link #metadataCalls()}, {@link #metadataRequests()},
- * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}.
+ * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}. Consumer groups: {@link #groups()}.
  */
 public final class FakeCluster implements AutoCloseable {
 
@@ -133,9 +133,12 @@ public final class FakeCluster implements AutoCloseable {
     private final List<FetchCall> fetchCalls = new CopyOnWriteArrayList<>();
     private Compression fetchCompression = Compression.NONE;
     private long nextProducerId = 1000;
+    private final FakeGroupCoordinator groups;
 
     public FakeCluster(int brokerCount) throws IOException {
         this.brokerCount = brokerCount;
+        this.groups = new FakeGroupCoordinator(id -> BrokerInfo.newBuilder().setBrokerId(id).setHost(host(id))
+                .setPort(port(id)).setRaftPort(port(id) + 1000).setAlive(true).build(), this::partitionCount);
         for (int id = 1; id <= brokerCount; id++) {
             startBroker(id);
         }
@@ -177,6 +180,7 @@ public final class FakeCluster implements AutoCloseable {
                 .addService(new MetadataSvc())
                 .addService(new Produce(id))
                 .addService(new Fetch(id))
+                .addService(groups.service(id))
                 .build().start();
         servers.put(id, server);
     }
@@ -209,6 +213,16 @@ public final class FakeCluster implements AutoCloseable {
             list.add(new Partition(leader, List.copyOf(replicas)));
         }
         topics.put(name, list);
+    }
+
+    /** The fake group coordinator every broker serves (GroupService). */
+    public FakeGroupCoordinator groups() {
+        return groups;
+    }
+
+    private synchronized int partitionCount(String topic) {
+        List<Partition> list = topics.get(topic);
+        return list == null ? 0 : list.size();
     }
 
     public synchronized int leader(TopicPartition tp) {
