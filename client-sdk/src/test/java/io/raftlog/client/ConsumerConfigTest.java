@@ -24,6 +24,49 @@ class ConsumerConfigTest {
         assertEquals(500, c.maxPollRecords());
         assertEquals(30_000, c.requestTimeoutMs());
         assertEquals(100, c.retryBackoffMs());
+        assertEquals("", c.clientId());
+        assertEquals(java.util.Optional.empty(), c.groupId());
+        assertEquals(10_000, c.sessionTimeoutMs());
+        assertEquals(1_000, c.heartbeatIntervalMs());
+        assertTrue(c.enableAutoCommit());
+        assertEquals(5_000, c.autoCommitIntervalMs());
+        assertEquals("sticky", c.groupRemoteAssignor());
+    }
+
+    @Test
+    void groupKeysAreApplied() {
+        ConsumerConfig c = ConsumerConfig.fromProperties(Map.of("bootstrap.servers", "h:1", "client.id", "billing-1",
+                "group.id", "billing", "session.timeout.ms", "30000", "heartbeat.interval.ms", "3000",
+                "enable.auto.commit", "FALSE", "auto.commit.interval.ms", "0", "group.remote.assignor", "RoundRobin"));
+        assertEquals("billing-1", c.clientId());
+        assertEquals(java.util.Optional.of("billing"), c.groupId());
+        assertEquals(30_000, c.sessionTimeoutMs());
+        assertEquals(3_000, c.heartbeatIntervalMs());
+        assertEquals(false, c.enableAutoCommit());
+        assertEquals(0, c.autoCommitIntervalMs());
+        assertEquals("roundrobin", c.groupRemoteAssignor());
+        assertEquals(java.util.Optional.empty(),
+                ConsumerConfig.fromProperties(Map.of("bootstrap.servers", "h:1", "group.id", "")).groupId(),
+                "an empty group.id is no group, as in Kafka");
+    }
+
+    @Test
+    void invalidGroupValuesNameTheirKey() {
+        assertThrows(IllegalArgumentException.class,
+                () -> ConsumerConfig.builder().bootstrapServers("h:1").groupId("  ").build());
+        Map<String, String> bad = Map.of(
+                "session.timeout.ms", "0",
+                "heartbeat.interval.ms", "10000",
+                "enable.auto.commit", "yes",
+                "auto.commit.interval.ms", "-1",
+                "group.remote.assignor", "uniform");
+        bad.forEach((key, value) -> {
+            Map<String, String> props = new HashMap<>(Map.of("bootstrap.servers", "h:1"));
+            props.put(key, value);
+            IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+                    () -> ConsumerConfig.fromProperties(props), key + "=" + value);
+            assertTrue(e.getMessage().contains(key), e.getMessage());
+        });
     }
 
     @Test
@@ -48,8 +91,8 @@ class ConsumerConfigTest {
     @Test
     void unknownKeysAreRejectedByName() {
         IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> ConsumerConfig.fromProperties(
-                Map.of("bootstrap.servers", "h:1", "group.id", "g", "enable.auto.commit", "true")));
-        assertTrue(e.getMessage().contains("[enable.auto.commit, group.id]"), e.getMessage());
+                Map.of("bootstrap.servers", "h:1", "isolation.level", "read_committed", "max.poll.interval.ms", "1")));
+        assertTrue(e.getMessage().contains("[isolation.level, max.poll.interval.ms]"), e.getMessage());
         assertTrue(e.getMessage().contains("fetch.max.wait.ms"), "lists the known keys: " + e.getMessage());
     }
 

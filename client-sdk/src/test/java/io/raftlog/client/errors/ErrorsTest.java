@@ -69,6 +69,7 @@ class ErrorsTest {
         }
         for (ErrorCode code : new ErrorCode[] {ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, ErrorCode.INVALID_ARGUMENT,
                 ErrorCode.RECORD_TOO_LARGE, ErrorCode.OUT_OF_ORDER_SEQUENCE, ErrorCode.INVALID_PRODUCER_EPOCH,
+                ErrorCode.UNKNOWN_MEMBER_ID, ErrorCode.FENCED_MEMBER_EPOCH, ErrorCode.STALE_MEMBER_EPOCH,
                 ErrorCode.GROUP_NOT_EMPTY, ErrorCode.GROUP_ID_NOT_FOUND}) {
             assertFalse(Errors.toException(error(code)).isRetriable(), code.name());
         }

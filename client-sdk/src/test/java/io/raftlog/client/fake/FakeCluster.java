@@ -134,9 +134,15 @@ public final class FakeCluster implements AutoCloseable {
     private final FakeGroupCoordinator groups = new FakeGroupCoordinator(this);
     private Compression fetchCompression = Compression.NONE;
     private long nextProducerId = 1000;
+    private final FakeMembershipCoordinator membership;
+    /** Which fake answers FindCoordinator and FetchOffsets: the one the test asked for last. */
+    private volatile boolean membershipMode;
 
     public FakeCluster(int brokerCount) throws IOException {
         this.brokerCount = brokerCount;
+        this.membership = new FakeMembershipCoordinator(id -> BrokerInfo.newBuilder().setBrokerId(id).setHost(host(id))
+                .setPort(port(id)).setRaftPort(port(id) + 1000).setAlive(true).build(),
+                topic -> Math.max(0, partitionCount(topic)));
         for (int id = 1; id <= brokerCount; id++) {
             startBroker(id);
         }
@@ -178,7 +184,7 @@ public final class FakeCluster implements AutoCloseable {
                 .addService(new MetadataSvc())
                 .addService(new Produce(id))
                 .addService(new Fetch(id))
-                .addService(groups.service(id))
+                .addService(new GroupSvc(id))
                 .build().start();
         servers.put(id, server);
     }
@@ -213,9 +219,86 @@ public final class FakeCluster implements AutoCloseable {
         topics.put(name, list);
     }
 
-    /** The group coordinator side: groups, members, committed offsets and coordinator faults. */
+    /**
+     * The group administration side (list, describe, delete, reset, committed offsets, coordinator
+     * faults). Calling it makes it answer FindCoordinator and FetchOffsets.
+     */
     public FakeGroupCoordinator groups() {
+        membershipMode = false;
         return groups;
+    }
+
+    /**
+     * The membership side (heartbeats, assignment, commits), for consumer tests. Calling it makes it
+     * answer FindCoordinator and FetchOffsets.
+     */
+    public FakeMembershipCoordinator membership() {
+        membershipMode = true;
+        return membership;
+    }
+
+    /**
+     * One GroupService per broker over the two fakes: heartbeats and commits go to {@link #membership},
+     * administration to {@link #groups}, the RPCs both implement to the one the test asked for last.
+     */
+    private final class GroupSvc extends io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase {
+        private final io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase admin;
+        private final io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase members;
+
+        GroupSvc(int id) {
+            this.admin = (io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase) groups.service(id);
+            this.members = (io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase) membership.service(id);
+        }
+
+        private io.raftlog.api.v1.GroupServiceGrpc.GroupServiceImplBase shared() {
+            return membershipMode ? members : admin;
+        }
+
+        @Override
+        public void findCoordinator(io.raftlog.api.v1.FindCoordinatorRequest r,
+                                    StreamObserver<io.raftlog.api.v1.FindCoordinatorResponse> o) {
+            shared().findCoordinator(r, o);
+        }
+
+        @Override
+        public void fetchOffsets(io.raftlog.api.v1.FetchOffsetsRequest r,
+                                 StreamObserver<io.raftlog.api.v1.FetchOffsetsResponse> o) {
+            shared().fetchOffsets(r, o);
+        }
+
+        @Override
+        public void heartbeat(io.raftlog.api.v1.GroupHeartbeatRequest r,
+                              StreamObserver<io.raftlog.api.v1.GroupHeartbeatResponse> o) {
+            members.heartbeat(r, o);
+        }
+
+        @Override
+        public void commitOffsets(io.raftlog.api.v1.CommitOffsetsRequest r,
+                                  StreamObserver<io.raftlog.api.v1.CommitOffsetsResponse> o) {
+            members.commitOffsets(r, o);
+        }
+
+        @Override
+        public void listGroups(io.raftlog.api.v1.ListGroupsRequest r, StreamObserver<io.raftlog.api.v1.ListGroupsResponse> o) {
+            admin.listGroups(r, o);
+        }
+
+        @Override
+        public void describeGroup(io.raftlog.api.v1.DescribeGroupRequest r,
+                                  StreamObserver<io.raftlog.api.v1.DescribeGroupResponse> o) {
+            admin.describeGroup(r, o);
+        }
+
+        @Override
+        public void deleteGroup(io.raftlog.api.v1.DeleteGroupRequest r, StreamObserver<io.raftlog.api.v1.DeleteGroupResponse> o) {
+            admin.deleteGroup(r, o);
+        }
+
+        @Override
+        public void resetOffsets(io.raftlog.api.v1.ResetOffsetsRequest r,
+                                 StreamObserver<io.raftlog.api.v1.ResetOffsetsResponse> o) {
+            admin.resetOffsets(r, o);
+        }
     }
 
     /** Number of partitions of {@code topic}, or -1 if it does not exist. */

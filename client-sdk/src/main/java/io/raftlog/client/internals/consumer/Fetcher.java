@@ -33,6 +33,7 @@ import java.util.Set;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -257,6 +258,15 @@ public final class Fetcher implements AutoCloseable {
      * @throws RaftlogException for non-retriable errors (unknown topic, corrupt batch, ...)
      */
     public Map<TopicPartition, List<DecodedRecord>> poll(long timeoutMs) {
+        return poll(timeoutMs, () -> false);
+    }
+
+    /**
+     * {@link #poll(long)} that also returns (empty) before the timeout once {@code returnEarly} is
+     * true; it is checked whenever the wait is interrupted by a {@link Waiter#wakeUp()}, so whoever
+     * makes it true must wake the waiter.
+     */
+    public Map<TopicPartition, List<DecodedRecord>> poll(long timeoutMs, BooleanSupplier returnEarly) {
         long deadline = clock.millis() + Math.max(0, timeoutMs);
         while (true) {
             processCompleted();
@@ -275,11 +285,22 @@ public final class Fetcher implements AutoCloseable {
                 return records;
             }
             long now = clock.millis();
-            if (now >= deadline) {
+            if (now >= deadline || returnEarly.getAsBoolean()) {
                 return Map.of();
             }
             await(Math.min(deadline, nextRetryAt(now)) - now);
         }
+    }
+
+    /** The positions of the assigned partitions whose position is known (no pending seek or reset). */
+    public Map<TopicPartition, Long> positions() {
+        Map<TopicPartition, Long> out = new LinkedHashMap<>();
+        for (PartitionState state : states.values()) {
+            if (state.positionKnown()) {
+                out.put(state.tp, state.position);
+            }
+        }
+        return out;
     }
 
     /** Cancels everything in flight. The transport's channels are owned and closed by the caller. */
