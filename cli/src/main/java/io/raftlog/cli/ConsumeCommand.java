@@ -15,6 +15,9 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -35,6 +38,9 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "consume", description = "Print records of a topic, one per line.")
 final class ConsumeCommand implements Callable<Integer> {
+    /** How long a SIGTERM waits for the last poll's commit and the leave before the JVM exits. */
+    private static final long SHUTDOWN_WAIT_SECONDS = 10;
+
     @Spec
     CommandSpec spec;
 
@@ -91,6 +97,36 @@ final class ConsumeCommand implements Callable<Integer> {
         if (group != null) {
             config.groupId(group).enableAutoCommit(false);
         }
+        // SIGTERM/SIGINT: finish the current poll, commit, and leave the group cleanly (its partitions
+        // move at once instead of after the session timeout), like kafka-console-consumer.
+        AtomicBoolean stop = new AtomicBoolean();
+        CountDownLatch closed = new CountDownLatch(1);
+        Thread shutdownHook = new Thread(() -> {
+            stop.set(true);
+            try {
+                closed.await(SHUTDOWN_WAIT_SECONDS, TimeUnit.SECONDS);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+            }
+        }, "raftlog-consume-shutdown");
+        if (group != null) {
+            Runtime.getRuntime().addShutdownHook(shutdownHook);
+        }
+        try {
+            return consume(config, out, root, stop);
+        } finally {
+            closed.countDown();
+            if (group != null) {
+                try {
+                    Runtime.getRuntime().removeShutdownHook(shutdownHook);
+                } catch (IllegalStateException shuttingDown) {
+                    // the hook is running: it returns now that the consumer is closed
+                }
+            }
+        }
+    }
+
+    private int consume(ConsumerConfig.Builder config, PrintWriter out, RaftlogCli root, AtomicBoolean stop) {
         try (Consumer<String, String> consumer = Consumer.create(config.build(),
                 new StringDeserializer(), new StringDeserializer())) {
             List<TopicPartition> partitions = consumer.partitionsFor(topic);
@@ -101,7 +137,7 @@ final class ConsumeCommand implements Callable<Integer> {
             }
             long printed = 0;
             long lastDataNanos = System.nanoTime();
-            while (maxMessages == null || printed < maxMessages) {
+            while ((maxMessages == null || printed < maxMessages) && !stop.get()) {
                 long pollMs = 1000;
                 if (timeoutMs != null) {
                     long idleMs = (System.nanoTime() - lastDataNanos) / 1_000_000;
