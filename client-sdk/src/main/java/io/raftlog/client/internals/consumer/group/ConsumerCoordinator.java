@@ -252,9 +252,11 @@ public final class ConsumerCoordinator {
         }
         maybeAutoCommit();
         if (view.state() == MembershipManager.State.STABLE && view.target() != null) {
-            listenerError = first(listenerError, reconcile(view));
+            // Before the listener runs: groupMetadata() inside onPartitionsAssigned/Revoked names the
+            // epoch of the assignment being applied.
             memberEpochView = view.memberEpoch();
             groupEpochView = view.groupEpoch();
+            listenerError = first(listenerError, reconcile(view));
         } else if (view.state() == MembershipManager.State.JOINING) {
             memberEpochView = 0;
             groupEpochView = view.groupEpoch();
