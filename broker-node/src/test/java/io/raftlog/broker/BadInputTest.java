@@ -193,7 +193,15 @@ class BadInputTest {
         new Method(AdminServiceGrpc.getListTopicsMethod(), ListTopicsRequest.getDefaultInstance()),
         new Method(AdminServiceGrpc.getDescribeTopicMethod(), DescribeTopicRequest.newBuilder().setName(REF).build()),
         new Method(AdminServiceGrpc.getDescribeClusterMethod(), DescribeClusterRequest.getDefaultInstance()),
-        new Method(MetadataServiceGrpc.getGetMetadataMethod(), GetMetadataRequest.newBuilder().addTopics(REF).build()));
+        new Method(MetadataServiceGrpc.getGetMetadataMethod(), GetMetadataRequest.newBuilder().addTopics(REF).build()),
+        new Method(io.raftlog.api.v1.GroupServiceGrpc.getFindCoordinatorMethod(),
+            io.raftlog.api.v1.FindCoordinatorRequest.newBuilder().setGroupId("bad-input").build()),
+        new Method(io.raftlog.api.v1.GroupServiceGrpc.getListGroupsMethod(),
+            io.raftlog.api.v1.ListGroupsRequest.getDefaultInstance()),
+        new Method(io.raftlog.api.v1.GroupServiceGrpc.getDescribeGroupMethod(),
+            io.raftlog.api.v1.DescribeGroupRequest.newBuilder().setGroupId("no-such-group").build()),
+        new Method(io.raftlog.api.v1.GroupServiceGrpc.getFetchOffsetsMethod(),
+            io.raftlog.api.v1.FetchOffsetsRequest.newBuilder().setGroupId("no-such-group").build()));
   }
 
   /** Byte sequences no protobuf message parses from, whatever its fields. */
@@ -523,6 +531,54 @@ class BadInputTest {
     assertEquals(Status.Code.INVALID_ARGUMENT, timeout.getStatus().getCode());
     assertTrue(timeout.getStatus().getDescription().contains("timeout_ms"), timeout.getStatus().toString());
     assertUnharmed("invalid produce fields");
+  }
+
+  /** Consumer-group requests with bad fields: INVALID_ARGUMENT (or the specific code) naming the problem. */
+  @Test
+  void invalidGroupRequestsAreRejected() {
+    int coordinator = io.raftlog.broker.testkit.Wait.forValue("a group coordinator", java.time.Duration.ofSeconds(30), () -> {
+      var r = io.raftlog.api.v1.GroupServiceGrpc.newBlockingStub(cluster.channel(1)).withDeadlineAfter(10, TimeUnit.SECONDS)
+          .findCoordinator(io.raftlog.api.v1.FindCoordinatorRequest.getDefaultInstance());
+      return r.getError().getCode() == ErrorCode.NONE ? r.getCoordinator().getBrokerId() : null;
+    });
+    var groups = io.raftlog.api.v1.GroupServiceGrpc.newBlockingStub(cluster.channel(coordinator))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    var join = io.raftlog.api.v1.GroupHeartbeatRequest.newBuilder().setGroupId("bad-input").setMemberId("m")
+        .addSubscribedTopics(REF);
+    Map<String, Runnable> cases = new LinkedHashMap<>();
+    cases.put("group id", () -> groups.heartbeat(join.clone().setGroupId("g".repeat(300)).build()));
+    cases.put("member id", () -> groups.heartbeat(join.clone().setMemberId("").build()));
+    cases.put("member epoch", () -> groups.heartbeat(join.clone().setMemberEpoch(-2).build()));
+    cases.put("session timeout", () -> groups.heartbeat(join.clone().setSessionTimeoutMs(Integer.MAX_VALUE).build()));
+    cases.put("assignor", () -> groups.heartbeat(join.clone().setAssignor("fastest").build()));
+    cases.put("topic name", () -> groups.heartbeat(join.clone().addSubscribedTopics("bad name").build()));
+    cases.put("must be >= 0", () -> groups.heartbeat(join.clone().setMemberEpoch(0)
+        .addOwnedPartitions(io.raftlog.api.v1.TopicPartitions.newBuilder().setTopic(REF).addPartitions(-1)).build()));
+    for (var offset : List.of(
+        io.raftlog.api.v1.OffsetCommit.newBuilder().setTopic(REF).setPartition(REF_PARTITIONS).setOffset(1),
+        io.raftlog.api.v1.OffsetCommit.newBuilder().setTopic(REF).setPartition(-1).setOffset(1),
+        io.raftlog.api.v1.OffsetCommit.newBuilder().setTopic(REF).setPartition(0).setOffset(-5),
+        io.raftlog.api.v1.OffsetCommit.newBuilder().setTopic("no-such-topic").setPartition(0).setOffset(1),
+        io.raftlog.api.v1.OffsetCommit.newBuilder().setTopic(REF).setPartition(0).setOffset(1).setMetadata("x".repeat(5000)))) {
+      cases.put("commit " + offset.getPartition() + "/" + offset.getOffset() + "/" + offset.getTopic()
+          + "/" + offset.getMetadata().length(), () -> groups.commitOffsets(io.raftlog.api.v1.CommitOffsetsRequest
+          .newBuilder().setGroupId("bad-input").setMemberEpoch(-1).addOffsets(offset).build()));
+    }
+    cases.put("to_offset", () -> groups.resetOffsets(io.raftlog.api.v1.ResetOffsetsRequest.newBuilder()
+        .setGroupId("bad-input").setTopic(REF).setToOffset(-1).build()));
+    cases.put("to_earliest", () -> groups.resetOffsets(io.raftlog.api.v1.ResetOffsetsRequest.newBuilder()
+        .setGroupId("bad-input").setTopic(REF).build()));
+    for (Map.Entry<String, Runnable> c : cases.entrySet()) {
+      StatusRuntimeException e = assertThrows(StatusRuntimeException.class, c.getValue()::run, c.getKey());
+      Error error = Status.trailersFromThrowable(e).get(GrpcErrors.ERROR_KEY);
+      assertNotNull(error, c.getKey());
+      assertEquals(ErrorCode.INVALID_ARGUMENT, error.getCode(), c.getKey() + ": " + error);
+    }
+    var describe = assertThrows(StatusRuntimeException.class, () -> groups.describeGroup(
+        io.raftlog.api.v1.DescribeGroupRequest.newBuilder().setGroupId("bad-input").build()));
+    assertEquals(ErrorCode.GROUP_ID_NOT_FOUND, Status.trailersFromThrowable(describe).get(GrpcErrors.ERROR_KEY).getCode(),
+        "nothing above created the group");
+    assertUnharmed("invalid group requests");
   }
 
   @Test

@@ -153,6 +153,40 @@ class CliCommandsTest {
     }
 
     @Test
+    void consumeInAGroupCommitsWhatItPrintedAndTheNextRunResumes() {
+        cluster.membership(); // the membership fake answers FindCoordinator
+        cluster.createTopic("t", 2, 1);
+        cluster.append(new TopicPartition("t", 0), "a0", "a1", "a2");
+        cluster.append(new TopicPartition("t", 1), "b0");
+
+        CliHarness.Result first = cli.run("consume", "t", "--group", "g", "--from-beginning", "--max-messages", "2",
+                "--print-offsets");
+        assertEquals(0, first.exitCode(), first.err());
+        assertEquals(2, first.outLines().size(), first.out());
+        long committed = cluster.membership().committed("g").values().stream().mapToLong(Long::longValue).sum();
+        assertEquals(2, committed, "exactly the printed records are committed: " + cluster.membership().committed("g"));
+        assertEquals(java.util.Set.of(), cluster.membership().members("g"), "left the group on exit");
+
+        // Partition 0 resumes at its committed offset; partition 1 has none, so --from-beginning applies.
+        CliHarness.Result second = cli.run("consume", "t", "--group", "g", "--from-beginning", "--timeout-ms", "1500",
+                "--print-offsets");
+        assertEquals(0, second.exitCode(), second.err());
+        java.util.Set<String> all = new java.util.HashSet<>(first.outLines());
+        all.addAll(second.outLines());
+        assertEquals(4, first.outLines().size() + second.outLines().size(), "nothing twice: " + first.out() + second.out());
+        assertEquals(java.util.Set.of("0\t0\t\ta0", "0\t1\t\ta1", "0\t2\t\ta2", "1\t0\t\tb0"), all);
+        assertEquals(Map.of(new TopicPartition("t", 0), 3L, new TopicPartition("t", 1), 1L),
+                cluster.membership().committed("g"));
+
+        CliHarness.Result fresh = cli.run("consume", "t", "--group", "other", "--timeout-ms", "1000");
+        assertEquals(0, fresh.exitCode(), fresh.err());
+        assertEquals("", fresh.out(), "a new group without --from-beginning starts at the log end");
+
+        assertEquals(2, cli.run("consume", "t", "--group", "g", "--partition", "0").exitCode());
+        assertEquals(2, cli.run("consume", "t", "--group", "g", "--offset", "1").exitCode());
+    }
+
+    @Test
     void consumeDefaultsToLatest() {
         cluster.createTopic("t", 1, 1);
         cluster.append(new TopicPartition("t", 0), "old");

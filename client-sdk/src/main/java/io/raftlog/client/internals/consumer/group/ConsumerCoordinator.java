@@ -58,8 +58,10 @@ import org.slf4j.LoggerFactory;
  *       finishes the step), seek to them (no committed offset: {@code auto.offset.reset}),
  *       {@code onPartitionsAssigned}, report the larger owned set at once.</li>
  * </ol>
- * The coordinator lists a partition in the target only once its previous owner gave it up, so
- * adding needs no further coordination.
+ * The coordinator lists a partition in the target only once its previous owner gave it up. The
+ * one race left is this member's own: a heartbeat sent (owning less) after the target arrived may
+ * let the coordinator release a partition the target still lists; so partitions are taken only
+ * through {@link MembershipManager#tryAcquire}, which refuses while such a heartbeat is out.
  */
 public final class ConsumerCoordinator {
     private static final Logger log = LoggerFactory.getLogger(ConsumerCoordinator.class);
@@ -92,6 +94,8 @@ public final class ConsumerCoordinator {
         final CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> offsets;
         /** When the lookup failed (retried retry.backoff.ms later), -1 while it has not. */
         long failedAtMs = -1;
+        /** The membership version at which taking the partitions was refused as stale, -1 if not. */
+        long deferredAtVersion = -1;
 
         PendingAssignment(Set<TopicPartition> partitions, int generation,
                           CompletableFuture<Map<TopicPartition, OffsetAndMetadata>> offsets) {
@@ -248,9 +252,11 @@ public final class ConsumerCoordinator {
         }
         maybeAutoCommit();
         if (view.state() == MembershipManager.State.STABLE && view.target() != null) {
-            listenerError = first(listenerError, reconcile(view));
+            // Before the listener runs: groupMetadata() inside onPartitionsAssigned/Revoked names the
+            // epoch of the assignment being applied.
             memberEpochView = view.memberEpoch();
             groupEpochView = view.groupEpoch();
+            listenerError = first(listenerError, reconcile(view));
         } else if (view.state() == MembershipManager.State.JOINING) {
             memberEpochView = 0;
             groupEpochView = view.groupEpoch();
@@ -270,7 +276,7 @@ public final class ConsumerCoordinator {
         }
         PendingAssignment pending = pendingAssignment;
         return membership.version() != handledVersion
-                || (pending != null && pending.offsets.isDone()
+                || (pending != null && pending.offsets.isDone() && pending.deferredAtVersion < 0
                     && (pending.failedAtMs < 0 || clock.millis() >= pending.failedAtMs + settings.retryBackoffMs()));
     }
 
@@ -328,6 +334,15 @@ public final class ConsumerCoordinator {
             }
             return listenerError;
         }
+        Set<TopicPartition> next = new LinkedHashSet<>(owned);
+        next.addAll(add);
+        if (!membership.tryAcquire(view, next)) {
+            // A heartbeat went out meanwhile; its answer (a fresh target) wakes the next poll.
+            pending.deferredAtVersion = membership.version();
+            log.debug("{} taking {} waits for the answer to the heartbeat in flight", logPrefix,
+                    MembershipManager.sorted(add));
+            return listenerError;
+        }
         pendingAssignment = null;
         owned.addAll(add);
         partitions.assign(List.copyOf(owned));
@@ -347,7 +362,6 @@ public final class ConsumerCoordinator {
                 logPrefix, added, view.memberEpoch(), start);
         listenerError = first(listenerError, invoke("onPartitionsAssigned",
                 () -> listener.onPartitionsAssigned(added)));
-        membership.ownedChanged(view.generation(), owned);
         return listenerError;
     }
 

@@ -68,9 +68,10 @@ public final class MembershipManager {
      * @param version bumped on every change the application must look at
      * @param target the partitions to own (null until the first answer after joining)
      * @param lostReason why the partitions were lost (state LOST)
+     * @param heartbeatsSent heartbeats sent so far (see {@link #tryAcquire})
      */
     public record View(long version, State state, int generation, int memberEpoch, int groupEpoch,
-                       Set<TopicPartition> target, String lostReason) {
+                       Set<TopicPartition> target, String lostReason, long heartbeatsSent) {
     }
 
     /** The identity an offset commit carries. */
@@ -107,6 +108,9 @@ public final class MembershipManager {
     private int generation;
     private long version;
     private Scheduler.Task timer;
+    private long heartbeatsSent;
+    /** An acquisition was refused as stale: the next answer wakes the application even if nothing changed. */
+    private boolean acquireDeferred;
 
     public MembershipManager(Settings settings, CoordinatorClient coordinators, GroupTransport transport,
                              Scheduler scheduler, Clock clock, Runnable wakeApplication, String logPrefix) {
@@ -143,7 +147,7 @@ public final class MembershipManager {
     }
 
     public synchronized View view() {
-        return new View(version, state, generation, memberEpoch, groupEpoch, target, lostReason);
+        return new View(version, state, generation, memberEpoch, groupEpoch, target, lostReason, heartbeatsSent);
     }
 
     /** The version of the {@link #view()}; cheap, for "did anything change" checks. */
@@ -168,6 +172,33 @@ public final class MembershipManager {
             heartbeatNow = true;
         }
         wakeTick();
+    }
+
+    /**
+     * The application starts owning {@code partitions} (a superset of what it owned, taken from
+     * {@code view}'s target), atomically with respect to heartbeats. Refused (false) when a
+     * heartbeat was sent since {@code view} was read or is in flight: that heartbeat told the
+     * coordinator these partitions are not owned, and if they meanwhile left this member's target
+     * (a new rebalance) the coordinator has taken that as their release and may have handed them to
+     * another member. The answer to that heartbeat brings a fresh target and wakes the application,
+     * which tries again. Without this rule two members could consume a partition at the same time.
+     */
+    public boolean tryAcquire(View view, Set<TopicPartition> partitions) {
+        synchronized (this) {
+            if (state != State.STABLE || view.generation() != generation || view.heartbeatsSent() != heartbeatsSent
+                    || inFlightGeneration == generation || !java.util.Objects.equals(view.target(), target)) {
+                if (inFlightGeneration == generation) {
+                    acquireDeferred = true; // its answer wakes the application
+                } else {
+                    version++; // the answer is in already: look again at once
+                }
+                return false;
+            }
+            owned = Set.copyOf(partitions);
+            heartbeatNow = true;
+        }
+        wakeTick();
+        return true;
     }
 
     /** The application gave the lost partitions up: rejoin with epoch 0. */
@@ -307,6 +338,7 @@ public final class MembershipManager {
                     } else {
                         node = known.get();
                         request = buildRequest();
+                        heartbeatsSent++;
                         inFlightGeneration = generation;
                         heartbeatNow = false;
                         lastSentMs = now;
@@ -322,6 +354,7 @@ public final class MembershipManager {
         } else if (lookup) {
             coordinators.coordinator().whenComplete((n, e) -> onLookup(gen, e));
         } else if (request != null) {
+            long sentAtMs = clock.millis();
             CoordinatorClient.Node to = node;
             GroupHeartbeatRequest sent = request;
             log.debug("{} heartbeat to {}: member epoch {}, owned {}", logPrefix, to, sent.getMemberEpoch(),
@@ -332,7 +365,7 @@ public final class MembershipManager {
             } catch (RuntimeException e) {
                 rpc = CompletableFuture.failedFuture(e);
             }
-            rpc.whenComplete((r, e) -> onResponse(gen, to, r, e));
+            rpc.whenComplete((r, e) -> onResponse(gen, to, r, e, sentAtMs));
         }
     }
 
@@ -390,7 +423,8 @@ public final class MembershipManager {
         wakeTick();
     }
 
-    private void onResponse(int gen, CoordinatorClient.Node node, GroupHeartbeatResponse response, Throwable e) {
+    private void onResponse(int gen, CoordinatorClient.Node node, GroupHeartbeatResponse response, Throwable e,
+                            long sentAtMs) {
         boolean wakeApp = false;
         synchronized (this) {
             if (inFlightGeneration == gen) {
@@ -399,7 +433,7 @@ public final class MembershipManager {
             if (gen != generation || (state != State.JOINING && state != State.STABLE)) {
                 log.debug("{} ignoring the answer to a heartbeat of an earlier membership", logPrefix);
             } else if (e == null) {
-                wakeApp = succeeded(response);
+                wakeApp = succeeded(response, sentAtMs);
             } else {
                 wakeApp = failed(node, Errors.fromThrowable(e));
             }
@@ -410,11 +444,12 @@ public final class MembershipManager {
         wakeTick();
     }
 
-    private boolean succeeded(GroupHeartbeatResponse r) {
-        long now = clock.millis();
+    private boolean succeeded(GroupHeartbeatResponse r, long sentAtMs) {
         failures = 0;
         retryAtMs = 0;
-        lastSuccessMs = now;
+        // The coordinator renewed the session when the request arrived, after it was sent: counting
+        // from the send, this member gives its partitions up no later than the coordinator expels it.
+        lastSuccessMs = sentAtMs;
         if (r.getHeartbeatIntervalMs() > 0) {
             heartbeatIntervalMs = r.getHeartbeatIntervalMs();
         }
@@ -428,7 +463,8 @@ public final class MembershipManager {
             log.info("{} joined group {} as member {} with member epoch {} (group epoch {})", logPrefix,
                     settings.groupId(), settings.memberId(), memberEpoch, groupEpoch);
         }
-        boolean changed = joined || previousEpoch != memberEpoch || !assignment.equals(target);
+        boolean changed = joined || previousEpoch != memberEpoch || !assignment.equals(target) || acquireDeferred;
+        acquireDeferred = false;
         if (!assignment.equals(target)) {
             log.info("{} target assignment at member epoch {}: {} (owned: {})", logPrefix, memberEpoch,
                     sorted(assignment), sorted(owned));

@@ -269,6 +269,58 @@ class ConsumerCoordinatorTest {
         assertEquals(1, eventsStartingWith("assigned").size());
     }
 
+    /**
+     * The race tryAcquire closes: P1 is in the target, but a heartbeat reporting "owns P0 only"
+     * goes out before the member takes P1. If P1 left this member's target meanwhile, the
+     * coordinator takes that heartbeat as P1's release and may hand P1 to another member; so the
+     * member must not take P1 on the strength of the older target.
+     */
+    @Test
+    void partitionsAreNotTakenFromATargetOlderThanTheLastHeartbeat() {
+        create(false);
+        join(1, Set.of(P0));
+        transport.fetchOffsetsAnswers.add(FakeGroupTransport.PENDING);
+        scheduler.advance(1000);
+        transport.answerHeartbeat(heartbeatOk(MEMBER, 2, 2, Set.of(P0, P1)));
+        scheduler.runDue();
+        coordinator.poll(); // starts the committed-offset lookup for P1
+        scheduler.advance(1000);
+        assertTrue(transport.heartbeatPending(), "a periodic heartbeat (owning P0 only) is out");
+        assertEquals(List.of(P0), FakeGroupTransport.owned(transport.lastHeartbeat().getOwnedPartitionsList()));
+
+        List<FakeGroupTransport.Call> lookups = transport.calls("fetchOffsets");
+        lookups.get(lookups.size() - 1).future().complete(FetchOffsetsResponse.newBuilder()
+                .addOffsets(CommittedOffset.newBuilder().setTopic("t").setPartition(1).setOffset(3)).build());
+        coordinator.poll();
+        assertEquals(Set.of(P0), partitions.assignment(), "P1 is not taken while that heartbeat is out");
+        assertFalse(coordinator.needsAttention(), "and the poll does not spin on it");
+
+        // The coordinator moved P1 elsewhere (a new rebalance): the answer no longer lists it.
+        transport.answerHeartbeat(heartbeatOk(MEMBER, 3, 3, Set.of(P0)));
+        scheduler.runDue();
+        assertTrue(coordinator.needsAttention(), "the answer wakes the poll");
+        coordinator.poll();
+        assertEquals(Set.of(P0), partitions.assignment());
+        assertEquals(List.of(), eventsStartingWith("assigned [t-1]"));
+
+        // Once a fresh target lists it again, it is taken.
+        scheduler.advance(1000);
+        transport.answerHeartbeat(heartbeatOk(MEMBER, 4, 4, Set.of(P0, P1)));
+        scheduler.runDue();
+        coordinator.poll();
+        scheduler.runDue();
+        if (!partitions.assignment().contains(P1)) {
+            // The lookup for P1 started again; answer it.
+            lookups = transport.calls("fetchOffsets");
+            lookups.get(lookups.size() - 1).future().complete(FetchOffsetsResponse.newBuilder()
+                    .addOffsets(CommittedOffset.newBuilder().setTopic("t").setPartition(1).setOffset(3)).build());
+            coordinator.poll();
+        }
+        assertEquals(Set.of(P0, P1), partitions.assignment());
+        scheduler.runDue();
+        assertEquals(List.of(P0, P1), FakeGroupTransport.owned(transport.lastHeartbeat().getOwnedPartitionsList()));
+    }
+
     @Test
     void listenerExceptionIsRethrownByPollAfterTheRebalance() {
         create(false);
