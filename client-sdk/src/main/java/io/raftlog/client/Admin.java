@@ -36,9 +36,12 @@ import io.raftlog.client.errors.LeaderNotAvailableException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.internals.Futures;
-import io.raftlog.client.internals.GroupCoordinatorLookup;
 import io.raftlog.client.internals.MetadataCache;
 import io.raftlog.client.internals.TopicNames;
+import io.raftlog.client.internals.consumer.group.BrokerDirectory;
+import io.raftlog.client.internals.consumer.group.CoordinatorClient;
+import io.raftlog.client.internals.consumer.group.GrpcGroupTransport;
+import io.raftlog.client.internals.consumer.group.Scheduler;
 import io.raftlog.client.transport.ChannelPool;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -70,9 +73,11 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Consumer-group methods ({@link #listGroups}, {@link #describeGroup}, {@link #listGroupOffsets},
  * {@link #deleteGroup}, {@link #resetGroupOffsets}) go to the group coordinator, found with
- * FindCoordinator on any broker and cached; NOT_COORDINATOR (following its hint when the broker is
- * known), COORDINATOR_NOT_AVAILABLE and unreachable brokers make the call find the coordinator
- * again and retry, backing off {@code retryBackoffMs}, until {@code requestTimeoutMs} has elapsed.
+ * FindCoordinator on any broker and cached (the consumer's lookup); NOT_COORDINATOR (following its
+ * hint at once when the broker is known, once in a row), COORDINATOR_NOT_AVAILABLE and unreachable
+ * brokers make the call find the coordinator again and retry, backing off {@code retryBackoffMs}
+ * (doubling per retry, up to max(1 s, retryBackoffMs)), until {@code requestTimeoutMs} has elapsed;
+ * the {@code TimeoutException} then has the last error as its cause.
  *
  * <p>A topic name no topic can have fails the future at once, without a request, with an
  * {@code InvalidTopicException} naming the rule it breaks (the client's copy of the broker's
@@ -91,7 +96,12 @@ public final class Admin implements AutoCloseable {
     private final MetadataCache metadata;
     private final ScheduledExecutorService scheduler;
     private final AtomicInteger nextBroker = new AtomicInteger();
-    private final GroupCoordinatorLookup coordinator;
+    /**
+     * The coordinator lookup the consumer uses too. One for every group: the cluster has a single
+     * coordinator (the metadata leader), so FindCoordinator is sent without a group id and its
+     * answer serves all of them.
+     */
+    private final CoordinatorClient coordinator;
     private final Blocking blocking = new Blocking();
 
     private Admin(AdminConfig config) {
@@ -104,8 +114,9 @@ public final class Admin implements AutoCloseable {
             t.setDaemon(true);
             return t;
         });
-        this.coordinator = new GroupCoordinatorLookup(channels, metadata, this::brokerAddresses, config.clock(),
-                config.retryBackoffMs(), scheduler);
+        this.coordinator = new CoordinatorClient("", new GrpcGroupTransport(channels), BrokerDirectory.of(metadata),
+                Scheduler.over(scheduler), config.clock(), config.retryBackoffMs(), config.requestTimeoutMs(),
+                "[admin]");
     }
 
     /** Creates an admin client; no connection is made until the first call. */
@@ -227,10 +238,9 @@ public final class Admin implements AutoCloseable {
 
     /** Every consumer group the coordinator knows, sorted by group id. */
     public CompletableFuture<List<GroupListing>> listGroups() {
-        return coordinator.call("ListGroups", "", config.requestTimeoutMs(),
-                (channel, deadlineMs) -> Futures.<ListGroupsResponse>unary(
-                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                .listGroups(ListGroupsRequest.getDefaultInstance(), o)))
+        return groupCall("ListGroups",
+                stub -> Futures.<ListGroupsResponse>unary(
+                        o -> stub.listGroups(ListGroupsRequest.getDefaultInstance(), o)))
                 .thenApply(r -> r.getGroupsList().stream()
                         .map(g -> new GroupListing(g.getGroupId(), GroupState.parse(g.getState()), g.getMembers()))
                         .sorted(Comparator.comparing(GroupListing::groupId))
@@ -247,10 +257,8 @@ public final class Admin implements AutoCloseable {
             return invalid;
         }
         DescribeGroupRequest request = DescribeGroupRequest.newBuilder().setGroupId(groupId).build();
-        return coordinator.call("DescribeGroup", groupId, config.requestTimeoutMs(),
-                (channel, deadlineMs) -> Futures.<DescribeGroupResponse>unary(
-                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                .describeGroup(request, o)))
+        return groupCall("DescribeGroup",
+                stub -> Futures.<DescribeGroupResponse>unary(o -> stub.describeGroup(request, o)))
                 .thenApply(Admin::toGroupDescription);
     }
 
@@ -264,10 +272,8 @@ public final class Admin implements AutoCloseable {
             return invalid;
         }
         FetchOffsetsRequest request = FetchOffsetsRequest.newBuilder().setGroupId(groupId).build();
-        return coordinator.call("FetchOffsets", groupId, config.requestTimeoutMs(),
-                (channel, deadlineMs) -> Futures.<FetchOffsetsResponse>unary(
-                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                .fetchOffsets(request, o)))
+        return groupCall("FetchOffsets",
+                stub -> Futures.<FetchOffsetsResponse>unary(o -> stub.fetchOffsets(request, o)))
                 .thenApply(r -> toOffsets(r.getOffsetsList()));
     }
 
@@ -282,10 +288,8 @@ public final class Admin implements AutoCloseable {
             return invalid;
         }
         DeleteGroupRequest request = DeleteGroupRequest.newBuilder().setGroupId(groupId).build();
-        return coordinator.call("DeleteGroup", groupId, config.requestTimeoutMs(),
-                (channel, deadlineMs) -> Futures.<DeleteGroupResponse>unary(
-                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                .deleteGroup(request, o)))
+        return groupCall("DeleteGroup",
+                stub -> Futures.<DeleteGroupResponse>unary(o -> stub.deleteGroup(request, o)))
                 .thenApply(r -> null);
     }
 
@@ -316,11 +320,26 @@ public final class Admin implements AutoCloseable {
             request.setToOffset(((GroupOffsetReset.ToOffset) to).offset());
         }
         ResetOffsetsRequest built = request.build();
-        return coordinator.call("ResetOffsets", groupId, config.requestTimeoutMs(),
-                (channel, deadlineMs) -> Futures.<ResetOffsetsResponse>unary(
-                        o -> GroupServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
-                                .resetOffsets(built, o)))
+        return groupCall("ResetOffsets",
+                stub -> Futures.<ResetOffsetsResponse>unary(o -> stub.resetOffsets(built, o)))
                 .thenApply(r -> toOffsets(r.getOffsetsList()));
+    }
+
+    /**
+     * Sends a GroupService RPC to the group coordinator through {@link #coordinator}, which finds
+     * it, follows NOT_COORDINATOR hints and retries until {@code requestTimeoutMs} has elapsed.
+     */
+    private <R> CompletableFuture<R> groupCall(String name,
+            java.util.function.Function<GroupServiceGrpc.GroupServiceStub, CompletableFuture<R>> rpc) {
+        return coordinator.call(name, config.clock().millis() + config.requestTimeoutMs(), Integer.MAX_VALUE,
+                (node, timeoutMs) -> {
+                    try {
+                        return rpc.apply(GroupServiceGrpc.newStub(channels.channel(node.address()))
+                                .withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS));
+                    } catch (RuntimeException e) {
+                        return CompletableFuture.failedFuture(e);
+                    }
+                });
     }
 
     /** A future failed with {@code InvalidArgumentException} if {@code groupId} is null or empty, else null. */

@@ -3,6 +3,7 @@ package io.raftlog.client.internals.consumer.group;
 import io.raftlog.api.v1.BrokerInfo;
 import io.raftlog.api.v1.FindCoordinatorRequest;
 import io.raftlog.api.v1.FindCoordinatorResponse;
+import io.raftlog.client.errors.BrokerNotAvailableException;
 import io.raftlog.client.errors.CoordinatorNotAvailableException;
 import io.raftlog.client.errors.Errors;
 import io.raftlog.client.errors.NotCoordinatorException;
@@ -14,6 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BiFunction;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,12 +28,16 @@ import org.slf4j.LoggerFactory;
  * (any broker answers; brokers are tried in rotation). It is forgotten after a retriable failure
  * of a request sent to it ({@link #coordinatorFailed}): NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE,
  * an unreachable broker or a timeout. A NOT_COORDINATOR carrying a hint that names a broker whose
- * address is known moves the cache straight to that broker, saving a FindCoordinator round.
- * Concurrent lookups share one FindCoordinator request.
+ * address is known moves the cache straight to that broker, saving a FindCoordinator round; but
+ * only once in a row: if the hinted broker fails too before answering anything else, the next
+ * failure forgets it and FindCoordinator decides, so two brokers naming each other cannot keep the
+ * client bouncing between them. Concurrent lookups share one FindCoordinator request. A fatal
+ * answer came from the coordinator itself and keeps it cached.
  *
  * <p><b>Retries.</b> {@link #call} retries retriable failures after {@code retry.backoff.ms}
  * (doubling per attempt, up to max(1 s, retry.backoff.ms)) on the (re-found) coordinator while
- * attempts and the deadline allow. The lookup itself never waits: backoff is the caller's.
+ * attempts and the deadline allow; a followed hint is tried at once (it cannot repeat, see above).
+ * The lookup itself never waits: backoff is the caller's.
  *
  * <p>Thread-safe. Futures complete on transport or scheduler threads; nothing here runs
  * application code.
@@ -62,6 +69,8 @@ public final class CoordinatorClient {
     private Node coordinator;
     private CompletableFuture<Node> lookup;
     private int nextCandidate;
+    /** Whether {@link #coordinator} came from a NOT_COORDINATOR hint and has not answered since. */
+    private boolean fromHint;
     /** Brokers named by FindCoordinator answers, to resolve hints the metadata cache does not know. */
     private final Map<Integer, String> seen = new HashMap<>();
 
@@ -125,6 +134,7 @@ public final class CoordinatorClient {
                         log.info("{} group coordinator is {}", logPrefix, found);
                     }
                     coordinator = found;
+                    fromHint = false;
                 }
             }
             if (error == null) {
@@ -138,17 +148,30 @@ public final class CoordinatorClient {
     }
 
     /**
-     * A request to {@code failed} failed retriably with {@code cause}: forget it as the
-     * coordinator, or move to the hinted coordinator of a NOT_COORDINATOR if its address is known.
-     * Does nothing if the cache already moved on.
+     * {@code node} answered a request (successfully, or with a fatal error): it is the coordinator,
+     * so a later NOT_COORDINATOR hint from it may be followed again.
      */
-    public void coordinatorFailed(Node failed, RaftlogException cause) {
+    public synchronized void coordinatorAnswered(Node node) {
+        if (node.equals(coordinator)) {
+            fromHint = false;
+        }
+    }
+
+    /**
+     * A request to {@code failed} failed retriably with {@code cause}: forget it as the
+     * coordinator, or move to the hinted coordinator of a NOT_COORDINATOR if its address is known
+     * and {@code failed} was not itself reached through a hint without answering since.
+     * Does nothing if the cache already moved on.
+     *
+     * @return whether the cache moved to a hinted broker (worth trying at once)
+     */
+    public boolean coordinatorFailed(Node failed, RaftlogException cause) {
         synchronized (this) {
             if (coordinator == null || !coordinator.equals(failed)) {
-                return;
+                return false;
             }
             Node hinted = null;
-            if (cause instanceof NotCoordinatorException nc && nc.coordinatorId().isPresent()
+            if (!fromHint && cause instanceof NotCoordinatorException nc && nc.coordinatorId().isPresent()
                     && nc.coordinatorId().getAsInt() != failed.id()) {
                 int id = nc.coordinatorId().getAsInt();
                 String address = seen.get(id);
@@ -160,11 +183,13 @@ public final class CoordinatorClient {
                 }
             }
             coordinator = hinted;
+            fromHint = hinted != null;
             if (hinted != null) {
                 log.info("{} group coordinator moved from {} to {} ({})", logPrefix, failed, hinted, cause.getMessage());
             } else {
                 log.info("{} group coordinator {} failed ({}); finding it again", logPrefix, failed, cause.getMessage());
             }
+            return hinted != null;
         }
     }
 
@@ -172,9 +197,10 @@ public final class CoordinatorClient {
      * Sends a request to the coordinator with {@code rpc(node, timeoutMs)}, retrying retriable
      * failures (see the class comment) until {@code maxAttempts} attempts were made or the next one
      * would start after {@code deadlineMs}. The future then fails with the last error, or with a
-     * {@link TimeoutException} naming it when the deadline stopped the retries. {@code rpc} may
-     * throw a {@link RaftlogException} to fail the call (not retried unless retriable).
-     * Cancelling the returned future stops further attempts.
+     * {@link TimeoutException} naming it when the deadline stopped the retries, or with
+     * {@link BrokerNotAvailableException} when the scheduler was shut down (client closed).
+     * {@code rpc} may throw a {@link RaftlogException} to fail the call (not retried unless
+     * retriable). Cancelling the returned future stops further attempts.
      */
     public <R> CompletableFuture<R> call(String what, long deadlineMs, int maxAttempts,
                                          BiFunction<Node, Long, CompletableFuture<R>> rpc) {
@@ -188,15 +214,16 @@ public final class CoordinatorClient {
         if (result.isDone()) {
             return;
         }
+        AtomicBoolean movedToHint = new AtomicBoolean();
         coordinator().thenCompose(node -> {
             long timeoutMs = Math.max(1, Math.min(requestTimeoutMs, deadlineMs - clock.millis()));
             CompletableFuture<R> sent = rpc.apply(node, timeoutMs);
             return sent.whenComplete((r, e) -> {
-                if (e != null) {
-                    RaftlogException error = Errors.fromThrowable(e);
-                    if (error.isRetriable()) {
-                        coordinatorFailed(node, error);
-                    }
+                RaftlogException error = e == null ? null : Errors.fromThrowable(e);
+                if (error == null || !error.isRetriable()) {
+                    coordinatorAnswered(node);
+                } else if (coordinatorFailed(node, error)) {
+                    movedToHint.set(true);
                 }
             });
         }).whenComplete((r, e) -> {
@@ -209,16 +236,24 @@ public final class CoordinatorClient {
                 result.completeExceptionally(error);
                 return;
             }
-            long backoff = backoffMs(n);
+            long backoff = movedToHint.get() ? 0 : backoffMs(n);
             if (n >= maxAttempts) {
                 result.completeExceptionally(error);
-            } else if (clock.millis() + backoff >= deadlineMs) {
+            } else if (backoff > 0 ? clock.millis() + backoff >= deadlineMs : clock.millis() >= deadlineMs) {
                 result.completeExceptionally(new TimeoutException(what + " did not succeed in time; last error: "
                         + error.getMessage(), error));
+            } else if (backoff == 0) {
+                log.debug("{} {} failed (attempt {}): {}; trying the hinted coordinator", logPrefix, what, n,
+                        error.getMessage());
+                attempt(what, deadlineMs, maxAttempts, rpc, result, n + 1);
             } else {
                 log.debug("{} {} failed (attempt {}): {}; retrying in {} ms", logPrefix, what, n, error.getMessage(),
                         backoff);
-                scheduler.schedule(() -> attempt(what, deadlineMs, maxAttempts, rpc, result, n + 1), backoff);
+                try {
+                    scheduler.schedule(() -> attempt(what, deadlineMs, maxAttempts, rpc, result, n + 1), backoff);
+                } catch (RejectedExecutionException closed) {
+                    result.completeExceptionally(new BrokerNotAvailableException("client closed"));
+                }
             }
         });
     }

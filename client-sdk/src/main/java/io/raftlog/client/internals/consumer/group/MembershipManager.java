@@ -425,6 +425,9 @@ public final class MembershipManager {
 
     private void onResponse(int gen, CoordinatorClient.Node node, GroupHeartbeatResponse response, Throwable e,
                             long sentAtMs) {
+        if (e == null || !Errors.fromThrowable(e).isRetriable()) {
+            coordinators.coordinatorAnswered(node);
+        }
         boolean wakeApp = false;
         synchronized (this) {
             if (inFlightGeneration == gen) {

@@ -1,5 +1,6 @@
 package io.raftlog.client.internals.consumer.group;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
@@ -29,6 +30,26 @@ public interface Scheduler extends AutoCloseable {
     /** Stops the thread; tasks not run yet are dropped. Idempotent. */
     @Override
     void close();
+
+    /**
+     * Tasks on an executor the caller owns (the admin client's thread). Unlike {@link #daemon},
+     * {@link #schedule} throws {@code RejectedExecutionException} once the executor is shut down,
+     * so a retry that can no longer run fails its call instead of leaving it pending;
+     * {@link #close} does nothing (the owner shuts the executor down).
+     */
+    static Scheduler over(ScheduledExecutorService executor) {
+        return new Scheduler() {
+            @Override
+            public Task schedule(Runnable task, long delayMs) {
+                ScheduledFuture<?> f = executor.schedule(task, Math.max(0, delayMs), TimeUnit.MILLISECONDS);
+                return () -> f.cancel(false);
+            }
+
+            @Override
+            public void close() {
+            }
+        };
+    }
 
     /**
      * The production scheduler: one daemon thread named {@code threadName}. A task that throws is

@@ -5,7 +5,8 @@
  *   <li>{@link io.raftlog.client.internals.consumer.group.GroupTransport}: the GroupService RPCs as
  *       futures against a given broker; gRPC in production, a fake in unit tests.</li>
  *   <li>{@link io.raftlog.client.internals.consumer.group.CoordinatorClient}: finds and caches the
- *       coordinator, follows NOT_COORDINATOR hints, retries coordinator requests with backoff.</li>
+ *       coordinator, follows NOT_COORDINATOR hints, retries coordinator requests with backoff.
+ *       {@link io.raftlog.client.Admin}'s group methods use it too.</li>
  *   <li>{@link io.raftlog.client.internals.consumer.group.MembershipManager}: member id and epoch,
  *       target assignment and heartbeats, on a background {@link
  *       io.raftlog.client.internals.consumer.group.Scheduler} thread.</li>
