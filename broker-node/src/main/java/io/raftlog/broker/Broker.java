@@ -26,6 +26,10 @@ import io.raftlog.broker.rpc.MetadataServiceImpl;
 import io.raftlog.broker.rpc.PeerReplicaLogReader;
 import io.raftlog.broker.rpc.ProduceServiceImpl;
 import io.raftlog.broker.rpc.ReplicaStates;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.statemachine.group.ConsumerGroups;
 import io.raftlog.statemachine.ratis.MetadataStateMachine;
 import io.raftlog.statemachine.ratis.ReplicaRepairSource;
 import java.io.IOException;
@@ -33,9 +37,12 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.util.HashMap;
+import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
 import java.util.function.UnaryOperator;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -265,25 +272,24 @@ public final class Broker implements AutoCloseable {
     }
 
     @Override
-    public io.raftlog.statemachine.group.ConsumerGroups groups() {
+    public ConsumerGroups groups() {
       return metadataStateMachine == null ? null : metadataStateMachine.groups();
     }
 
     @Override
-    public io.raftlog.log.v1.MetadataImage topics() {
+    public MetadataImage topics() {
       return metadataView.image();
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<io.raftlog.log.v1.MetadataReply> submit(
-        io.raftlog.log.v1.MetadataCommand.Builder command) {
+    public CompletableFuture<MetadataReply> submit(MetadataCommand.Builder command) {
       return metadataClient.submit(command);
     }
 
     @Override
-    public java.util.concurrent.CompletableFuture<java.util.Map<Integer, PartitionOffsets>> partitionOffsets(String topic) {
+    public CompletableFuture<Map<Integer, PartitionOffsets>> partitionOffsets(String topic) {
       return replicaStates.collect(topic).thenApply(states -> {
-        java.util.Map<Integer, PartitionOffsets> out = new java.util.HashMap<>();
+        Map<Integer, PartitionOffsets> out = new HashMap<>();
         states.forEach((key, state) -> {
           if (state.getIsLeader()) {
             out.put(key.partition(), new PartitionOffsets(state.getLogStartOffset(), state.getLogEndOffset()));
