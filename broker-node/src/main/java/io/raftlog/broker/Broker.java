@@ -147,7 +147,7 @@ public final class Broker implements AutoCloseable {
         (partition, division) -> repairSourceWrapper.apply(peerLogReader.sourceFor(partition, division)), onFatalError);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
-      metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries);
+      metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries, onFatalError);
       metadataStateMachine.addListener(metadataView::update);
     }
     raft = new RaftHost(config, groupId -> groupId.equals(GroupIds.METADATA)

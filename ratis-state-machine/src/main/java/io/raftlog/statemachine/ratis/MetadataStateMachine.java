@@ -37,10 +37,24 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
 
   private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
   private volatile MetadataState state = new MetadataState();
+  private final Consumer<Throwable> onFatalError;
+  /** Set when the applied state was found diverged: nothing more is applied or snapshotted. */
+  private volatile boolean diverged;
 
-  /** @param snapshotEveryEntries see {@link SnapshottingStateMachine} */
-  public MetadataStateMachine(String logPrefix, long snapshotEveryEntries) {
+  /**
+   * @param snapshotEveryEntries see {@link SnapshottingStateMachine}
+   * @param onFatalError called once when the applied state is found diverged from the other
+   *     voters (see {@link #truncate}); the broker halts
+   */
+  public MetadataStateMachine(String logPrefix, long snapshotEveryEntries, Consumer<Throwable> onFatalError) {
     super(logPrefix, snapshotEveryEntries);
+    this.onFatalError = onFatalError;
+  }
+
+  @Override
+  protected void onDiverged(IllegalStateException problem) {
+    diverged = true;
+    onFatalError.accept(problem);
   }
 
   /** Listeners run on the apply thread after each applied command; keep them short. */
@@ -70,7 +84,10 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
   }
 
   @Override
-  protected byte[] snapshotContent() {
+  protected byte[] snapshotContent() throws IOException {
+    if (diverged) {
+      throw new IOException(logPrefix + ": no snapshot: the applied state diverged from the other voters");
+    }
     return state.snapshotImage().toByteArray();
   }
 
@@ -99,6 +116,9 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
     LogEntryProto entry = trx.getLogEntry();
+    if (diverged) {
+      return CompletableFuture.failedFuture(new IOException(logPrefix + ": the applied state diverged; not applying"));
+    }
     try {
       MetadataCommand cmd = MetadataCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());

@@ -229,12 +229,22 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   }
 
   @Override
+  protected void onDiverged(IllegalStateException problem) {
+    // Like a failed apply: nothing more is applied or snapshotted; the broker halts.
+    failed = true;
+    onFatalError.accept(problem);
+  }
+
+  @Override
   protected byte[] snapshotContent() throws IOException {
     if (repair != null) {
       throw new IOException(logPrefix + ": no snapshot while the segment files are being repaired");
     }
     if (leftUnapplied) {
       throw new IOException(logPrefix + ": no snapshot: closing with committed entries left unapplied");
+    }
+    if (failed) {
+      throw new IOException(logPrefix + ": no snapshot: the replica failed");
     }
     Thread applying = drainer;
     if (applying != null && applying != Thread.currentThread()) {

@@ -71,6 +71,33 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
         "full replica copy from the leader is not supported yet"));
   }
 
+  /**
+   * Ratis cuts the Raft log from {@code index} on (a new leader's entries replace uncommitted ones).
+   * Only uncommitted entries may be cut, and only committed entries are applied; so an index at or
+   * below the applied one means this replica applied an entry the group never committed: its state
+   * has diverged from the other replicas and must not be served or snapshotted. Raft guarantees
+   * this cannot happen; it is checked because a Ratis defect did it once (see RaftHost, the
+   * append-entries compose setting).
+   */
+  @Override
+  public CompletableFuture<Void> truncate(long index) {
+    TermIndex applied = getLastAppliedTermIndex();
+    if (applied != null && index <= applied.getIndex()) {
+      IllegalStateException problem = new IllegalStateException(logPrefix + ": the Raft log is cut at index "
+          + index + " but entries up to " + applied + " are already applied: this replica applied entries"
+          + " that were never committed and has diverged from the others");
+      LOG.error("FATAL: {}; stopping", problem.getMessage());
+      onDiverged(problem);
+    }
+    return CompletableFuture.completedFuture(null);
+  }
+
+  /**
+   * Called (on a Ratis thread, holding its log lock: do not block) when {@link #truncate} finds
+   * the applied state diverged. The replica must stop applying and serving.
+   */
+  protected abstract void onDiverged(IllegalStateException problem);
+
   /** Opens whatever the state lives in besides the snapshot (before the snapshot is loaded). */
   protected abstract void open() throws IOException;
 
