@@ -3,6 +3,7 @@ package io.raftlog.broker.metadata;
 import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftClients;
+import io.raftlog.broker.raft.RenewingRaftClient;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataQuery;
@@ -11,7 +12,6 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
@@ -22,14 +22,16 @@ import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 public final class MetadataClient implements AutoCloseable {
 
   private final Clock clock;
-  private final RaftClient client;
+  private final RenewingRaftClient client;
 
   public MetadataClient(BrokerConfig config, Clock clock) {
     this.clock = clock;
     List<RaftPeer> peers = config.metadataVoters.stream()
         .map(v -> RaftPeer.newBuilder().setId(GroupIds.peerId(v.brokerId())).setAddress(v.host() + ":" + v.raftPort()).build())
         .toList();
-    this.client = RaftClients.create(RaftGroup.valueOf(GroupIds.METADATA, peers), 16 * 1024 * 1024);
+    RaftGroup group = RaftGroup.valueOf(GroupIds.METADATA, peers);
+    this.client = new RenewingRaftClient("metadata client of broker " + config.brokerId,
+        () -> RaftClients.create(group, 16 * 1024 * 1024));
   }
 
   /** A reply and the metadata log index of the command. */
@@ -43,7 +45,7 @@ public final class MetadataClient implements AutoCloseable {
   /** Like {@link #submit}, also telling at which log index the command was committed. */
   public CompletableFuture<Applied> submitWithIndex(MetadataCommand.Builder command) {
     MetadataCommand cmd = command.setTimestampMs(clock.millis()).build();
-    return client.async().send(Message.valueOf(UnsafeByteOperations.unsafeWrap(cmd.toByteArray())))
+    return client.send(Message.valueOf(UnsafeByteOperations.unsafeWrap(cmd.toByteArray())))
         .thenApply(reply -> {
           if (!reply.isSuccess()) {
             throw new MetadataUnavailableException("metadata group: " + reply.getException(), reply.getException());
@@ -59,7 +61,7 @@ public final class MetadataClient implements AutoCloseable {
 
   /** Reads the current image from the metadata leader (linearizable read). */
   public CompletableFuture<MetadataImage> fetchImage() {
-    return client.async().sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(
+    return client.sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(
             MetadataQuery.getDefaultInstance().toByteArray())))
         .thenApply(reply -> {
           try {
@@ -72,7 +74,7 @@ public final class MetadataClient implements AutoCloseable {
 
   /** The metadata leader as last seen by this client, or null. */
   public RaftPeerId leaderHint() {
-    return client.getLeaderId();
+    return client.leaderId();
   }
 
   @Override

@@ -4,6 +4,7 @@ import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftClients;
 import io.raftlog.broker.raft.RaftHost;
+import io.raftlog.broker.raft.RenewingRaftClient;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.ReplicaAssignment;
@@ -30,7 +31,6 @@ import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -57,7 +57,7 @@ public final class PartitionManager implements AutoCloseable {
   private final RepairSourceFactory repairSources;
   private final Consumer<Throwable> onFatalError;
   private final Map<RaftGroupId, PartitionReplica> replicas = new ConcurrentHashMap<>();
-  private final Map<RaftGroupId, RaftClient> remoteClients = new ConcurrentHashMap<>();
+  private final Map<RaftGroupId, RenewingRaftClient> remoteClients = new ConcurrentHashMap<>();
   private final ExecutorService reconciler;
   private final AtomicReference<MetadataImage> pendingImage = new AtomicReference<>();
   private volatile RaftHost host;
@@ -187,7 +187,7 @@ public final class PartitionManager implements AutoCloseable {
   }
 
   private void removeReplica(PartitionReplica r) throws IOException {
-    RaftClient client = remoteClients.remove(r.groupId());
+    RenewingRaftClient client = remoteClients.remove(r.groupId());
     if (client != null) {
       client.close();
     }
@@ -200,7 +200,7 @@ public final class PartitionManager implements AutoCloseable {
   }
 
   /** A Ratis client for a partition group, to reach its leader from any broker. */
-  public RaftClient clientFor(TopicRecord topic, int partition, MetadataImage image) {
+  public RenewingRaftClient clientFor(TopicRecord topic, int partition, MetadataImage image) {
     RaftGroupId gid = GroupIds.partition(topic.getTopicId(), partition);
     return remoteClients.computeIfAbsent(gid, id -> {
       Map<Integer, BrokerRecord> brokers = new HashMap<>();
@@ -209,7 +209,8 @@ public final class PartitionManager implements AutoCloseable {
       if (group == null) {
         throw new IllegalStateException("replicas of " + topic.getName() + "-" + partition + " are not registered");
       }
-      return RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024);
+      return new RenewingRaftClient("broker " + config.brokerId + " client of " + topic.getName() + "-" + partition,
+          () -> RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024));
     });
   }
 
@@ -246,7 +247,7 @@ public final class PartitionManager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (RaftClient c : remoteClients.values()) {
+    for (RenewingRaftClient c : remoteClients.values()) {
       try {
         c.close();
       } catch (IOException e) {

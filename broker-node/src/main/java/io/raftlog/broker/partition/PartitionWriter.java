@@ -17,7 +17,6 @@ import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import org.apache.ratis.client.RaftClient;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientReply;
@@ -85,8 +84,7 @@ public final class PartitionWriter {
             + ": this broker does not lead the partition" + (leader >= 0 ? "; the leader is broker " + leader : ""),
             leader));
       } else {
-        RaftClient client = partitions.clientFor(topic, partition, metadata.image());
-        result = client.async().send(message).thenApply(reply -> decode(reply, what));
+        result = partitions.clientFor(topic, partition, metadata.image()).send(message).thenApply(reply -> decode(reply, what));
       }
     } catch (IOException | RuntimeException e) {
       return CompletableFuture.failedFuture(RaftErrors.fromThrowable(e, what));
