@@ -6,11 +6,11 @@ import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.broker.testkit.FreePorts;
 import io.raftlog.broker.testkit.Wait;
 import io.raftlog.statemachine.ratis.MetadataStateMachine;
 import java.io.IOException;
 import java.lang.reflect.Field;
-import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -224,10 +224,8 @@ class FollowerStaleTailTest {
     return BrokerConfig.parse(raw);
   }
 
-  private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0)) {
-      return s.getLocalPort();
-    }
+  private static int freePort() {
+    return FreePorts.next();
   }
 
   /** Records the data of each applied entry, in order. */
