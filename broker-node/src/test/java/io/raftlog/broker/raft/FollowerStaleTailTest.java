@@ -1,13 +1,14 @@
 package io.raftlog.broker.raft;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.testkit.FreePorts;
 import io.raftlog.broker.testkit.Wait;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.RegisterBroker;
 import io.raftlog.statemachine.ratis.MetadataStateMachine;
 import java.io.IOException;
 import java.lang.reflect.Field;
@@ -16,10 +17,14 @@ import java.time.Duration;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.stream.Collectors;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto.AppendResult;
@@ -47,16 +52,18 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A deposed leader rejoins as a follower with a tail of entries it appended but that were never
- * committed; the new leader's entries at the same indices must replace them before anything there
- * is applied. This is the Raft rule our fault suite saw broken once (scenario 3, seed 303): with
- * Ratis 3.2.2's default "append-entries compose", a follower checks a heartbeat's previous entry
- * against an append it has accepted but not yet written, then moves its commit index over the
- * entries its log still holds from the old leader, and applies those.
+ * committed; the new leader's entries at the same indices must be the ones applied. This is the
+ * Raft rule our fault suite saw broken once (scenario 3, seed 303): with Ratis 3.2.2's default
+ * "append-entries compose", a follower checks a heartbeat's previous entry against an append it
+ * has accepted but not yet written, then moves its commit index over the entries its log still
+ * holds from the old leader, and hands those to the state machine. Our state machines guard
+ * against it ({@code CommittedEntryGuard}).
  *
- * <p>The scenario runs against one real Ratis server (peer A of a 3-peer group whose other peers
- * never start), driven by hand-made AppendEntries from two leaders B (term 1) and C (term 2), so
- * the interleaving is exact. To make "accepted but not yet written" last, the test holds the
- * follower's append chain with a gate; that chain only exists with compose on.
+ * <p>The scenario runs against one real Ratis server with the broker's Ratis properties (peer A
+ * of a 3-peer group whose other peers never start), driven by hand-made AppendEntries from two
+ * leaders B (term 1) and C (term 2), so the interleaving is exact. To make "accepted but not yet
+ * written" last, the test holds the follower's append chain with a gate (reflection into Ratis'
+ * compose state; what a loaded machine does by chance).
  */
 class FollowerStaleTailTest {
 
@@ -64,104 +71,139 @@ class FollowerStaleTailTest {
   private static final RaftPeerId B = RaftPeerId.valueOf("b");
   private static final RaftPeerId C = RaftPeerId.valueOf("c");
   private static final RaftGroupId GROUP = RaftGroupId.valueOf(java.util.UUID.fromString("5a1e7a11-0000-4000-8000-000000000001"));
+  /** Entry names, and the broker each registers in the metadata variant. */
+  private static final Map<String, Integer> BROKER_OF = Map.of("x0", 1, "x1", 2, "stale2", 98, "stale3", 99,
+      "new2", 7, "new3", 8);
 
   @TempDir
   Path dir;
 
-  /** With the broker's Ratis properties the stale tail is replaced before it could be applied. */
-  @Test
-  void brokerPropertiesNeverApplyADeposedLeadersUncommittedTail() throws Exception {
-    Recorder sm = new Recorder();
-    RaftProperties p = RaftHost.properties(config());
-    assertFalse(RaftServerConfigKeys.Log.appendEntriesComposeEnabled(p), "compose must stay off (see RaftHost)");
-    runScenario(p, sm);
-    Wait.until("entries up to 3 applied", Duration.ofSeconds(20), () -> sm.appliedIndex() >= 3);
-    assertEquals(List.of("x0", "x1", "new2", "new3"), sm.applied);
-  }
-
   /**
-   * The same scenario with compose on (Ratis' default) reproduces the defect: the entries only the
-   * deposed leader had are applied. Should a Ratis upgrade fix it, this test fails: then compose
-   * may be turned back on.
+   * Ratis itself hands the stale entries over (a plain state machine applies them). Should a Ratis
+   * upgrade fix this, the test fails: then the guard may go.
    */
   @Test
-  void composeAppliesTheStaleTailWhenTheAppendIsStillPending() throws Exception {
+  void ratisHandsADeposedLeadersUncommittedEntriesToTheStateMachine() throws Exception {
     Recorder sm = new Recorder();
-    RaftProperties p = RaftHost.properties(config());
-    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, true);
-    runScenario(p, sm);
-    Wait.until("entries up to 3 applied", Duration.ofSeconds(20), () -> sm.appliedIndex() >= 3);
+    runScenario(sm, ByteString::copyFromUtf8, server -> Wait.until("the stale entries applied",
+        Duration.ofSeconds(20), () -> sm.appliedIndex() >= 3));
     assertEquals(List.of("x0", "x1", "stale2", "stale3"), sm.applied);
   }
 
-  /** Should it happen anyway, our state machines notice the cut below what they applied and stop. */
+  /** Our state machines apply the new leader's entries at those indices instead. */
   @Test
-  void aStateMachineThatAppliedTheStaleTailStopsWhenTheLogIsCut() throws Exception {
+  void ourStateMachinesApplyTheCommittedEntriesInstead() throws Exception {
     List<Throwable> fatal = new CopyOnWriteArrayList<>();
     MetadataStateMachine sm = new MetadataStateMachine("test metadata", 0, fatal::add);
-    RaftProperties p = RaftHost.properties(config());
-    RaftServerConfigKeys.Log.setAppendEntriesComposeEnabled(p, true);
-    runScenario(p, sm);
-    Wait.until("the divergence reported", Duration.ofSeconds(20), () -> !fatal.isEmpty());
-    assertTrue(fatal.get(0) instanceof IllegalStateException, fatal.toString());
-    assertTrue(fatal.get(0).getMessage().contains("never committed"), fatal.get(0).getMessage());
+    runScenario(sm, FollowerStaleTailTest::registerBroker, server -> {
+      Wait.until("commit index 3 while the stale entries are in the log", Duration.ofSeconds(20),
+          () -> division(server).getRaftLog().getLastCommittedIndex() >= 3);
+      Wait.until("the apply of a stale entry held by the guard", Duration.ofSeconds(20),
+          FollowerStaleTailTest::applyHeldByGuard);
+    });
+    Wait.until("entries up to 3 applied", Duration.ofSeconds(20),
+        () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 3);
+    assertEquals(Set.of(1, 2, 7, 8), sm.image().getBrokersList().stream()
+        .map(b -> b.getBrokerId()).collect(Collectors.toSet()));
+    assertEquals(TermIndex.valueOf(2, 3), sm.getLastAppliedTermIndex());
+    assertTrue(fatal.isEmpty(), fatal.toString());
+  }
+
+  /** A Raft log cut at or below what a state machine applied means divergence: the replica stops. */
+  @Test
+  void aLogCutBelowTheAppliedIndexIsFatal() throws Exception {
+    List<Throwable> fatal = new CopyOnWriteArrayList<>();
+    MetadataStateMachine sm = new MetadataStateMachine("test metadata", 0, fatal::add);
+    try (RaftServer server = startServer(sm)) {
+      AppendEntriesReplyProto first = server.appendEntriesAsync(request(B, 1, 1, null, 1,
+          entry(1, 0, "x0", FollowerStaleTailTest::registerBroker), entry(1, 1, "x1", FollowerStaleTailTest::registerBroker),
+          entry(1, 2, "stale2", FollowerStaleTailTest::registerBroker))).get(20, TimeUnit.SECONDS);
+      assertEquals(AppendResult.SUCCESS, first.getResult(), first.toString());
+      Wait.until("entries 0..1 applied", Duration.ofSeconds(20),
+          () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 1);
+      sm.truncate(2).get(); // an uncommitted entry: fine
+      assertTrue(fatal.isEmpty(), fatal.toString());
+      sm.truncate(1).get();
+      assertEquals(1, fatal.size(), fatal.toString());
+      assertTrue(fatal.get(0) instanceof IllegalStateException, fatal.toString());
+      assertTrue(fatal.get(0).getMessage().contains("never committed"), fatal.get(0).getMessage());
+    }
   }
 
   /**
    * B (term 1) gives A entries 0..3 and commits 0..1. C (term 2, elected without A) has other
-   * entries at 2..3 and has committed them; it sends them to A (held pending when a gate is
-   * possible), then a heartbeat whose previous entry is its (2, 3) with commit index 3.
+   * entries at 2..3 and has committed them; it sends them to A (held pending by the gate), then a
+   * heartbeat whose previous entry is its (2, 3) with commit index 3. {@code whileHeld} runs
+   * before the gate opens.
    */
-  private void runScenario(RaftProperties p, StateMachine sm) throws Exception {
-    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("raft").toFile()));
-    RaftGroup group = RaftGroup.valueOf(GROUP,
-        RaftPeer.newBuilder().setId(A).setAddress("127.0.0.1:" + freePort()).build(),
-        RaftPeer.newBuilder().setId(B).setAddress("127.0.0.1:" + freePort()).build(),
-        RaftPeer.newBuilder().setId(C).setAddress("127.0.0.1:" + freePort()).build());
-    org.apache.ratis.grpc.GrpcConfigKeys.Server.setPort(p, freePort());
-    boolean metadata = sm instanceof MetadataStateMachine;
-    try (RaftServer server = RaftServer.newBuilder().setServerId(A).setGroup(group).setStateMachine(sm)
-        .setProperties(p).build()) {
-      server.start();
+  private void runScenario(StateMachine sm, Function<String, ByteString> data, Consumer<RaftServer> whileHeld)
+      throws Exception {
+    try (RaftServer server = startServer(sm)) {
       long call = 0;
       AppendEntriesReplyProto first = server.appendEntriesAsync(request(B, ++call, 1, null, 1,
-          entry(1, 0, "x0", metadata), entry(1, 1, "x1", metadata),
-          entry(1, 2, "stale2", metadata), entry(1, 3, "stale3", metadata))).get(20, TimeUnit.SECONDS);
+          entry(1, 0, "x0", data), entry(1, 1, "x1", data),
+          entry(1, 2, "stale2", data), entry(1, 3, "stale3", data))).get(20, TimeUnit.SECONDS);
       assertEquals(AppendResult.SUCCESS, first.getResult(), first.toString());
       Wait.until("B's entries 0..1 applied", Duration.ofSeconds(20),
           () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 1);
 
       CompletableFuture<Void> gate = holdAppends(server);
       CompletableFuture<AppendEntriesReplyProto> replace = server.appendEntriesAsync(request(C, ++call, 2,
-          TermIndex.valueOf(1, 1), 1, entry(2, 2, "new2", metadata), entry(2, 3, "new3", metadata)));
-      // Without a gate the replace may already be written (heartbeat succeeds) or not (the
-      // heartbeat is refused as inconsistent); either is correct Raft.
-      server.appendEntriesAsync(request(C, ++call, 2, TermIndex.valueOf(2, 3), 3)).get(20, TimeUnit.SECONDS);
-      if (gate != null) {
-        // What a loaded machine does by chance: the pending append runs only after the heartbeat.
-        Wait.until("the heartbeat's commit index applied", Duration.ofSeconds(20),
-            () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 3);
-        gate.complete(null);
-      }
+          TermIndex.valueOf(1, 1), 1, entry(2, 2, "new2", data), entry(2, 3, "new3", data)));
+      AppendEntriesReplyProto heartbeat = server.appendEntriesAsync(request(C, ++call, 2, TermIndex.valueOf(2, 3), 3))
+          .get(20, TimeUnit.SECONDS);
+      assertEquals(AppendResult.SUCCESS, heartbeat.getResult(), "the heartbeat passes on the pending append");
+      whileHeld.accept(server);
+      gate.complete(null);
       assertEquals(AppendResult.SUCCESS, replace.get(20, TimeUnit.SECONDS).getResult());
-      // C repeats its heartbeat until A takes it, as a leader does.
-      long c = call;
-      Wait.until("C's heartbeat accepted", Duration.ofSeconds(20), () -> {
-        try {
-          return server.appendEntriesAsync(request(C, c + 1, 2, TermIndex.valueOf(2, 3), 3))
-              .get(20, TimeUnit.SECONDS).getResult() == AppendResult.SUCCESS;
-        } catch (Exception e) {
-          throw new IllegalStateException(e);
-        }
-      });
       Wait.until("entries up to 3 applied", Duration.ofSeconds(20),
           () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 3);
     }
   }
 
+  private RaftServer startServer(StateMachine sm) throws Exception {
+    RaftProperties p = RaftHost.properties(config());
+    RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("raft").toFile()));
+    RaftGroup group = RaftGroup.valueOf(GROUP,
+        RaftPeer.newBuilder().setId(A).setAddress("127.0.0.1:" + freePort()).build(),
+        RaftPeer.newBuilder().setId(B).setAddress("127.0.0.1:" + freePort()).build(),
+        RaftPeer.newBuilder().setId(C).setAddress("127.0.0.1:" + freePort()).build());
+    org.apache.ratis.grpc.GrpcConfigKeys.Server.setPort(p, freePort());
+    RaftServer server = RaftServer.newBuilder().setServerId(A).setGroup(group).setStateMachine(sm)
+        .setProperties(p).build();
+    server.start();
+    return server;
+  }
+
+  private static RaftServer.Division division(RaftServer server) {
+    try {
+      return server.getDivision(GROUP);
+    } catch (IOException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+
+  /** True while Ratis' apply thread of A waits in the guard. */
+  private static boolean applyHeldByGuard() {
+    for (Map.Entry<Thread, StackTraceElement[]> t : Thread.getAllStackTraces().entrySet()) {
+      if (t.getKey().getName().startsWith("a@") && t.getKey().getName().endsWith("StateMachineUpdater")) {
+        for (StackTraceElement frame : t.getValue()) {
+          if (frame.getClassName().endsWith("CommittedEntryGuard")) {
+            return true;
+          }
+        }
+      }
+    }
+    return false;
+  }
+
+  private static ByteString registerBroker(String name) {
+    return ByteString.copyFrom(MetadataCommand.newBuilder().setRegisterBroker(RegisterBroker.newBuilder()
+        .setBrokerId(BROKER_OF.get(name)).setHost("127.0.0.1").setPort(1).setRaftPort(2)).build().toByteArray());
+  }
+
   /**
-   * Holds the follower's appends behind an incomplete future at the head of its append chain;
-   * null when the server has no such chain (compose off).
+   * Holds the follower's appends behind an incomplete future at the head of its append chain.
    */
   @SuppressWarnings("unchecked")
   private static CompletableFuture<Void> holdAppends(RaftServer server) throws Exception {
@@ -169,9 +211,7 @@ class FollowerStaleTailTest {
     Field indicesField = division.getClass().getDeclaredField("appendLogTermIndices");
     indicesField.setAccessible(true);
     Object indices = indicesField.get(division);
-    if (indices == null) {
-      return null;
-    }
+    assertNotNull(indices, "no append chain: is append-entries compose off? Then this scenario needs another gate");
     Field futureField = indices.getClass().getDeclaredField("future");
     futureField.setAccessible(true);
     AtomicReference<CompletableFuture<Void>> head = (AtomicReference<CompletableFuture<Void>>) futureField.get(indices);
@@ -201,11 +241,10 @@ class FollowerStaleTailTest {
     return b.build();
   }
 
-  /** Metadata entries are empty commands (applied as invalid, which is enough here). */
-  private static LogEntryProto entry(long term, long index, String data, boolean metadata) {
+  private static LogEntryProto entry(long term, long index, String name, Function<String, ByteString> data) {
     return LogEntryProto.newBuilder().setTerm(term).setIndex(index)
         .setStateMachineLogEntry(StateMachineLogEntryProto.newBuilder()
-            .setLogData(metadata ? ByteString.EMPTY : ByteString.copyFromUtf8(data))
+            .setLogData(data.apply(name))
             .setClientId(ClientId.randomId().toByteString())
             .setCallId(index))
         .build();

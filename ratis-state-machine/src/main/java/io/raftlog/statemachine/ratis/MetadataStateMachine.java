@@ -115,9 +115,15 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
-    LogEntryProto entry = trx.getLogEntry();
+    LogEntryProto handed = trx.getLogEntry();
     if (diverged) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": the applied state diverged; not applying"));
+    }
+    LogEntryProto entry;
+    try {
+      entry = committedEntries.entryToApply(handed);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e); // closing
     }
     try {
       MetadataCommand cmd = MetadataCommand.parseFrom(
@@ -129,6 +135,10 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
       logApplied(cmd, entry.getIndex(), reply);
       if (state.image() != before) {
         fire();
+      }
+      if (entry != handed) {
+        // Ratis records this under the handed (never committed) entry's call: not a success.
+        return CompletableFuture.failedFuture(CommittedEntryGuard.replaced(logPrefix, handed, entry));
       }
       return CompletableFuture.completedFuture(
           Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));

@@ -330,10 +330,18 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   public CompletableFuture<Message> applyTransaction(TransactionContext trx) {
-    LogEntryProto entry = trx.getLogEntry();
+    LogEntryProto handed = trx.getLogEntry();
     if (failed) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": replica failed, not applying"));
     }
+    LogEntryProto entry;
+    try {
+      entry = committedEntries.entryToApply(handed);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e); // closing
+    }
+    // A replaced entry's transaction (and its leader-side state) belongs to the entry not applied.
+    boolean replaced = entry != handed;
     synchronized (deferLock) {
       if (leftUnapplied) {
         return notApplied(trx);
@@ -342,13 +350,25 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         // Keep the transaction only when it carries leader-side state; otherwise the entry is read
         // back from the Raft log when its turn comes, so a long repair does not hold every entry
         // committed meanwhile in memory (the log is not purged: no snapshot is taken meanwhile).
-        boolean keep = trx.getClientRequest() != null || trx.getStateMachineContext() != null;
+        boolean keep = !replaced && (trx.getClientRequest() != null || trx.getStateMachineContext() != null);
         CompletableFuture<Message> future = new CompletableFuture<>();
         deferLocked(new Deferred(TermIndex.valueOf(entry), true, keep ? trx : null, future));
-        return future;
+        return replaced ? failAfter(future, handed, entry) : future;
       }
     }
+    if (replaced) {
+      return failAfter(applyNow(entry, null), handed, entry);
+    }
     return applyNow(entry, trx.getStateMachineContext());
+  }
+
+  /**
+   * Ratis records the result under the handed entry's client call: it must not look like that
+   * call succeeded (a retry of it would be answered from Ratis' retry cache).
+   */
+  private CompletableFuture<Message> failAfter(CompletableFuture<Message> applied, LogEntryProto handed,
+      LogEntryProto entry) {
+    return applied.thenCompose(m -> CompletableFuture.failedFuture(CommittedEntryGuard.replaced(logPrefix, handed, entry)));
   }
 
   /** Applies one committed entry now; on the Ratis apply thread, or on the drainer for deferred ones. */

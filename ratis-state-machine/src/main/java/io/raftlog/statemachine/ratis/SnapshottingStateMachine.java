@@ -45,6 +45,8 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   };
 
   protected final String logPrefix;
+  /** Every apply goes through it: see {@link CommittedEntryGuard}. */
+  protected final CommittedEntryGuard committedEntries;
   private final long snapshotEveryEntries;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private volatile long lastSnapshotIndex = -1;
@@ -53,6 +55,20 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   SnapshottingStateMachine(String logPrefix, long snapshotEveryEntries) {
     this.logPrefix = logPrefix;
     this.snapshotEveryEntries = snapshotEveryEntries;
+    this.committedEntries = new CommittedEntryGuard(logPrefix, this::divisionOrNull);
+  }
+
+  /** This replica's Raft division; null before the server is up or after the group is gone. */
+  protected final RaftServer.Division divisionOrNull() {
+    RaftServer server = getServer().getNow(null);
+    if (server == null || getGroupId() == null) {
+      return null;
+    }
+    try {
+      return server.getDivision(getGroupId());
+    } catch (IOException e) {
+      return null;
+    }
   }
 
   /**
@@ -76,8 +92,8 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
    * Only uncommitted entries may be cut, and only committed entries are applied; so an index at or
    * below the applied one means this replica applied an entry the group never committed: its state
    * has diverged from the other replicas and must not be served or snapshotted. Raft guarantees
-   * this cannot happen; it is checked because a Ratis defect did it once (see RaftHost, the
-   * append-entries compose setting).
+   * this cannot happen; it is checked because a Ratis defect once made a replica do it (see
+   * {@link CommittedEntryGuard}, which now keeps that from happening).
    */
   @Override
   public CompletableFuture<Void> truncate(long index) {
