@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Write path: Raft entry (holding one v2 record batch) -> commit -> {@link #applyTransaction}
  * (in log order, on every replica) -> offsets assigned -> batch written to the segment files. So
- * the segment files hold only committed records and any replica can serve fetches.
+ * the segment files hold only committed records and any replica can serve fetches. Every entry
+ * passes the {@link CommittedEntryGuard} first (Ratis may hand over a deposed leader's entry).
  *
  * <p>Durability: the Raft log is fsynced before commit; segment files are fsynced before a
  * snapshot is written. After a crash, Ratis replays entries after the last snapshot; a replayed
