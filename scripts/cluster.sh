@@ -395,10 +395,19 @@ wait_healthy() {
   done
 }
 
+# The broker's log says both that its public API listens and that its registration is committed:
+# that is what the CLI probe would confirm, without starting a JVM.
+log_reports_up() {
+  local log
+  log="$(current_log "$1")"
+  grep -qF "registered with the metadata group" <<<"$log" && grep -qF "] started: gRPC on" <<<"$log"
+}
+
 wait_broker_up() {
   local id="$1" deadline=$((SECONDS + START_TIMEOUT)) log_deadline=$((SECONDS + START_TIMEOUT / 3))
   while true; do
     [[ -n "$(running_pid "$id")" ]] || report_dead_broker "$id"
+    log_reports_up "$id" && return 0
     if log_reports_registered "$id" || ((SECONDS > log_deadline)); then
       if ! cli_available; then
         log_reports_registered "$id" && return 0
