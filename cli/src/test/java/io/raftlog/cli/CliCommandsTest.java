@@ -68,17 +68,40 @@ class CliCommandsTest {
 
     @Test
     void clusterDescribeJson() {
+        cluster.createTopic("orders", 3, 3);
         cluster.stopBroker(3);
         CliHarness.Result r = cli.run("cluster", "describe", "--json");
         assertEquals(0, r.exitCode(), r.err());
-        String b = "{\"id\":%d,\"host\":\"%s\",\"port\":%d,\"alive\":%s}";
+        String b = "{\"id\":%d,\"host\":\"%s\",\"port\":%d,\"alive\":%s,\"leaders\":%d,\"replicas\":3}";
         assertEquals("{\"clusterId\":\"fake-cluster\",\"metadataLeader\":1,\"brokers\":["
-                + String.format(b, 1, cluster.host(1), cluster.port(1), true) + ","
-                + String.format(b, 2, cluster.host(2), cluster.port(2), true) + ","
-                + String.format(b, 3, cluster.host(3), cluster.port(3), false) + "]}\n", r.out());
+                + String.format(b, 1, cluster.host(1), cluster.port(1), true, 1) + ","
+                + String.format(b, 2, cluster.host(2), cluster.port(2), true, 1) + ","
+                + String.format(b, 3, cluster.host(3), cluster.port(3), false, 0) + "],"
+                + "\"underReplicatedPartitions\":["
+                + "{\"topic\":\"orders\",\"partition\":0,\"leader\":1,\"replicas\":[1,2,3],\"isr\":[1,2]},"
+                + "{\"topic\":\"orders\",\"partition\":1,\"leader\":2,\"replicas\":[2,3,1],\"isr\":[2,1]},"
+                + "{\"topic\":\"orders\",\"partition\":2,\"leader\":-1,\"replicas\":[3,1,2],\"isr\":[]}]}\n",
+                r.out());
+    }
+
+    @Test
+    void clusterDescribeText() {
+        cluster.createTopic("orders", 2, 3);
+        List<String> healthy = cli.run("cluster", "describe").outLines();
+        assertEquals("Cluster: fake-cluster", healthy.get(0));
+        assertEquals("Metadata leader: 1", healthy.get(1));
+        assertEquals(List.of("ID", "HOST", "PORT", "ALIVE", "LEADERS", "REPLICAS"), List.of(healthy.get(2).split("\\s+")));
+        assertEquals(List.of("1", cluster.host(1), String.valueOf(cluster.port(1)), "yes", "1", "2"),
+                List.of(healthy.get(3).split("\\s+")));
+        assertEquals("Under-replicated partitions: none", healthy.get(healthy.size() - 1));
+
+        cluster.stopBroker(2);
         List<String> text = cli.run("cluster", "describe").outLines();
-        assertEquals("Cluster: fake-cluster", text.get(0));
-        assertEquals("Metadata leader: 1", text.get(1));
+        int at = text.indexOf("Under-replicated partitions: 2");
+        assertTrue(at > 0, String.join("\n", text));
+        assertEquals(List.of("TOPIC", "PARTITION", "LEADER", "REPLICAS", "ISR"), List.of(text.get(at + 1).split("\\s+")));
+        assertEquals(List.of("orders", "0", "1", "1,2,3", "1,3"), List.of(text.get(at + 2).split("\\s+")));
+        assertEquals(List.of("orders", "1", "none", "2,3,1", "-"), List.of(text.get(at + 3).split("\\s+")));
     }
 
     @Test

@@ -173,7 +173,7 @@ public final class Admin implements AutoCloseable {
                 .thenApply(Admin::toDescription);
     }
 
-    /** Cluster id, metadata leader and brokers. */
+    /** Cluster id, metadata leader, brokers with their partition counts, and under-replicated partitions. */
     public CompletableFuture<ClusterDescription> describeCluster() {
         return callAnyBroker("DescribeCluster", (channel, deadlineMs) -> Futures.<DescribeClusterResponse>unary(
                 o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
@@ -181,6 +181,13 @@ public final class Admin implements AutoCloseable {
                 .thenApply(r -> new ClusterDescription(r.getClusterId(), r.getMetadataLeaderId(),
                         r.getBrokersList().stream()
                                 .map(b -> new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive()))
+                                .toList(),
+                        r.getBrokerLoadsList().stream()
+                                .map(l -> new BrokerLoad(l.getBrokerId(), l.getLeaders(), l.getReplicas()))
+                                .toList(),
+                        r.getUnderReplicatedPartitionsList().stream()
+                                .map(u -> new UnderReplicatedPartition(u.getTopic(), u.getPartition(), u.getLeaderId(),
+                                        u.getReplicasList(), u.getIsrList()))
                                 .toList()));
     }
 

@@ -83,6 +83,28 @@ class AdminTest {
     }
 
     @Test
+    void describeClusterReportsLoadsAndUnderReplicatedPartitions() {
+        admin.blocking().createTopic("orders", 3, 3);
+        ClusterDescription healthy = admin.blocking().describeCluster();
+        assertEquals(List.of(), healthy.underReplicatedPartitions());
+        for (int id = 1; id <= 3; id++) {
+            assertEquals(new BrokerLoad(id, 1, 3), healthy.load(id).orElseThrow());
+        }
+        cluster.stopBroker(2); // leads partition 1, follows 0 and 2
+        ClusterDescription c = admin.blocking().describeCluster();
+        assertEquals(new BrokerLoad(2, 0, 3), c.load(2).orElseThrow());
+        assertEquals(3, c.underReplicatedPartitions().size());
+        UnderReplicatedPartition offline = c.underReplicatedPartitions().get(1);
+        assertEquals("orders", offline.topic());
+        assertEquals(1, offline.partition());
+        assertTrue(offline.offline());
+        UnderReplicatedPartition p0 = c.underReplicatedPartitions().get(0);
+        assertEquals(1, p0.leaderId());
+        assertEquals(List.of(1, 2, 3), p0.replicas());
+        assertEquals(List.of(1, 3), p0.isr());
+    }
+
+    @Test
     void failsOverToAnotherBrokerWhenOneIsDown() {
         cluster.stopBroker(1);
         cluster.stopBroker(2);

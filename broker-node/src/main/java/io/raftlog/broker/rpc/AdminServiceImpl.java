@@ -20,9 +20,11 @@ import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.internal.v1.LocalReplicaState;
+import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.DeleteTopic;
 import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
@@ -192,11 +194,23 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   @Override
   public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> response) {
+    MetadataImage image = metadata.image();
     DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId(clusterId)
         .setMetadataLeaderId(metadataLeaderId.get());
-    metadata.image().getBrokersList().forEach(br -> b.addBrokers(BrokerInfo.newBuilder().setBrokerId(br.getBrokerId())
+    image.getBrokersList().forEach(br -> b.addBrokers(BrokerInfo.newBuilder().setBrokerId(br.getBrokerId())
         .setHost(br.getHost()).setPort(br.getPort()).setRaftPort(br.getRaftPort()).setAlive(metadata.isAlive(br))));
-    response.onNext(b.build());
-    response.onCompleted();
+    // Leaders and in-sync replicas as the live brokers report them (a broker that does not answer
+    // in time counts as leading nothing).
+    replicaStates.collect("").whenComplete((states, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, "describe cluster"));
+        return;
+      }
+      ClusterOverview.Result overview = ClusterOverview.compute(
+          image.getBrokersList().stream().map(BrokerRecord::getBrokerId).toList(), image.getTopicsList(), states);
+      b.addAllBrokerLoads(overview.loads()).addAllUnderReplicatedPartitions(overview.underReplicated());
+      response.onNext(b.build());
+      response.onCompleted();
+    });
   }
 }

@@ -444,6 +444,38 @@ public final class FakeCluster implements AutoCloseable {
         return brokers;
     }
 
+    /**
+     * Loads from the fake's leaders and replicas; a partition whose leader is stopped is reported
+     * offline, one with a stopped follower under-replicated (ISR: the running replicas).
+     */
+    private synchronized DescribeClusterResponse describeClusterResponse() {
+        DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId("fake-cluster")
+                .setMetadataLeaderId(1).addAllBrokers(brokerInfos());
+        int[] leaders = new int[brokerCount + 1];
+        int[] replicas = new int[brokerCount + 1];
+        topics.forEach((name, list) -> {
+            for (int i = 0; i < list.size(); i++) {
+                Partition p = list.get(i);
+                boolean leaderUp = servers.containsKey(p.leaderId);
+                if (leaderUp) {
+                    leaders[p.leaderId]++;
+                }
+                List<Integer> isr = leaderUp ? p.replicas.stream().filter(servers::containsKey).toList() : List.of();
+                p.replicas.forEach(r -> replicas[r]++);
+                if (isr.size() < p.replicas.size()) {
+                    b.addUnderReplicatedPartitions(io.raftlog.api.v1.UnderReplicatedPartition.newBuilder()
+                            .setTopic(name).setPartition(i).setLeaderId(leaderUp ? p.leaderId : -1)
+                            .addAllReplicas(p.replicas).addAllIsr(isr));
+                }
+            }
+        });
+        for (int id = 1; id <= brokerCount; id++) {
+            b.addBrokerLoads(io.raftlog.api.v1.BrokerLoad.newBuilder().setBrokerId(id).setLeaders(leaders[id])
+                    .setReplicas(replicas[id]));
+        }
+        return b.build();
+    }
+
     // ---- services -------------------------------------------------------------------------------
 
     private final class Admin extends AdminServiceGrpc.AdminServiceImplBase {
@@ -530,8 +562,7 @@ public final class FakeCluster implements AutoCloseable {
         @Override
         public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
             adminCalls.incrementAndGet();
-            observer.onNext(DescribeClusterResponse.newBuilder().setClusterId("fake-cluster")
-                    .setMetadataLeaderId(1).addAllBrokers(brokerInfos()).build());
+            observer.onNext(describeClusterResponse());
             observer.onCompleted();
         }
     }
