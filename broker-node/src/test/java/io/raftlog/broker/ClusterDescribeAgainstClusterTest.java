@@ -16,7 +16,10 @@ import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** {@code cluster describe} against real brokers: partition counts per broker, then a broker down. */
+/**
+ * {@code cluster describe} against real brokers: partition counts per broker, a broker down, and
+ * leadership returning to the preferred replicas after a restart.
+ */
 class ClusterDescribeAgainstClusterTest {
 
   @TempDir
@@ -55,5 +58,39 @@ class ClusterDescribeAgainstClusterTest {
         assertFalse(u.isr().isEmpty());
       }
     }
+  }
+
+  /**
+   * The preferred leader of a partition is the first replica of its assignment; Raft priorities
+   * (see LeadershipGuard) hand leadership back to it once it has caught up after a restart.
+   */
+  @Test
+  void leadershipReturnsToThePreferredReplicasAfterABrokerRestarts() {
+    try (MiniCluster cluster = MiniCluster.start(3, dir);
+        Admin admin = Admin.create(AdminConfig.builder().bootstrapServers(cluster.bootstrap())
+            .requestTimeoutMs(10_000).build())) {
+      cluster.createTopic("balanced", 6, 3);
+      Wait.until("each broker leads its 2 preferred partitions", Duration.ofSeconds(60),
+          () -> leadersOnPreferredReplicas(admin, "balanced"));
+
+      cluster.kill(1);
+      Wait.until("brokers 2 and 3 lead all 6 partitions", Duration.ofSeconds(60), () -> {
+        ClusterDescription c = admin.blocking().describeCluster();
+        return c.load(2).orElseThrow().leaders() + c.load(3).orElseThrow().leaders() == 6;
+      });
+
+      cluster.startBroker(1);
+      Wait.until("leadership back on the preferred replicas", Duration.ofSeconds(60),
+          () -> leadersOnPreferredReplicas(admin, "balanced"));
+      ClusterDescription c = admin.blocking().describeCluster();
+      for (int id = 1; id <= 3; id++) {
+        assertEquals(2, c.load(id).orElseThrow().leaders(), c.toString());
+      }
+    }
+  }
+
+  private static boolean leadersOnPreferredReplicas(Admin admin, String topic) {
+    return admin.blocking().describeTopic(topic).partitions().stream()
+        .allMatch(p -> !p.replicas().isEmpty() && p.leader() == p.replicas().get(0));
   }
 }
