@@ -73,7 +73,7 @@ class FollowerStaleTailTest {
   private static final RaftGroupId GROUP = RaftGroupId.valueOf(java.util.UUID.fromString("5a1e7a11-0000-4000-8000-000000000001"));
   /** Entry names, and the broker each registers in the metadata variant. */
   private static final Map<String, Integer> BROKER_OF = Map.of("x0", 1, "x1", 2, "stale2", 98, "stale3", 99,
-      "new2", 7, "new3", 8);
+      "new2", 7, "new3", 8, "old2", 5, "old3", 6);
 
   @TempDir
   Path dir;
@@ -107,6 +107,32 @@ class FollowerStaleTailTest {
         .map(b -> b.getBrokerId()).collect(Collectors.toSet()));
     assertEquals(TermIndex.valueOf(2, 3), sm.getLastAppliedTermIndex());
     assertTrue(fatal.isEmpty(), fatal.toString());
+  }
+
+  /**
+   * The guard holds nothing back in the usual case: a follower catching up on entries of an older
+   * term from the current leader applies them as they commit, before any entry of the leader's own
+   * term arrives (a lagging follower must not buffer its whole catch-up in Ratis' log cache).
+   */
+  @Test
+  void olderTermEntriesFromTheCurrentLeaderApplyAtOnce() throws Exception {
+    List<Throwable> fatal = new CopyOnWriteArrayList<>();
+    MetadataStateMachine sm = new MetadataStateMachine("test metadata", 0, fatal::add);
+    Function<String, ByteString> data = FollowerStaleTailTest::registerBroker;
+    try (RaftServer server = startServer(sm)) {
+      AppendEntriesReplyProto first = server.appendEntriesAsync(request(B, 1, 1, null, 1,
+          entry(1, 0, "x0", data), entry(1, 1, "x1", data))).get(20, TimeUnit.SECONDS);
+      assertEquals(AppendResult.SUCCESS, first.getResult(), first.toString());
+      // C, leader of term 2, replicates term-1 entries of its own log and commits them.
+      AppendEntriesReplyProto catchUp = server.appendEntriesAsync(request(C, 2, 2, TermIndex.valueOf(1, 1), 3,
+          entry(1, 2, "old2", data), entry(1, 3, "old3", data))).get(20, TimeUnit.SECONDS);
+      assertEquals(AppendResult.SUCCESS, catchUp.getResult(), catchUp.toString());
+      Wait.until("entries up to 3 applied", Duration.ofSeconds(20),
+          () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 3);
+      assertEquals(Set.of(1, 2, 5, 6), sm.image().getBrokersList().stream()
+          .map(b -> b.getBrokerId()).collect(Collectors.toSet()));
+      assertTrue(fatal.isEmpty(), fatal.toString());
+    }
   }
 
   /** A Raft log cut at or below what a state machine applied means divergence: the replica stops. */

@@ -1,6 +1,8 @@
 package io.raftlog.statemachine.ratis;
 
 import java.io.IOException;
+import java.lang.reflect.Field;
+import java.lang.reflect.Method;
 import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
 import org.apache.ratis.server.RaftServer;
@@ -22,20 +24,27 @@ import org.slf4j.LoggerFactory;
  * compose off is no way out in 3.2.2: followers then append concurrently and fail with "Already
  * running a method", and a leader's log appender can die on the replies.
  *
- * <p>The rule: the local entry at index i is the committed one once the local log holds an entry
- * of the server's current term at an index at or after i. An entry of term T can only come from
- * T's leader (or be our own, as T's leader), and appending it required the log to match that
- * leader's up to there; that leader's log holds every entry committed before it. So before each
- * apply: if the log's last entry is of the current term (the usual case, a cheap check), go on; if
- * not (right after an election, or while such a stale tail waits to be replaced), wait until it is,
- * then re-read the entry at i: when it is not the one Ratis handed over, apply the log's entry
- * instead. A lagging follower waits at most until its log reaches the current leader's first
- * entry; the leader never waits (it appends an entry of its term when elected).
+ * <p>The check, before each apply of the entry Ratis handed over for index i: while an accepted
+ * but unwritten append holds index i with another term, wait for it to be written; then compare
+ * with the entry the log holds at i now, and when that is another one (the pending append
+ * replaced the handed entry), apply the log's entry instead. An append holding i with the handed
+ * entry's term brings the same entry (Raft's log matching), and an index outside every pending
+ * append was not replaced by one; so nothing waits except in the race above. The pending appends
+ * are Ratis internals ({@code RaftServerImpl.appendLogTermIndices}), read by reflection: Ratis has
+ * no API for them. Should they not be readable (another Ratis version), the fallback is a stricter
+ * rule that needs no internals: the entry at i is the committed one once the log holds an entry
+ * of the server's current term at or after i (only the current leader writes those, after
+ * matching its log); it can hold applies back until a lagging follower's log reaches the current
+ * leader's first entry.
  */
 final class CommittedEntryGuard {
 
   private static final Logger LOG = LoggerFactory.getLogger(CommittedEntryGuard.class);
   private static final long WARN_AFTER_MS = 10_000;
+  /** {@code RaftServerImpl.appendLogTermIndices} and its {@code getTerm(long)}, or null. */
+  private static volatile Field pendingField;
+  private static volatile Method pendingTerm;
+  private static volatile boolean internalsUnavailable;
 
   private final String logPrefix;
   private final Supplier<RaftServer.Division> division;
@@ -48,7 +57,7 @@ final class CommittedEntryGuard {
 
   /**
    * The entry to apply at {@code handed}'s index: {@code handed} itself, or the entry the log holds
-   * there once it is confirmed. Blocks while the log is unconfirmed.
+   * there once pending appends are written. Blocks only while such an append is pending.
    *
    * @throws IOException when the division closes meanwhile (nothing is applied then)
    */
@@ -58,44 +67,26 @@ final class CommittedEntryGuard {
       return handed;
     }
     RaftLog log = d.getRaftLog();
-    long started = 0;
-    boolean warned = false;
-    while (true) {
-      long term = d.getInfo().getCurrentTerm();
-      TermIndex last = log.getLastEntryTermIndex();
-      if (last != null && last.getTerm() == term && last.getIndex() >= handed.getIndex()) {
-        break;
-      }
-      if (!d.getInfo().isAlive()) {
-        throw new IOException(logPrefix + ": closing while entry " + TermIndex.valueOf(handed)
-            + " waited for the current leader to confirm the log");
-      }
-      long now = System.currentTimeMillis();
-      if (started == 0) {
-        started = now;
-        LOG.debug("[{}] entry {} waits until the log holds an entry of term {} (last is {})", logPrefix,
-            TermIndex.valueOf(handed), term, last);
-      } else if (!warned && now - started > WARN_AFTER_MS) {
-        warned = true;
-        LOG.warn("[{}] applying entry {} has waited {} ms for the leader of term {} to send its first entry"
-            + " (the log ends at {})", logPrefix, TermIndex.valueOf(handed), now - started, term, last);
-      }
-      try {
-        Thread.sleep(2);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IOException(logPrefix + ": interrupted while entry " + TermIndex.valueOf(handed)
-            + " waited for the current leader to confirm the log", e);
+    long index = handed.getIndex();
+    Waiting waiting = new Waiting(handed);
+    if (!(internals(d) && awaitPendingAppend(d, handed, waiting))) {
+      while (true) {
+        long term = d.getInfo().getCurrentTerm();
+        TermIndex last = log.getLastEntryTermIndex();
+        if (last != null && last.getTerm() == term && last.getIndex() >= index) {
+          break;
+        }
+        waiting.pause(d, "the log to hold an entry of term " + term + " (it ends at " + last + ")");
       }
     }
-    if (started == 0) {
+    // The log cannot lose index i while i is being applied, except by a cut below what is applied,
+    // which truncate() reports as fatal; without an entry to compare, the handed one is all there is.
+    TermIndex now = log.getTermIndex(index);
+    if (now == null || now.getTerm() == handed.getTerm()) {
       return handed;
     }
-    LogEntryProto inLog = log.get(handed.getIndex());
+    LogEntryProto inLog = log.get(index);
     if (inLog == null) {
-      throw new IOException(logPrefix + ": the Raft log no longer holds index " + handed.getIndex());
-    }
-    if (inLog.getTerm() == handed.getTerm()) {
       return handed;
     }
     LOG.warn("[{}] Ratis handed over entry {} of a deposed leader, which the group did not commit; applying"
@@ -108,5 +99,102 @@ final class CommittedEntryGuard {
   static IOException replaced(String logPrefix, LogEntryProto handed, LogEntryProto applied) {
     return new IOException(logPrefix + ": entry " + TermIndex.valueOf(handed) + " was never committed (the"
         + " committed entry " + TermIndex.valueOf(applied) + " was applied at its index)");
+  }
+
+  /**
+   * Waits while a pending append holds the handed entry's index with another term.
+   *
+   * @return false when the pending appends turned out unreadable (the caller falls back)
+   */
+  private boolean awaitPendingAppend(RaftServer.Division d, LogEntryProto handed, Waiting waiting)
+      throws IOException {
+    while (true) {
+      Long term;
+      try {
+        term = pendingTerm(d, handed.getIndex());
+      } catch (ReflectiveOperationException | RuntimeException e) {
+        internalsUnavailable = true;
+        LOG.warn("[{}] cannot read Ratis' pending appends ({}); applies wait for an entry of the current term"
+            + " instead", logPrefix, e.toString());
+        return false;
+      }
+      if (term == null || term == handed.getTerm()) {
+        return true;
+      }
+      waiting.pause(d, "a pending append of term " + term + " to be written");
+    }
+  }
+
+  /** True when the pending appends of {@code d} can be read (the field is resolved once). */
+  private boolean internals(RaftServer.Division d) {
+    if (internalsUnavailable) {
+      return false;
+    }
+    if (pendingField != null) {
+      return true;
+    }
+    try {
+      Field f = d.getClass().getDeclaredField("appendLogTermIndices");
+      f.setAccessible(true);
+      pendingField = f;
+      return true;
+    } catch (ReflectiveOperationException | RuntimeException e) {
+      internalsUnavailable = true;
+      LOG.warn("[{}] cannot read Ratis' pending appends ({}); applies wait for an entry of the current term"
+          + " instead", logPrefix, e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * The term of the pending (accepted, not yet written) append holding {@code index}, or null; also
+   * null when compose is off (no pending appends: the check is against the log itself).
+   */
+  private static Long pendingTerm(RaftServer.Division d, long index) throws ReflectiveOperationException {
+    Object indices = pendingField.get(d);
+    if (indices == null) {
+      return null;
+    }
+    Method m = pendingTerm;
+    if (m == null) {
+      m = indices.getClass().getDeclaredMethod("getTerm", long.class);
+      m.setAccessible(true);
+      pendingTerm = m;
+    }
+    return (Long) m.invoke(indices, index);
+  }
+
+  /** Polls while an apply waits; warns once when it waits long, gives up when the division closes. */
+  private final class Waiting {
+    private final LogEntryProto handed;
+    private long started;
+    private boolean warned;
+
+    Waiting(LogEntryProto handed) {
+      this.handed = handed;
+    }
+
+    void pause(RaftServer.Division d, String forWhat) throws IOException {
+      if (!d.getInfo().isAlive()) {
+        throw new IOException(logPrefix + ": closing while entry " + TermIndex.valueOf(handed) + " waited for "
+            + forWhat);
+      }
+      long now = System.currentTimeMillis();
+      if (started == 0) {
+        started = now;
+        LOG.debug("[{}] entry {} waits for {}", logPrefix, TermIndex.valueOf(handed), forWhat);
+      } else if (!warned && now - started > WARN_AFTER_MS) {
+        warned = true;
+        LOG.warn("[{}] applying entry {} has waited {} ms for {}", logPrefix, TermIndex.valueOf(handed),
+            now - started, forWhat);
+      }
+      try {
+        Thread.sleep(2);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new IOException(logPrefix + ": interrupted while entry " + TermIndex.valueOf(handed) + " waited for "
+            + forWhat, e);
+      }
+    }
   }
 }
