@@ -30,6 +30,7 @@ import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesReplyProto.AppendResult;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
 import org.apache.ratis.proto.RaftProtos.RaftGroupIdProto;
 import org.apache.ratis.proto.RaftProtos.RaftRpcRequestProto;
 import org.apache.ratis.proto.RaftProtos.StateMachineLogEntryProto;
@@ -110,6 +111,26 @@ class FollowerStaleTailTest {
   }
 
   /**
+   * Where the deposed leader had a batch, the group committed the new leader's configuration entry:
+   * the batch is not applied, and the batch after it is.
+   */
+  @Test
+  void aStaleEntryReplacedByAConfigurationEntryIsNotApplied() throws Exception {
+    List<Throwable> fatal = new CopyOnWriteArrayList<>();
+    MetadataStateMachine sm = new MetadataStateMachine("test metadata", 0, fatal::add);
+    runScenario(sm, FollowerStaleTailTest::registerBroker, true, server -> {
+      Wait.until("commit index 3 while the stale entries are in the log", Duration.ofSeconds(20),
+          () -> division(server).getRaftLog().getLastCommittedIndex() >= 3);
+      Wait.until("the apply of a stale entry held by the guard", Duration.ofSeconds(20),
+          FollowerStaleTailTest::applyHeldByGuard);
+    });
+    assertEquals(Set.of(1, 2, 8), sm.image().getBrokersList().stream()
+        .map(b -> b.getBrokerId()).collect(Collectors.toSet()));
+    assertEquals(TermIndex.valueOf(2, 3), sm.getLastAppliedTermIndex());
+    assertTrue(fatal.isEmpty(), fatal.toString());
+  }
+
+  /**
    * The guard holds nothing back in the usual case: a follower catching up on entries of an older
    * term from the current leader applies them as they commit, before any entry of the leader's own
    * term arrives (a lagging follower must not buffer its whole catch-up in Ratis' log cache).
@@ -164,6 +185,12 @@ class FollowerStaleTailTest {
    */
   private void runScenario(StateMachine sm, Function<String, ByteString> data, Consumer<RaftServer> whileHeld)
       throws Exception {
+    runScenario(sm, data, false, whileHeld);
+  }
+
+  /** @param configurationAt2 C's entry at index 2 is a configuration entry (a new leader's first) */
+  private void runScenario(StateMachine sm, Function<String, ByteString> data, boolean configurationAt2,
+      Consumer<RaftServer> whileHeld) throws Exception {
     try (RaftServer server = startServer(sm)) {
       long call = 0;
       AppendEntriesReplyProto first = server.appendEntriesAsync(request(B, ++call, 1, null, 1,
@@ -174,8 +201,9 @@ class FollowerStaleTailTest {
           () -> sm.getLastAppliedTermIndex() != null && sm.getLastAppliedTermIndex().getIndex() >= 1);
 
       CompletableFuture<Void> gate = holdAppends(server);
+      LogEntryProto at2 = configurationAt2 ? configuration(2, 2) : entry(2, 2, "new2", data);
       CompletableFuture<AppendEntriesReplyProto> replace = server.appendEntriesAsync(request(C, ++call, 2,
-          TermIndex.valueOf(1, 1), 1, entry(2, 2, "new2", data), entry(2, 3, "new3", data)));
+          TermIndex.valueOf(1, 1), 1, at2, entry(2, 3, "new3", data)));
       AppendEntriesReplyProto heartbeat = server.appendEntriesAsync(request(C, ++call, 2, TermIndex.valueOf(2, 3), 3))
           .get(20, TimeUnit.SECONDS);
       assertEquals(AppendResult.SUCCESS, heartbeat.getResult(), "the heartbeat passes on the pending append");
@@ -187,10 +215,12 @@ class FollowerStaleTailTest {
     }
   }
 
+  private RaftGroup group;
+
   private RaftServer startServer(StateMachine sm) throws Exception {
     RaftProperties p = RaftHost.properties(config());
     RaftServerConfigKeys.setStorageDir(p, List.of(dir.resolve("raft").toFile()));
-    RaftGroup group = RaftGroup.valueOf(GROUP,
+    group = RaftGroup.valueOf(GROUP,
         RaftPeer.newBuilder().setId(A).setAddress("127.0.0.1:" + freePort()).build(),
         RaftPeer.newBuilder().setId(B).setAddress("127.0.0.1:" + freePort()).build(),
         RaftPeer.newBuilder().setId(C).setAddress("127.0.0.1:" + freePort()).build());
@@ -265,6 +295,13 @@ class FollowerStaleTailTest {
       b.addEntries(e);
     }
     return b.build();
+  }
+
+  /** A configuration entry with the group's peers (what a new leader writes first). */
+  private LogEntryProto configuration(long term, long index) {
+    RaftConfigurationProto.Builder conf = RaftConfigurationProto.newBuilder();
+    group.getPeers().forEach(peer -> conf.addPeers(peer.getRaftPeerProto()));
+    return LogEntryProto.newBuilder().setTerm(term).setIndex(index).setConfigurationEntry(conf).build();
   }
 
   private static LogEntryProto entry(long term, long index, String name, Function<String, ByteString> data) {

@@ -56,15 +56,18 @@ final class CommittedEntryGuard {
   }
 
   /**
-   * The entry to apply at {@code handed}'s index: {@code handed} itself, or the entry the log holds
-   * there once pending appends are written. Blocks only while such an append is pending.
+   * Checks the entry Ratis hands over at {@code handed} (a state machine entry for
+   * applyTransaction, or a configuration/no-op entry for notifyTermIndexUpdated). Blocks only
+   * while a pending append holds that index with another term.
    *
+   * @return null when the handed entry is the one to apply; otherwise the entry the log holds at
+   *     that index now, of any kind (the caller applies it in place of the handed one)
    * @throws IOException when the division closes meanwhile (nothing is applied then)
    */
-  LogEntryProto entryToApply(LogEntryProto handed) throws IOException {
+  LogEntryProto replacement(TermIndex handed) throws IOException {
     RaftServer.Division d = division.get();
     if (d == null) {
-      return handed;
+      return null;
     }
     RaftLog log = d.getRaftLog();
     long index = handed.getIndex();
@@ -83,21 +86,21 @@ final class CommittedEntryGuard {
     // which truncate() reports as fatal; without an entry to compare, the handed one is all there is.
     TermIndex now = log.getTermIndex(index);
     if (now == null || now.getTerm() == handed.getTerm()) {
-      return handed;
+      return null;
     }
     LogEntryProto inLog = log.get(index);
     if (inLog == null) {
-      return handed;
+      return null;
     }
     LOG.warn("[{}] Ratis handed over entry {} of a deposed leader, which the group did not commit; applying"
-        + " the current leader's entry {} at that index instead", logPrefix, TermIndex.valueOf(handed),
-        TermIndex.valueOf(inLog));
+        + " the current leader's entry {} ({}) at that index instead", logPrefix, handed,
+        TermIndex.valueOf(inLog), inLog.getLogEntryBodyCase());
     return inLog;
   }
 
   /** Fails the apply of an entry that was replaced: nothing of it was applied. */
-  static IOException replaced(String logPrefix, LogEntryProto handed, LogEntryProto applied) {
-    return new IOException(logPrefix + ": entry " + TermIndex.valueOf(handed) + " was never committed (the"
+  static IOException replaced(String logPrefix, TermIndex handed, LogEntryProto applied) {
+    return new IOException(logPrefix + ": entry " + handed + " was never committed (the"
         + " committed entry " + TermIndex.valueOf(applied) + " was applied at its index)");
   }
 
@@ -106,7 +109,7 @@ final class CommittedEntryGuard {
    *
    * @return false when the pending appends turned out unreadable (the caller falls back)
    */
-  private boolean awaitPendingAppend(RaftServer.Division d, LogEntryProto handed, Waiting waiting)
+  private boolean awaitPendingAppend(RaftServer.Division d, TermIndex handed, Waiting waiting)
       throws IOException {
     while (true) {
       Long term;
@@ -166,33 +169,33 @@ final class CommittedEntryGuard {
 
   /** Polls while an apply waits; warns once when it waits long, gives up when the division closes. */
   private final class Waiting {
-    private final LogEntryProto handed;
+    private final TermIndex handed;
     private long started;
     private boolean warned;
 
-    Waiting(LogEntryProto handed) {
+    Waiting(TermIndex handed) {
       this.handed = handed;
     }
 
     void pause(RaftServer.Division d, String forWhat) throws IOException {
       if (!d.getInfo().isAlive()) {
-        throw new IOException(logPrefix + ": closing while entry " + TermIndex.valueOf(handed) + " waited for "
+        throw new IOException(logPrefix + ": closing while entry " + handed + " waited for "
             + forWhat);
       }
       long now = System.currentTimeMillis();
       if (started == 0) {
         started = now;
-        LOG.debug("[{}] entry {} waits for {}", logPrefix, TermIndex.valueOf(handed), forWhat);
+        LOG.debug("[{}] entry {} waits for {}", logPrefix, handed, forWhat);
       } else if (!warned && now - started > WARN_AFTER_MS) {
         warned = true;
-        LOG.warn("[{}] applying entry {} has waited {} ms for {}", logPrefix, TermIndex.valueOf(handed),
+        LOG.warn("[{}] applying entry {} has waited {} ms for {}", logPrefix, handed,
             now - started, forWhat);
       }
       try {
         Thread.sleep(2);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new IOException(logPrefix + ": interrupted while entry " + TermIndex.valueOf(handed) + " waited for "
+        throw new IOException(logPrefix + ": interrupted while entry " + handed + " waited for "
             + forWhat, e);
       }
     }

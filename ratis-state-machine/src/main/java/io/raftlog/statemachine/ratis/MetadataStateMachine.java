@@ -119,12 +119,45 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
     if (diverged) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": the applied state diverged; not applying"));
     }
-    LogEntryProto entry;
+    LogEntryProto replacement;
     try {
-      entry = committedEntries.entryToApply(handed);
+      replacement = committedEntries.replacement(TermIndex.valueOf(handed));
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e); // closing
     }
+    if (replacement == null) {
+      return apply(handed);
+    }
+    // Ratis records this under the handed (never committed) entry's call: not a success.
+    IOException notCommitted = CommittedEntryGuard.replaced(logPrefix, TermIndex.valueOf(handed), replacement);
+    if (replacement.hasStateMachineLogEntry()) {
+      return apply(replacement).thenCompose(m -> CompletableFuture.failedFuture(notCommitted));
+    }
+    super.notifyTermIndexUpdated(replacement.getTerm(), replacement.getIndex());
+    return CompletableFuture.failedFuture(notCommitted);
+  }
+
+  /** Configuration and no-op entries: checked like the others (see {@link CommittedEntryGuard}). */
+  @Override
+  public void notifyTermIndexUpdated(long term, long index) {
+    LogEntryProto replacement;
+    try {
+      replacement = committedEntries.replacement(TermIndex.valueOf(term, index));
+    } catch (IOException e) {
+      return; // closing
+    }
+    if (replacement == null) {
+      super.notifyTermIndexUpdated(term, index);
+    } else if (replacement.hasStateMachineLogEntry()) {
+      if (!diverged) {
+        apply(replacement);
+      }
+    } else {
+      super.notifyTermIndexUpdated(replacement.getTerm(), replacement.getIndex());
+    }
+  }
+
+  private CompletableFuture<Message> apply(LogEntryProto entry) {
     try {
       MetadataCommand cmd = MetadataCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
@@ -136,10 +169,6 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
       if (state.image() != before) {
         fire();
       }
-      if (entry != handed) {
-        // Ratis records this under the handed (never committed) entry's call: not a success.
-        return CompletableFuture.failedFuture(CommittedEntryGuard.replaced(logPrefix, handed, entry));
-      }
       return CompletableFuture.completedFuture(
           Message.valueOf(UnsafeByteOperations.unsafeWrap(reply.toByteString().asReadOnlyByteBuffer())));
     } catch (Exception e) {
@@ -147,6 +176,7 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
       return CompletableFuture.failedFuture(e);
     }
   }
+
 
   private void logApplied(MetadataCommand cmd, long index, MetadataReply reply) {
     switch (cmd.getCommandCase()) {

@@ -317,16 +317,21 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
    */
   @Override
   public void notifyTermIndexUpdated(long term, long index) {
-    synchronized (deferLock) {
-      if (leftUnapplied) {
-        return;
-      }
-      if (repair != null || deferring) {
-        deferLocked(new Deferred(TermIndex.valueOf(term, index), false, null, null));
-        return;
-      }
+    TermIndex handed = TermIndex.valueOf(term, index);
+    LogEntryProto replacement;
+    try {
+      replacement = committedEntries.replacement(handed);
+    } catch (IOException e) {
+      return; // closing
     }
-    super.notifyTermIndexUpdated(term, index);
+    if (replacement != null && replacement.hasStateMachineLogEntry()) {
+      // A deposed leader's configuration entry stood where the group committed a batch.
+      if (!failed) {
+        applyCommitted(replacement, null, null);
+      }
+      return;
+    }
+    notifyTermIndexUpdatedChecked(replacement == null ? handed : TermIndex.valueOf(replacement));
   }
 
   @Override
@@ -335,41 +340,64 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (failed) {
       return CompletableFuture.failedFuture(new IOException(logPrefix + ": replica failed, not applying"));
     }
-    LogEntryProto entry;
+    LogEntryProto replacement;
     try {
-      entry = committedEntries.entryToApply(handed);
+      replacement = committedEntries.replacement(TermIndex.valueOf(handed));
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e); // closing
     }
-    // A replaced entry's transaction (and its leader-side state) belongs to the entry not applied.
-    boolean replaced = entry != handed;
+    if (replacement == null) {
+      return applyCommitted(handed, trx, trx.getStateMachineContext());
+    }
+    // Ratis records the result under the handed entry's client call: it must not look like that
+    // call succeeded (a retry of it would be answered from Ratis' retry cache). The transaction
+    // and its leader-side state belong to the entry not applied.
+    IOException notCommitted = CommittedEntryGuard.replaced(logPrefix, TermIndex.valueOf(handed), replacement);
+    if (!replacement.hasStateMachineLogEntry()) {
+      notifyTermIndexUpdatedChecked(TermIndex.valueOf(replacement));
+      return CompletableFuture.failedFuture(notCommitted);
+    }
+    return applyCommitted(replacement, null, null)
+        .thenCompose(m -> CompletableFuture.failedFuture(notCommitted));
+  }
+
+  /** A configuration or no-op entry that is known to be the committed one. */
+  private void notifyTermIndexUpdatedChecked(TermIndex entry) {
     synchronized (deferLock) {
       if (leftUnapplied) {
-        return notApplied(trx);
+        return;
+      }
+      if (repair != null || deferring) {
+        deferLocked(new Deferred(entry, false, null, null));
+        return;
+      }
+    }
+    super.notifyTermIndexUpdated(entry.getTerm(), entry.getIndex());
+  }
+
+  /**
+   * Applies a state machine entry known to be the committed one, now or (while a repair runs)
+   * deferred in log order.
+   *
+   * @param trx the transaction when it is the entry's own (kept for a deferred apply only when it
+   *     carries leader-side state); null for an entry read from the log
+   */
+  private CompletableFuture<Message> applyCommitted(LogEntryProto entry, TransactionContext trx, Object context) {
+    synchronized (deferLock) {
+      if (leftUnapplied) {
+        return trx != null ? notApplied(trx) : CompletableFuture.completedFuture(Message.EMPTY);
       }
       if (repair != null || deferring) {
         // Keep the transaction only when it carries leader-side state; otherwise the entry is read
         // back from the Raft log when its turn comes, so a long repair does not hold every entry
         // committed meanwhile in memory (the log is not purged: no snapshot is taken meanwhile).
-        boolean keep = !replaced && (trx.getClientRequest() != null || trx.getStateMachineContext() != null);
+        boolean keep = trx != null && (trx.getClientRequest() != null || trx.getStateMachineContext() != null);
         CompletableFuture<Message> future = new CompletableFuture<>();
         deferLocked(new Deferred(TermIndex.valueOf(entry), true, keep ? trx : null, future));
-        return replaced ? failAfter(future, handed, entry) : future;
+        return future;
       }
     }
-    if (replaced) {
-      return failAfter(applyNow(entry, null), handed, entry);
-    }
-    return applyNow(entry, trx.getStateMachineContext());
-  }
-
-  /**
-   * Ratis records the result under the handed entry's client call: it must not look like that
-   * call succeeded (a retry of it would be answered from Ratis' retry cache).
-   */
-  private CompletableFuture<Message> failAfter(CompletableFuture<Message> applied, LogEntryProto handed,
-      LogEntryProto entry) {
-    return applied.thenCompose(m -> CompletableFuture.failedFuture(CommittedEntryGuard.replaced(logPrefix, handed, entry)));
+    return applyNow(entry, context);
   }
 
   /** Applies one committed entry now; on the Ratis apply thread, or on the drainer for deferred ones. */
