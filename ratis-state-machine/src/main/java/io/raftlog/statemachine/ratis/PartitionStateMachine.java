@@ -531,11 +531,11 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   }
 
   private LogEntryProto readCommitted(TermIndex at) throws IOException {
-    RaftServer server = getServer().getNow(null);
-    if (server == null) {
-      throw new IOException("no Raft server");
+    RaftServer.Division division = divisionOrNull();
+    if (division == null) {
+      throw new IOException("no Raft division for this group");
     }
-    LogEntryProto entry = server.getDivision(getGroupId()).getRaftLog().get(at.getIndex());
+    LogEntryProto entry = division.getRaftLog().get(at.getIndex());
     if (entry == null || entry.getTerm() != at.getTerm()) {
       throw new IOException("the Raft log holds " + (entry == null ? "nothing" : TermIndex.valueOf(entry))
           + " at index " + at.getIndex() + ", expected " + at);

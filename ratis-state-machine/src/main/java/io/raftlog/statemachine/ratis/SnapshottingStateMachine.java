@@ -48,6 +48,7 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   /** Every apply goes through it: see {@link CommittedEntryGuard}. */
   protected final CommittedEntryGuard committedEntries;
   private final long snapshotEveryEntries;
+  private volatile RaftServer.Division cachedDivision;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private volatile long lastSnapshotIndex = -1;
 
@@ -58,17 +59,27 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
     this.committedEntries = new CommittedEntryGuard(logPrefix, this::divisionOrNull);
   }
 
-  /** This replica's Raft division; null before the server is up or after the group is gone. */
+  /**
+   * This replica's Raft division; null before the server is up or when the group is not (or no
+   * longer) on it. Looked up once: every apply asks for it (the division of a state machine never
+   * changes; a closed one says so itself).
+   */
   protected final RaftServer.Division divisionOrNull() {
+    RaftServer.Division d = cachedDivision;
+    if (d != null) {
+      return d;
+    }
     RaftServer server = getServer().getNow(null);
     if (server == null || getGroupId() == null) {
       return null;
     }
     try {
-      return server.getDivision(getGroupId());
+      d = server.getDivision(getGroupId());
     } catch (IOException e) {
       return null;
     }
+    cachedDivision = d;
+    return d;
   }
 
   /**
@@ -178,12 +189,11 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   }
 
   private void purgeRaftLog(long snapshotIndex) {
-    RaftServer server = getServer().getNow(null);
-    if (server == null) {
+    RaftServer.Division division = divisionOrNull();
+    if (division == null) {
       return;
     }
     try {
-      RaftServer.Division division = server.getDivision(getGroupId());
       Map<RaftPeerId, Long> commits = new HashMap<>();
       for (CommitInfoProto info : division.getCommitInfos()) {
         commits.put(RaftPeerId.valueOf(info.getServer().getId()), info.getCommitIndex());
@@ -205,7 +215,7 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
           LOG.warn("[{}] purging the Raft log up to {} failed: {}", logPrefix, purgeUpTo, e.toString());
         }
       });
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       LOG.warn("[{}] cannot purge the Raft log: {}", logPrefix, e.toString());
     }
   }
