@@ -80,8 +80,9 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.LeaderElection.setLeaderStepDownWaitTime(p, TimeDuration.valueOf(1, TimeUnit.SECONDS));
     // "append-entries compose" stays on (the default): off, Ratis 3.2.2 followers append from
     // several threads and fail ("Already running a method"), and a leader's appender can die. Its
-    // hazard when on, a deposed leader's uncommitted entries handed over for apply, is handled by
-    // our state machines (CommittedEntryGuard).
+    // hazards when on are handled by our state machines: a deposed leader's uncommitted entries
+    // handed over for apply (CommittedEntryGuard), and appends lost, skipped or misordered after a
+    // leader change (FollowerAppendOrder replaces Ratis' bookkeeping in each division).
     return p;
   }
 

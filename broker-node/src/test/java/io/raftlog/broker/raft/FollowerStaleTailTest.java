@@ -43,6 +43,7 @@ import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.impl.FollowerAppendOrder;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.statemachine.TransactionContext;
@@ -178,6 +179,68 @@ class FollowerStaleTailTest {
   }
 
   /**
+   * Ratis 3.2.2 skips an AppendEntries whose first index is pending from another request, whatever
+   * the terms: here the new leader C (term 2) is told its entries 2..3 were appended while A's log
+   * gets the deposed leader B's entry 2 and no entry 3. (C could count A for a commit A does not
+   * hold.) Should a Ratis upgrade fix this, the test fails: then FollowerAppendOrder may go.
+   */
+  @Test
+  void ratisSkipsANewLeadersEntriesWhoseFirstIndexIsPending() throws Exception {
+    RaftServer.Division d = newLeaderAtAPendingIndex(new Recorder());
+    assertEquals(TermIndex.valueOf(1, 2), d.getRaftLog().getTermIndex(2));
+    assertEquals(null, d.getRaftLog().getTermIndex(3));
+  }
+
+  /** With our state machines (they install FollowerAppendOrder), the new leader's entries are written. */
+  @Test
+  void withOurAppendOrderTheNewLeadersEntriesAreWritten() throws Exception {
+    List<Throwable> fatal = new CopyOnWriteArrayList<>();
+    MetadataStateMachine sm = new MetadataStateMachine("test metadata", 0, fatal::add);
+    RaftServer.Division d = newLeaderAtAPendingIndex(sm);
+    assertEquals(TermIndex.valueOf(2, 2), d.getRaftLog().getTermIndex(2));
+    assertEquals(TermIndex.valueOf(2, 3), d.getRaftLog().getTermIndex(3));
+    assertTrue(fatal.isEmpty(), fatal.toString());
+  }
+
+  /**
+   * B (term 1) gives A entries 0..1, then entry 2 (held pending by the gate); C (term 2) sends its
+   * entries 2..3 after the same previous entry. Both replies are successes.
+   *
+   * @return A's division after both appends, while its server still runs
+   */
+  private RaftServer.Division newLeaderAtAPendingIndex(StateMachine sm) throws Exception {
+    Function<String, ByteString> data = FollowerStaleTailTest::registerBroker;
+    RaftServer server = startServer(sm);
+    servers.add(server);
+    AppendEntriesReplyProto first = server.appendEntriesAsync(request(B, 1, 1, null, 1,
+        entry(1, 0, "x0", data), entry(1, 1, "x1", data))).get(20, TimeUnit.SECONDS);
+    assertEquals(AppendResult.SUCCESS, first.getResult(), first.toString());
+    CompletableFuture<Void> gate = holdAppends(server);
+    CompletableFuture<AppendEntriesReplyProto> old = server.appendEntriesAsync(request(B, 2, 1,
+        TermIndex.valueOf(1, 1), 1, entry(1, 2, "stale2", data)));
+    CompletableFuture<AppendEntriesReplyProto> replacing = server.appendEntriesAsync(request(C, 3, 2,
+        TermIndex.valueOf(1, 1), 1, entry(2, 2, "new2", data), entry(2, 3, "new3", data)));
+    gate.complete(null);
+    assertEquals(AppendResult.SUCCESS, old.get(20, TimeUnit.SECONDS).getResult());
+    AppendEntriesReplyProto reply = replacing.get(20, TimeUnit.SECONDS);
+    assertEquals(AppendResult.SUCCESS, reply.getResult(), reply.toString());
+    assertEquals(3, reply.getMatchIndex(), "C is told A holds its entries up to 3");
+    RaftServer.Division d = division(server);
+    Wait.until("the log flushed up to its end", Duration.ofSeconds(20),
+        () -> d.getRaftLog().getFlushIndex() >= d.getRaftLog().getLastEntryTermIndex().getIndex());
+    return d;
+  }
+
+  private final List<RaftServer> servers = new CopyOnWriteArrayList<>();
+
+  @org.junit.jupiter.api.AfterEach
+  void closeServers() throws IOException {
+    for (RaftServer s : servers) {
+      s.close();
+    }
+  }
+
+  /**
    * B (term 1) gives A entries 0..3 and commits 0..1. C (term 2, elected without A) has other
    * entries at 2..3 and has committed them; it sends them to A (held pending by the gate), then a
    * heartbeat whose previous entry is its (2, 3) with commit index 3. {@code whileHeld} runs
@@ -259,22 +322,34 @@ class FollowerStaleTailTest {
   }
 
   /**
-   * Holds the follower's appends behind an incomplete future at the head of its append chain.
+   * Holds the follower's appends behind an incomplete future at the head of its append chain
+   * (Ratis' own bookkeeping, or ours once a state machine of ours installed it).
    */
   @SuppressWarnings("unchecked")
   private static CompletableFuture<Void> holdAppends(RaftServer server) throws Exception {
+    Object indices = appendBookkeeping(server);
+    CompletableFuture<Void> gate = new CompletableFuture<>();
+    if (indices instanceof FollowerAppendOrder) {
+      Field tail = FollowerAppendOrder.class.getDeclaredField("tail");
+      tail.setAccessible(true);
+      tail.set(indices, gate);
+      return gate;
+    }
+    Field futureField = indices.getClass().getDeclaredField("future");
+    futureField.setAccessible(true);
+    AtomicReference<CompletableFuture<Void>> head = (AtomicReference<CompletableFuture<Void>>) futureField.get(indices);
+    assertNotNull(head);
+    head.set(gate);
+    return gate;
+  }
+
+  private static Object appendBookkeeping(RaftServer server) throws Exception {
     Object division = server.getDivision(GROUP);
     Field indicesField = division.getClass().getDeclaredField("appendLogTermIndices");
     indicesField.setAccessible(true);
     Object indices = indicesField.get(division);
     assertNotNull(indices, "no append chain: is append-entries compose off? Then this scenario needs another gate");
-    Field futureField = indices.getClass().getDeclaredField("future");
-    futureField.setAccessible(true);
-    AtomicReference<CompletableFuture<Void>> head = (AtomicReference<CompletableFuture<Void>>) futureField.get(indices);
-    assertNotNull(head);
-    CompletableFuture<Void> gate = new CompletableFuture<>();
-    head.set(gate);
-    return gate;
+    return indices;
   }
 
   private static AppendEntriesRequestProto request(RaftPeerId leader, long callId, long term, TermIndex previous,

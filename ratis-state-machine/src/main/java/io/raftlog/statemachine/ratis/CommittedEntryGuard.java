@@ -160,7 +160,8 @@ final class CommittedEntryGuard {
     }
     Method m = pendingTerm;
     if (m == null) {
-      m = indices.getClass().getDeclaredMethod("getTerm", long.class);
+      // Looked up on the field's type: the object may be Ratis' own or our FollowerAppendOrder.
+      m = pendingField.getType().getDeclaredMethod("getTerm", long.class);
       m.setAccessible(true);
       pendingTerm = m;
     }

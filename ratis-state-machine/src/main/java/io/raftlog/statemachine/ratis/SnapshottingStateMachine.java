@@ -10,6 +10,7 @@ import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.impl.FollowerAppendOrder;
 import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
@@ -137,6 +138,12 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   @Override
   public void initialize(RaftServer server, RaftGroupId groupId, RaftStorage raftStorage) throws IOException {
     super.initialize(server, groupId, raftStorage);
+    // Before this division takes entries as a follower: Ratis' own ordering of follower appends
+    // can lose or misplace a request after a leader change (see FollowerAppendOrder).
+    RaftServer.Division division = divisionOrNull();
+    if (division != null) {
+      FollowerAppendOrder.install(division);
+    }
     storage.init(raftStorage);
     open();
     loadLatestSnapshot();
