@@ -1,5 +1,6 @@
 package io.raftlog.broker.config;
 
+import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.statemachine.metadata.TopicRules;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -36,6 +37,9 @@ public final class BrokerConfig {
   public static final String MAX_BATCH_BYTES = "max.batch.bytes";
   public static final String SEGMENT_BYTES = "segment.bytes";
   public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
+  public static final String RETENTION_MS = "retention.ms";
+  public static final String RETENTION_BYTES = "retention.bytes";
+  public static final String RETENTION_CHECK_INTERVAL_MS = "retention.check.interval.ms";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
   public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
@@ -68,6 +72,12 @@ public final class BrokerConfig {
           + " (Kafka's message.max.bytes); a larger one is refused with RECORD_TOO_LARGE."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
       new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
+      new Key(RETENTION_MS, "604800000", "Default retention.ms of topics: records older than this (by the newest"
+          + " timestamp of their segment) are deleted, whole segments at a time; -1 keeps them for ever."),
+      new Key(RETENTION_BYTES, "-1", "Default retention.bytes of topics: the most bytes a partition keeps,"
+          + " older segments are deleted beyond it; -1 for unlimited."),
+      new Key(RETENTION_CHECK_INTERVAL_MS, "60000", "How often each partition leader checks retention"
+          + " (Kafka's log.retention.check.interval.ms)."),
       new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."),
       new Key(FETCH_MAX_BYTES, "52428800", "Most record bytes one fetch response carries over all its partitions"
           + " (a partition's max_bytes is capped by it too); the first batch found is returned even if larger."
@@ -103,6 +113,9 @@ public final class BrokerConfig {
   public final int maxBatchBytes;
   public final int segmentBytes;
   public final int indexIntervalBytes;
+  public final long retentionMs;
+  public final long retentionBytes;
+  public final long retentionCheckIntervalMs;
   public final int produceTimeoutMs;
   public final int fetchMaxBytes;
   public final int socketRequestMaxBytes;
@@ -134,6 +147,9 @@ public final class BrokerConfig {
         raftEntryLimitBytes(maxBatchBytes));
     segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
     indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
+    retentionMs = longValue(v, RETENTION_MS, -1);
+    retentionBytes = longValue(v, RETENTION_BYTES, -1);
+    retentionCheckIntervalMs = longValue(v, RETENTION_CHECK_INTERVAL_MS, 10);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
     socketRequestMaxBytes = intValue(v, SOCKET_REQUEST_MAX_BYTES, maxBatchBytes + 64 * 1024, Integer.MAX_VALUE);
@@ -187,6 +203,11 @@ public final class BrokerConfig {
     Map<String, String> v = new LinkedHashMap<>(effective);
     v.putAll(overrides);
     return parse(v);
+  }
+
+  /** Broker-wide values of the topic configs; a topic's own settings override them. */
+  public TopicConfig.Defaults topicDefaults() {
+    return new TopicConfig.Defaults(retentionMs, retentionBytes, segmentBytes, maxBatchBytes);
   }
 
   /** Largest Raft entry: a batch plus the command envelope, with room to spare. */
