@@ -15,6 +15,7 @@ import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
 import io.raftlog.broker.partition.PartitionWriter;
+import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.broker.rpc.AdminServiceImpl;
@@ -79,6 +80,7 @@ public final class Broker implements AutoCloseable {
   private MetadataStateMachine metadataStateMachine;
   private PartitionManager partitions;
   private LeadershipGuard leadershipGuard;
+  private ScheduledExecutorService retentionTimer;
   private RaftHost raft;
   private MetadataView metadataView;
   private MetadataClient metadataClient;
@@ -192,6 +194,12 @@ public final class Broker implements AutoCloseable {
     leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock);
     scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
+    // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
+    RetentionEnforcer retention = new RetentionEnforcer(config.brokerId, raft, partitions, metadataView,
+        config.topicDefaults(), clock);
+    retentionTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, prefix + "-retention"));
+    retentionTimer.scheduleWithFixedDelay(retention::checkAll, config.retentionCheckIntervalMs,
+        config.retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
   }
@@ -363,6 +371,9 @@ public final class Broker implements AutoCloseable {
     }
     if (registrar != null) {
       registrar.stop();
+    }
+    if (retentionTimer != null) {
+      retentionTimer.shutdownNow();
     }
     if (replicaStates != null) {
       replicaStates.close();

@@ -1,6 +1,7 @@
 package io.raftlog.broker.partition;
 
 import io.raftlog.broker.config.BrokerConfig;
+import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftClients;
 import io.raftlog.broker.raft.RaftHost;
@@ -121,7 +122,11 @@ public final class PartitionManager implements AutoCloseable {
           continue;
         }
         RaftGroupId gid = GroupIds.partition(topic.getTopicId(), a.getPartition());
-        if (replicas.containsKey(gid)) {
+        PartitionReplica existing = replicas.get(gid);
+        if (existing != null) {
+          // A changed segment.bytes applies from the replica's next segment roll.
+          existing.stateMachine().setSegmentBytes(
+              TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults()).segmentBytes());
           continue;
         }
         try {
@@ -161,6 +166,11 @@ public final class PartitionManager implements AutoCloseable {
       // so that the next reconciliation tries again.
       replicas.remove(group.getGroupId());
       throw e;
+    }
+    PartitionReplica created = replicas.get(group.getGroupId());
+    if (created != null) {
+      created.stateMachine().setSegmentBytes(
+          TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults()).segmentBytes());
     }
     if (added) {
       LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {})", config.brokerId, topic.getName(),

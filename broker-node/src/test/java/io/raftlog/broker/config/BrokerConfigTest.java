@@ -151,7 +151,8 @@ class BrokerConfigTest {
       "broker.id, -1", "broker.id, 2147483648", "port, -1", "port, 65536", "raft.port, 70000",
       "replica.lag.time.max.ms, 99", "broker.heartbeat.interval.ms, 49", "raft.election.timeout.min.ms, 0",
       "raft.snapshot.threshold.entries, 99", "max.batch.bytes, 1023", "max.batch.bytes, 8388609",
-      "segment.bytes, 1023", "segment.bytes, 2147483648", "index.interval.bytes, 0", "produce.timeout.ms, 0"})
+      "segment.bytes, 1023", "segment.bytes, 2147483648", "index.interval.bytes, 0", "produce.timeout.ms, 0",
+      "retention.ms, -2", "retention.bytes, -2", "retention.check.interval.ms, 9"})
   void outOfRangeValueIsRejectedWithItsBounds(String key, String value) {
     assertMentions(rejects(with(key, value)), "'" + key + "'", "must be between", value);
   }
@@ -160,7 +161,8 @@ class BrokerConfigTest {
   @CsvSource({
       "broker.id, 0", "broker.id, 2147483647", "port, 0", "port, 65535", "max.batch.bytes, 1024",
       "max.batch.bytes, 8388608", "segment.bytes, 2147483647", "index.interval.bytes, 1",
-      "replica.lag.time.max.ms, 100"})
+      "replica.lag.time.max.ms, 100", "retention.ms, -1", "retention.bytes, -1", "retention.bytes, 0",
+      "retention.check.interval.ms, 10"})
   void boundaryValuesAreAccepted(String key, String value) {
     assertEquals(value, BrokerConfig.parse(with(key, value)).effectiveValues().get(key));
   }

@@ -1,7 +1,10 @@
 package io.raftlog.statemachine.ratis;
 
+import com.google.protobuf.MessageLite;
 import io.raftlog.log.v1.AppendReply;
 import io.raftlog.log.v1.AppendStatus;
+import io.raftlog.log.v1.DeleteRecords;
+import io.raftlog.log.v1.DeleteRecordsReply;
 import io.raftlog.log.v1.PartitionCommand;
 import io.raftlog.log.v1.PartitionSnapshot;
 import io.raftlog.statemachine.codec.PartitionCodec;
@@ -99,6 +102,8 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
+  /** The topic's segment.bytes once known (0: the store's own setting). */
+  private volatile int segmentBytes;
   private volatile PartitionCore core;
   /**
    * The offset below which records are applied and stored, published only after the segment store
@@ -154,7 +159,33 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   @Override
   protected void open() throws IOException {
-    store = storeOpener.open();
+    LogStore s = storeOpener.open();
+    int bytes = segmentBytes;
+    if (bytes > 0) {
+      s.setSegmentBytes(bytes);
+    }
+    store = s;
+  }
+
+  /**
+   * The topic's {@code segment.bytes}: the active segment rolls at this size from now on (also
+   * when called before the replica opened its segment files).
+   */
+  public void setSegmentBytes(int bytes) {
+    segmentBytes = bytes;
+    LogStore s = store;
+    if (s != null) {
+      s.setSegmentBytes(bytes);
+    }
+  }
+
+  /** The segments of this replica, for retention decisions ({@link LogStore#segments()}). */
+  public List<LogStore.SegmentInfo> segments() throws IOException {
+    LogStore s = store;
+    if (s == null) {
+      throw new IOException(logPrefix + ": the replica is still starting");
+    }
+    return s.segments();
   }
 
   @Override
@@ -189,6 +220,10 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       }
     }
     core = PartitionCodec.coreFromSnapshot(snapshot);
+    // The store does not keep a start raised inside a segment: the snapshot does.
+    if (store.logStartOffset() < core.logStartOffset()) {
+      store.advanceLogStart(core.logStartOffset());
+    }
     if (storeEnd < next) {
       LOG.warn("[{}] segment files end at {} but snapshot says {}; repairing [{}, {}) from peers. Until then"
           + " the high watermark stays at {}, entries after the snapshot wait and the replica takes no writes",
@@ -282,9 +317,16 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     // would be fatal at apply on every replica (the Raft port takes requests from any client).
     try {
       PartitionCommand cmd = RequestContent.parse(request.getMessage().getContent(), PartitionCommand.parser());
+      if (cmd.getCommandCase() == PartitionCommand.CommandCase.DELETE_RECORDS) {
+        if (cmd.getDeleteRecords().getBeforeOffset() < 0) {
+          throw new IOException("delete_records.before_offset must not be negative, got "
+              + cmd.getDeleteRecords().getBeforeOffset());
+        }
+        return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request).build();
+      }
       if (cmd.getCommandCase() != PartitionCommand.CommandCase.APPEND) {
         throw new IOException("no partition command (" + cmd.getCommandCase() + "); partition groups take"
-            + " PartitionCommand.append only");
+            + " PartitionCommand.append and delete_records only");
       }
     } catch (IOException e) {
       return RequestContent.refused(this, request, logPrefix, e);
@@ -402,12 +444,14 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   /** Applies one committed entry now; on the Ratis apply thread, or on the drainer for deferred ones. */
   private CompletableFuture<Message> applyNow(LogEntryProto entry, Object context) {
-    AppendReply reply;
+    MessageLite reply;
     try {
       PartitionCommand cmd = PartitionCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
         reply = applyAppend(cmd, context);
+      } else if (cmd.getCommandCase() == PartitionCommand.CommandCase.DELETE_RECORDS) {
+        reply = applyDeleteRecords(cmd.getDeleteRecords());
       } else {
         // Written by a newer version: refusing silently would fork the replicas' state.
         throw new IllegalStateException("unknown partition command " + cmd.getCommandCase()
@@ -711,6 +755,21 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       speculation.onForeignApply(outcome);
     }
     return PartitionCodec.reply(outcome);
+  }
+
+  /**
+   * Retention: the leader decided from its own segments; every replica moves its log start to the
+   * same offset (never past what it has applied, so uncommitted records are never removed).
+   */
+  private DeleteRecordsReply applyDeleteRecords(DeleteRecords delete) throws IOException {
+    long target = Math.min(delete.getBeforeOffset(), core.nextOffset());
+    if (target > core.logStartOffset()) {
+      long before = core.logStartOffset();
+      core.advanceLogStart(target);
+      store.advanceLogStart(core.logStartOffset());
+      LOG.info("[{}] log start offset {} -> {} ({})", logPrefix, before, core.logStartOffset(), delete.getReason());
+    }
+    return DeleteRecordsReply.newBuilder().setLogStartOffset(core.logStartOffset()).build();
   }
 
   // ---- read side (any thread) ----

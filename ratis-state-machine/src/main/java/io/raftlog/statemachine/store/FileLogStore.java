@@ -50,11 +50,22 @@ public final class FileLogStore implements LogStore {
   private volatile LogSegment activeSegment;
   private volatile long logStartOffset;
   private volatile long logEndOffset;
+  /** Roll size in force: the config's, until a topic's segment.bytes changes it. */
+  private volatile int segmentBytes;
   private volatile boolean closed;
 
   private FileLogStore(Path dir, LogStoreConfig config) {
     this.dir = dir;
     this.config = config;
+    this.segmentBytes = config.segmentBytes();
+  }
+
+  @Override
+  public void setSegmentBytes(int segmentBytes) {
+    if (segmentBytes <= 0) {
+      throw new IllegalArgumentException("segmentBytes must be positive, got " + segmentBytes);
+    }
+    this.segmentBytes = segmentBytes;
   }
 
   /** Opens the log in {@code dir}, creating the directory and a log starting at offset 0 if needed. */
@@ -191,7 +202,7 @@ public final class FileLogStore implements LogStore {
     if (segment.size() == 0) {
       return false;
     }
-    return (long) segment.size() + batch.sizeInBytes() > config.segmentBytes()
+    return (long) segment.size() + batch.sizeInBytes() > segmentBytes
         || batch.lastOffset() - segment.baseOffset() > Integer.MAX_VALUE;
   }
 
@@ -342,13 +353,43 @@ public final class FileLogStore implements LogStore {
         removeSegment(segment);
         deleted++;
       }
-      logStartOffset = segments.firstKey();
+      logStartOffset = Math.max(logStartOffset, segments.firstKey());
       if (deleted > 0) {
         LOG.info("Deleted {} segment(s) of log {}; log start offset is now {}", deleted, dir, logStartOffset);
       }
       return logStartOffset;
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public long advanceLogStart(long offset) throws IOException {
+    lock.writeLock().lock();
+    try {
+      deleteBefore(offset);
+      long raised = Math.min(offset, logEndOffset);
+      if (raised > logStartOffset) {
+        logStartOffset = raised;
+      }
+      return logStartOffset;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public List<SegmentInfo> segments() throws IOException {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      List<SegmentInfo> out = new ArrayList<>(segments.size());
+      for (LogSegment segment : segments.values()) {
+        out.add(new SegmentInfo(segment.baseOffset(), segment.nextOffset(), segment.size(), segment.maxTimestamp()));
+      }
+      return out;
+    } finally {
+      lock.readLock().unlock();
     }
   }
 

@@ -49,6 +49,12 @@ final class LogSegment implements Closeable {
   private volatile long nextOffset;
   /** Log bytes appended since the last index entry; decides when the next entry is due. */
   private int bytesSinceLastIndexEntry;
+  /**
+   * Largest batch max timestamp seen, -1 for none; valid once {@link #maxTimestampKnown}, which a
+   * segment opened from its index is not until {@link #maxTimestamp()} walked its headers.
+   */
+  private volatile long maxTimestamp = -1;
+  private volatile boolean maxTimestampKnown;
   /** Set by {@link #open} when there was no index file: the segment then needs {@link #recover()}. */
   private boolean indexMissing;
 
@@ -97,6 +103,7 @@ final class LogSegment implements Closeable {
           : OffsetIndex.open(indexPath, baseOffset);
       LogSegment segment = new LogSegment(baseOffset, logPath, log, readChannel, index, indexIntervalBytes);
       segment.indexMissing = !create && indexMissing;
+      segment.maxTimestampKnown = create;
       return segment;
     } catch (IOException | RuntimeException e) {
       try (FileChannel writer = log; FileChannel reader = readChannel) {
@@ -175,6 +182,7 @@ final class LogSegment implements Closeable {
         }
         BatchInfo batch = StoredBatches.validateSingleBatch(readBytes(position, header.sizeInBytes()));
         indexIfDue(batch, position);
+        maxTimestamp = Math.max(maxTimestamp, batch.maxTimestamp());
         position += batch.sizeInBytes();
         expectedBase = batch.nextOffset();
       } catch (InvalidBatchException e) {
@@ -189,6 +197,7 @@ final class LogSegment implements Closeable {
     index.flush();
     nextOffset = expectedBase;
     size = position;
+    maxTimestampKnown = true;
     return truncated;
   }
 
@@ -202,6 +211,7 @@ final class LogSegment implements Closeable {
     }
     indexIfDue(info, position);
     nextOffset = info.nextOffset();
+    maxTimestamp = Math.max(maxTimestamp, info.maxTimestamp());
     size = position + info.sizeInBytes(); // publishes the batch to readers
   }
 
@@ -342,6 +352,29 @@ final class LogSegment implements Closeable {
   void flush() throws IOException {
     log.force(true);
     index.flush();
+  }
+
+  /**
+   * The largest batch max timestamp of this segment, -1 if it holds no batch. A segment opened from
+   * its index walks its batch headers once for it (a sealed segment does not change after).
+   */
+  long maxTimestamp() throws IOException {
+    if (!maxTimestampKnown) {
+      synchronized (this) {
+        if (!maxTimestampKnown) {
+          long max = -1;
+          int limit = size;
+          for (int position = 0; position < limit; ) {
+            BatchInfo batch = committedHeader(position, limit);
+            max = Math.max(max, batch.maxTimestamp());
+            position += batch.sizeInBytes();
+          }
+          maxTimestamp = Math.max(maxTimestamp, max);
+          maxTimestampKnown = true;
+        }
+      }
+    }
+    return maxTimestamp;
   }
 
   long baseOffset() {

@@ -3,6 +3,7 @@ package io.raftlog.statemachine.store;
 import java.io.Closeable;
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.util.List;
 
 /**
  * The records of one partition replica: Kafka record batches (magic v2) kept in offset order.
@@ -60,6 +61,40 @@ public interface LogStore extends Closeable {
    * @return the new log start offset
    */
   long deleteBefore(long offset) throws IOException;
+
+  /**
+   * Retention: raises the log start offset to {@code offset} (at most the log end offset), so reads
+   * below it fail with {@link OffsetOutOfRangeException}, and deletes the segments that lie wholly
+   * below it (never the active one). The start may fall inside a segment, which is kept whole. The
+   * raised start is not persisted by the store: reopened, the log starts at its first kept segment,
+   * and the owner raises it again (the partition state machine keeps the log start in its snapshot
+   * and its Raft log, so every replica has the same start whatever its segment boundaries).
+   *
+   * @return the new log start offset
+   */
+  long advanceLogStart(long offset) throws IOException;
+
+  /**
+   * One segment as retention sees it.
+   *
+   * @param maxTimestamp the largest batch max timestamp in the segment; -1 when it holds none
+   */
+  record SegmentInfo(long baseOffset, long nextOffset, long sizeBytes, long maxTimestamp) {
+  }
+
+  /**
+   * The segments, oldest first; the last one is the active segment. May read the batch headers of
+   * segments opened from disk once (the result is remembered).
+   */
+  List<SegmentInfo> segments() throws IOException;
+
+  /**
+   * Changes the size at which the active segment is rolled (a topic's {@code segment.bytes});
+   * applies from the next append on. Stores without segments may ignore it.
+   *
+   * @throws IllegalArgumentException if not positive
+   */
+  void setSegmentBytes(int segmentBytes);
 
   /** Deletes every file of this log. The store is closed afterwards. */
   void deleteAll() throws IOException;

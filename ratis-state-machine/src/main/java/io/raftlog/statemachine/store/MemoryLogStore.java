@@ -161,11 +161,56 @@ public final class MemoryLogStore implements LogStore {
           break;
         }
         batches.remove(oldest);
-        logStartOffset = next;
+        logStartOffset = Math.max(logStartOffset, next);
       }
       return logStartOffset;
     } finally {
       lock.writeLock().unlock();
+    }
+  }
+
+  @Override
+  public long advanceLogStart(long offset) {
+    lock.writeLock().lock();
+    try {
+      deleteBefore(offset);
+      long raised = Math.min(offset, logEndOffset);
+      if (raised > logStartOffset) {
+        logStartOffset = raised;
+      }
+      return logStartOffset;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /** Each batch is a segment of its own here: nothing to change. */
+  @Override
+  public void setSegmentBytes(int segmentBytes) {
+    if (segmentBytes <= 0) {
+      throw new IllegalArgumentException("segmentBytes must be positive, got " + segmentBytes);
+    }
+  }
+
+  /** Each batch plays the role of a segment. */
+  @Override
+  public List<SegmentInfo> segments() {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      List<SegmentInfo> out = new ArrayList<>(batches.size());
+      for (ByteBuffer batch : batches.values()) {
+        BatchInfo info;
+        try {
+          info = StoredBatches.parseHeader(batch.duplicate(), 0, batch.remaining());
+        } catch (InvalidBatchException e) {
+          throw new IllegalStateException("stored batch no longer parses: " + e.getMessage(), e);
+        }
+        out.add(new SegmentInfo(info.baseOffset(), info.nextOffset(), info.sizeInBytes(), info.maxTimestamp()));
+      }
+      return out;
+    } finally {
+      lock.readLock().unlock();
     }
   }
 

@@ -17,8 +17,14 @@ final class StoredBatches {
 
   private StoredBatches() {}
 
-  /** Where a batch sits in offset space and how many bytes it takes. */
-  record BatchInfo(long baseOffset, long lastOffset, int sizeInBytes) {
+  /** Where the v2 header holds the batch's largest record timestamp (Kafka keeps its constant private). */
+  static final int MAX_TIMESTAMP_OFFSET = 35;
+
+  /**
+   * Where a batch sits in offset space, how many bytes it takes, and its largest record timestamp
+   * (the header's max timestamp; what time-based retention goes by).
+   */
+  record BatchInfo(long baseOffset, long lastOffset, int sizeInBytes, long maxTimestamp) {
     long nextOffset() {
       return lastOffset + 1;
     }
@@ -61,7 +67,9 @@ final class StoredBatches {
       throw new InvalidBatchException(
           "invalid offsets: base offset " + baseOffset + ", last offset delta " + lastOffsetDelta);
     }
-    return new BatchInfo(baseOffset, baseOffset + lastOffsetDelta, (int) size);
+    // size >= HEADER_SIZE and size <= bytesAvailable: the buffer holds the whole header.
+    return new BatchInfo(baseOffset, baseOffset + lastOffsetDelta, (int) size,
+        buf.getLong(at + MAX_TIMESTAMP_OFFSET));
   }
 
   /**

@@ -126,6 +126,36 @@ class FileLogStoreTest extends LogStoreContractTest {
     }
   }
 
+  /** Sealed segments opened from their index learn their newest timestamp from their batch headers. */
+  @Test
+  void segmentInfoIsTheSameAfterReopen() throws IOException {
+    List<LogStore.SegmentInfo> before;
+    try (FileLogStore store = open(SMALL)) {
+      fill(store, 50);
+      before = store.segments();
+      assertTrue(before.size() >= 3);
+    }
+    try (FileLogStore store = open(SMALL)) {
+      assertEquals(before, store.segments());
+    }
+  }
+
+  /** The raised start is the owner's to keep: reopened, the log starts at its first kept segment. */
+  @Test
+  void advanceLogStartDeletesWholeSegmentsAndIsNotPersisted() throws IOException {
+    long secondBase;
+    try (FileLogStore store = open(SMALL)) {
+      fill(store, 50);
+      secondBase = store.segmentBaseOffsets().get(1);
+      assertEquals(secondBase + 1, store.advanceLogStart(secondBase + 1));
+      assertFalse(Files.exists(logFile(dir(), 0)));
+    }
+    try (FileLogStore store = open(SMALL)) {
+      assertEquals(secondBase, store.logStartOffset());
+      assertEquals(secondBase + 1, store.advanceLogStart(secondBase + 1));
+    }
+  }
+
   @Test
   void newLogCanStartAtAnOffsetThatSurvivesReopen() throws IOException {
     try (FileLogStore store = FileLogStore.open(dir(), SMALL, 1000)) {

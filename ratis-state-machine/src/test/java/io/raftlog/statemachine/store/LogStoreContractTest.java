@@ -299,6 +299,39 @@ abstract class LogStoreContractTest {
   }
 
   @Test
+  void advanceLogStartMayStopInsideABatchAndRefusesReadsBelowIt() throws IOException {
+    LogStore store = newStore();
+    appendBatches(store, 2, 2, 2, 2, 2);
+    assertEquals(5, store.advanceLogStart(5));
+    assertEquals(5, store.logStartOffset());
+    assertThrows(OffsetOutOfRangeException.class, () -> store.read(4, 1024));
+    assertStartsWithBatchContaining(readAll(store, 5), 5);
+    assertEquals(5, store.advanceLogStart(3), "the start never moves back");
+    assertEquals(10, store.advanceLogStart(100), "at most the log end");
+    appendBatches(store, 1);
+    assertEquals(11, store.logEndOffset());
+    assertStartsWithBatchContaining(readAll(store, 10), 10);
+  }
+
+  @Test
+  void segmentsCoverTheLogAndKnowTheirNewestTimestamp() throws IOException {
+    LogStore store = newStore();
+    for (int i = 0; i < 30; i++) {
+      appendBatches(store, 3); // record timestamps 1000, 1001, 1002
+    }
+    List<LogStore.SegmentInfo> segments = store.segments();
+    assertEquals(0, segments.get(0).baseOffset());
+    assertEquals(store.logEndOffset(), segments.get(segments.size() - 1).nextOffset());
+    for (int i = 1; i < segments.size(); i++) {
+      assertEquals(segments.get(i - 1).nextOffset(), segments.get(i).baseOffset(), "contiguous");
+    }
+    for (LogStore.SegmentInfo s : segments) {
+      assertEquals(1002, s.maxTimestamp());
+      assertTrue(s.sizeBytes() > 0);
+    }
+  }
+
+  @Test
   void operationsFailAfterClose() throws IOException {
     LogStore store = newStore();
     appendBatches(store, 1);

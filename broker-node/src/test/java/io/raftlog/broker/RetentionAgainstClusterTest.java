@@ -1,0 +1,95 @@
+package io.raftlog.broker;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftlog.broker.testkit.MiniCluster;
+import io.raftlog.broker.testkit.Wait;
+import io.raftlog.client.Acks;
+import io.raftlog.client.Admin;
+import io.raftlog.client.AdminConfig;
+import io.raftlog.client.PartitionInfo;
+import io.raftlog.client.Producer;
+import io.raftlog.client.ProducerConfig;
+import io.raftlog.client.ProducerRecord;
+import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import io.raftlog.statemachine.store.OffsetOutOfRangeException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Retention by size against real brokers: the leader proposes the new log start through Raft,
+ * every replica moves to the same offset and deletes its segment files below it, reads below it
+ * are refused, and a restarted replica keeps the start (from its snapshot and Raft log).
+ */
+class RetentionAgainstClusterTest {
+
+  private static final String TOPIC = "retained";
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void sizeRetentionMovesTheLogStartOnEveryReplicaAndSurvivesARestart() throws Exception {
+    Map<String, String> brokerConfig = Map.of(
+        "segment.bytes", "1024",
+        "retention.bytes", "4096",
+        "retention.check.interval.ms", "100",
+        // snapshots (and Raft log purges) during the test, so a restart loads the start from one
+        "raft.snapshot.threshold.entries", "100");
+    try (MiniCluster cluster = MiniCluster.start(3, dir, brokerConfig);
+        Admin admin = Admin.create(AdminConfig.builder().bootstrapServers(cluster.bootstrap())
+            .requestTimeoutMs(10_000).build());
+        Producer<String, String> producer = Producer.create(ProducerConfig.builder()
+            .bootstrapServers(cluster.bootstrap()).acks(Acks.ALL).lingerMs(0).build(),
+            new io.raftlog.client.StringSerializer(), new io.raftlog.client.StringSerializer())) {
+      cluster.createTopic(TOPIC, 1, 3);
+      for (int i = 0; i < 300; i++) {
+        // One at a time: one Raft entry each, so the replicas take snapshots (every 100 entries).
+        producer.send(new ProducerRecord<>(TOPIC, "value-" + i + "-" + "x".repeat(60))).get(30, TimeUnit.SECONDS);
+      }
+
+      Wait.until("every replica moved its log start past 0, to the same offset", Duration.ofSeconds(60), () -> {
+        long start = replica(cluster, 1).logStartOffset();
+        return start > 0 && replica(cluster, 2).logStartOffset() == start
+            && replica(cluster, 3).logStartOffset() == start;
+      });
+      long start = replica(cluster, 1).logStartOffset();
+      long end = replica(cluster, 1).highWatermark();
+      assertEquals(300, end);
+      for (int id = 1; id <= 3; id++) {
+        PartitionStateMachine sm = replica(cluster, id);
+        long total = sm.segments().stream().mapToLong(s -> s.sizeBytes()).sum();
+        assertTrue(total < 4096 + 2 * 1024, "broker " + id + " keeps about retention.bytes, has " + total);
+        assertThrows(OffsetOutOfRangeException.class, () -> sm.read(start - 1, 1024));
+        assertTrue(sm.read(start, 1024).remaining() > 0, "the log start is readable");
+      }
+      Wait.until("describe shows the log start", Duration.ofSeconds(30), () -> {
+        PartitionInfo p = admin.blocking().describeTopic(TOPIC).partitions().get(0);
+        return p.logStartOffset() >= start && p.logEndOffset() == 300;
+      });
+
+      int follower = cluster.leaderOf(TOPIC, 0).orElseThrow() % 3 + 1;
+      long startBeforeRestart = replica(cluster, follower).logStartOffset();
+      cluster.restart(follower);
+      Wait.until("the restarted replica is back with at least the same log start", Duration.ofSeconds(60), () -> {
+        PartitionStateMachine sm = cluster.localReplica(follower, TOPIC, 0).map(r -> r.stateMachine()).orElse(null);
+        return sm != null && sm.isReady() && sm.highWatermark() == 300
+            && sm.logStartOffset() >= startBeforeRestart;
+      });
+      PartitionStateMachine restarted = replica(cluster, follower);
+      long restartedStart = restarted.logStartOffset();
+      assertThrows(OffsetOutOfRangeException.class, () -> restarted.read(restartedStart - 1, 1024));
+      assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
+    }
+  }
+
+  private static PartitionStateMachine replica(MiniCluster cluster, int brokerId) {
+    return cluster.replica(brokerId, TOPIC, 0).stateMachine();
+  }
+}
