@@ -1,5 +1,6 @@
 package io.raftlog.broker.rpc;
 
+import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -10,10 +11,13 @@ import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
 import io.raftlog.internal.v1.DescribeLocalReplicasRequest;
 import io.raftlog.internal.v1.DescribeLocalReplicasResponse;
 import io.raftlog.internal.v1.ReadReplicaLogRequest;
+import io.raftlog.internal.v1.ReadReplicaSnapshotRequest;
 import io.raftlog.internal.v1.ReadReplicaLogResponse;
+import io.raftlog.internal.v1.ReadReplicaSnapshotResponse;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.codec.RecordBatches;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import io.raftlog.statemachine.ratis.ReplicaRepairSource;
 import io.raftlog.statemachine.store.OffsetOutOfRangeException;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -114,6 +118,42 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
     }
   }
 
+  /**
+   * The latest snapshot of the local replica, for a replica that starts from it (see
+   * {@code PartitionStateMachine#notifyInstallSnapshotFromLeader}).
+   */
+  @Override
+  public void readReplicaSnapshot(ReadReplicaSnapshotRequest request,
+      StreamObserver<ReadReplicaSnapshotResponse> response) {
+    String what = request.getTopic() + "-" + request.getPartition();
+    try {
+      PartitionReplica replica = localReplica(request.getTopic(), request.getPartition(), request.getTopicId())
+          .orElseThrow(() -> Status.NOT_FOUND.withDescription("broker " + brokerId + " hosts no replica of " + what
+              + (request.getTopicId().isEmpty() ? "" : " (topic id " + request.getTopicId() + ")"))
+              .asRuntimeException());
+      PartitionStateMachine sm = replica.stateMachine();
+      if (!sm.isReady() || sm.isRepairing()) {
+        throw Status.UNAVAILABLE.withDescription("the replica of " + what + " on broker " + brokerId
+            + " is starting or repairing; retry").asRuntimeException();
+      }
+      Optional<ReplicaRepairSource.SnapshotCopy> copy = sm.latestSnapshotCopy();
+      if (copy.isEmpty()) {
+        throw Status.UNAVAILABLE.withDescription("the replica of " + what + " on broker " + brokerId
+            + " has no snapshot yet; retry").asRuntimeException();
+      }
+      response.onNext(ReadReplicaSnapshotResponse.newBuilder().setBrokerId(brokerId)
+          .setTerm(copy.get().at().getTerm()).setIndex(copy.get().at().getIndex())
+          .setSnapshot(ByteString.copyFrom(copy.get().content())).build());
+      response.onCompleted();
+    } catch (io.grpc.StatusRuntimeException e) {
+      response.onError(e);
+    } catch (IOException e) {
+      // e.g. the snapshot was replaced by a newer one while being read
+      response.onError(Status.UNAVAILABLE.withDescription("reading the snapshot of " + what + " on broker "
+          + brokerId + " failed: " + e.getMessage() + "; retry").asRuntimeException());
+    }
+  }
+
   private io.grpc.StatusRuntimeException outOfRange(String what, long offset, long start, long hw) {
     return Status.OUT_OF_RANGE.withDescription("offset " + offset + " of " + what + " is out of range on broker "
         + brokerId + ": its replica holds offsets " + start + " (log start) to " + hw
@@ -125,14 +165,18 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
    * current topic of that name (a deleted one of the same name may still be being removed here).
    */
   private Optional<PartitionReplica> localReplica(ReadReplicaLogRequest request) {
+    return localReplica(request.getTopic(), request.getPartition(), request.getTopicId());
+  }
+
+  private Optional<PartitionReplica> localReplica(String topic, int partition, String topicId) {
     List<PartitionReplica> matching = partitions.replicas().stream()
-        .filter(r -> r.topic().equals(request.getTopic()) && r.partition() == request.getPartition())
-        .filter(r -> request.getTopicId().isEmpty() || r.topicId().equals(request.getTopicId()))
+        .filter(r -> r.topic().equals(topic) && r.partition() == partition)
+        .filter(r -> topicId.isEmpty() || r.topicId().equals(topicId))
         .toList();
     if (matching.size() <= 1) {
       return matching.stream().findFirst();
     }
-    Optional<String> current = metadata.topic(request.getTopic()).map(TopicRecord::getTopicId);
+    Optional<String> current = metadata.topic(topic).map(TopicRecord::getTopicId);
     return matching.stream().filter(r -> current.isPresent() && r.topicId().equals(current.get())).findFirst();
   }
 }

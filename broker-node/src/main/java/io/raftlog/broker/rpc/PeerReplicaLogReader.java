@@ -8,6 +8,8 @@ import io.raftlog.broker.partition.PartitionDescriptor;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
 import io.raftlog.internal.v1.ReadReplicaLogRequest;
+import io.raftlog.internal.v1.ReadReplicaSnapshotRequest;
+import io.raftlog.internal.v1.ReadReplicaSnapshotResponse;
 import io.raftlog.internal.v1.ReadReplicaLogResponse;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.TopicRecord;
@@ -27,6 +29,7 @@ import java.util.function.Supplier;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
 import org.apache.ratis.server.RaftServer;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -66,8 +69,59 @@ public final class PeerReplicaLogReader implements AutoCloseable {
   /** The repair source of one local replica. */
   public ReplicaRepairSource sourceFor(PartitionDescriptor partition, Supplier<RaftServer.Division> division) {
     AtomicInteger rotation = new AtomicInteger();
-    return (fromOffset, untilOffset, maxBytes) -> read(partition, division, rotation, fromOffset, untilOffset,
-        maxBytes);
+    return new ReplicaRepairSource() {
+      @Override
+      public ByteBuffer read(long fromOffset, long untilOffset, int maxBytes) throws IOException, InterruptedException {
+        return PeerReplicaLogReader.this.read(partition, division, rotation, fromOffset, untilOffset, maxBytes);
+      }
+
+      @Override
+      public SnapshotCopy latestSnapshot(long minIndex) throws IOException, InterruptedException {
+        return PeerReplicaLogReader.this.latestSnapshot(partition, division, rotation, minIndex);
+      }
+    };
+  }
+
+  private ReplicaRepairSource.SnapshotCopy latestSnapshot(PartitionDescriptor partition,
+      Supplier<RaftServer.Division> division, AtomicInteger rotation, long minIndex)
+      throws IOException, InterruptedException {
+    String what = partition.topic() + "-" + partition.partition();
+    if (closed) {
+      throw new IOException("broker " + brokerId + " is shutting down");
+    }
+    List<Integer> peers = peers(partition, division, rotation.getAndIncrement());
+    if (peers.isEmpty()) {
+      throw new IOException("no other replica of " + what + " is known yet (metadata not caught up?)");
+    }
+    ReadReplicaSnapshotRequest request = ReadReplicaSnapshotRequest.newBuilder().setTopic(partition.topic())
+        .setTopicId(partition.topicId()).setPartition(partition.partition()).build();
+    List<String> problems = new ArrayList<>();
+    for (int peer : peers) {
+      Optional<BrokerRecord> broker = metadata.broker(peer);
+      if (broker.isEmpty()) {
+        problems.add("broker " + peer + ": address unknown");
+        continue;
+      }
+      try {
+        ReadReplicaSnapshotResponse answer = BrokerInternalServiceGrpc.newBlockingStub(channel(broker.get()))
+            .withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS).readReplicaSnapshot(request);
+        if (answer.getIndex() < minIndex) {
+          problems.add("broker " + peer + ": its snapshot is at index " + answer.getIndex() + " < " + minIndex);
+          continue;
+        }
+        LOG.info("[broker-{}] copied the snapshot of {} at (t:{}, i:{}) from broker {}", brokerId, what,
+            answer.getTerm(), answer.getIndex(), peer);
+        return new ReplicaRepairSource.SnapshotCopy(TermIndex.valueOf(answer.getTerm(), answer.getIndex()),
+            answer.getSnapshot().toByteArray());
+      } catch (StatusRuntimeException e) {
+        if (Thread.currentThread().isInterrupted()) {
+          throw new InterruptedException("snapshot copy of " + what + " interrupted");
+        }
+        problems.add("broker " + peer + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
+      }
+    }
+    throw new IOException("no other replica has a snapshot of " + what + " at index " + minIndex + " or later: "
+        + problems);
   }
 
   private ByteBuffer read(PartitionDescriptor partition, Supplier<RaftServer.Division> division,

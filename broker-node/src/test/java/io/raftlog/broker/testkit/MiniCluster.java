@@ -6,10 +6,12 @@ import io.raftlog.broker.Broker;
 import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.partition.PartitionReplica;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.ratis.ReplicaRepairSource;
 import io.raftlog.statemachine.store.FileLogStore;
 import io.raftlog.statemachine.store.LogStoreConfig;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
@@ -85,9 +87,18 @@ public final class MiniCluster implements AutoCloseable {
     RepairGate gate = repairGates.computeIfAbsent(id, k -> new RepairGate());
     Broker broker = new Broker(config, dir -> FileLogStore.open(dir,
         new LogStoreConfig(config.segmentBytes, config.indexIntervalBytes)), Clock.systemUTC(), fatalErrors::add,
-        source -> (from, until, maxBytes) -> {
-          gate.awaitOpen();
-          return source.read(from, until, maxBytes);
+        source -> new ReplicaRepairSource() {
+          @Override
+          public ByteBuffer read(long from, long until, int maxBytes) throws IOException, InterruptedException {
+            gate.awaitOpen();
+            return source.read(from, until, maxBytes);
+          }
+
+          @Override
+          public SnapshotCopy latestSnapshot(long minIndex) throws IOException, InterruptedException {
+            gate.awaitOpen();
+            return source.latestSnapshot(minIndex);
+          }
         });
     try {
       broker.start();

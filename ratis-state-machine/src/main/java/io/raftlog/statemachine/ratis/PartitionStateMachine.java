@@ -27,6 +27,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
@@ -102,6 +103,8 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
+  /** The running copy of a peer's state (see notifyInstallSnapshotFromLeader), or null. */
+  private CompletableFuture<TermIndex> installing;
   /** The topic's segment.bytes once known (0: the store's own setting). */
   private volatile int segmentBytes;
   private volatile PartitionCore core;
@@ -853,6 +856,76 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   /** Long polls waiting on this replica right now (for metrics and tests). */
   public int waitingFetches() {
     return waiters.size();
+  }
+
+  /**
+   * The leader's Raft log no longer holds the entries this replica needs next (it is new, lost its
+   * data directory, or was away while the log was purged). Instead of replaying entries, the
+   * replica starts from another replica's snapshot (the leader's first): it stores that snapshot
+   * as its own, makes its segment files fit it (kept when they are a prefix reaching the snapshot's
+   * log start, otherwise emptied and restarted at that log start), and answers Ratis with the
+   * snapshot's term-index. Ratis then pauses and reloads this state machine ({@link #reinitialize}),
+   * whose restore sees segment files ending below the snapshot's next offset and copies the
+   * missing records from the peers ({@link ReplicaRepair}, the same path as a damaged replica);
+   * the replica serves nothing from that range and takes no writes until it is stored.
+   *
+   * <p>Runs on its own thread and retries (1 s apart) until a peer has a snapshot recent enough or
+   * the replica closes; Ratis asks again meanwhile and gets the same attempt.
+   */
+  @Override
+  public synchronized CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
+      TermIndex firstTermIndexInLog) {
+    if (repairSource == null) {
+      return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
+    }
+    CompletableFuture<TermIndex> running = installing;
+    if (running != null && !running.isDone()) {
+      return running;
+    }
+    CompletableFuture<TermIndex> attempt = new CompletableFuture<>();
+    installing = attempt;
+    long minIndex = firstTermIndexInLog == null ? 0 : firstTermIndexInLog.getIndex() - 1;
+    LOG.warn("[{}] the leader's Raft log starts at {}, past what this replica holds (applied {}): copying the"
+        + " state from another replica", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
+    Thread t = new Thread(() -> {
+      try {
+        attempt.complete(installFromPeers(minIndex));
+      } catch (Throwable e) {
+        attempt.completeExceptionally(e);
+      }
+    }, logPrefix.replace(' ', '-') + "-install");
+    t.setDaemon(true);
+    t.start();
+    return attempt;
+  }
+
+  private TermIndex installFromPeers(long minIndex) throws IOException, InterruptedException {
+    while (true) {
+      if (closing) {
+        throw new IOException(logPrefix + ": closing while copying the state from another replica");
+      }
+      ReplicaRepairSource.SnapshotCopy copy;
+      try {
+        copy = repairSource.latestSnapshot(minIndex);
+      } catch (IOException e) {
+        LOG.info("[{}] no snapshot to start from yet ({}); retrying in 1 s", logPrefix, e.getMessage());
+        Thread.sleep(1000);
+        continue;
+      }
+      PartitionSnapshot snapshot = PartitionSnapshot.parseFrom(copy.content());
+      LogStore s = store;
+      if (s.logEndOffset() < snapshot.getLogStartOffset() || s.logStartOffset() > snapshot.getLogStartOffset()
+          || s.logEndOffset() > snapshot.getNextOffset()) {
+        LOG.info("[{}] segment files [{}, {}) do not fit the copied snapshot (log [{}, {})): starting them afresh"
+            + " at {}", logPrefix, s.logStartOffset(), s.logEndOffset(), snapshot.getLogStartOffset(),
+            snapshot.getNextOffset(), snapshot.getLogStartOffset());
+        s.resetTo(snapshot.getLogStartOffset());
+      }
+      storeSnapshotCopy(copy);
+      LOG.info("[{}] starting from the snapshot at {} copied from a peer (log [{}, {})); the records follow",
+          logPrefix, copy.at(), snapshot.getLogStartOffset(), snapshot.getNextOffset());
+      return copy.at();
+    }
   }
 
   @Override

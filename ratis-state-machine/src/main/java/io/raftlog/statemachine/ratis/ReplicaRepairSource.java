@@ -2,6 +2,7 @@ package io.raftlog.statemachine.ratis;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import org.apache.ratis.server.protocol.TermIndex;
 
 /**
  * Where a partition replica whose segment files lost committed batches gets them back: another
@@ -25,4 +26,20 @@ public interface ReplicaRepairSource {
    * @throws InterruptedException when the calling thread is interrupted: the replica is closing
    */
   ByteBuffer read(long fromOffset, long untilOffset, int maxBytes) throws IOException, InterruptedException;
+
+  /** A snapshot of another replica: a {@code PartitionSnapshot} taken at a Raft term and index. */
+  record SnapshotCopy(TermIndex at, byte[] content) {
+  }
+
+  /**
+   * The latest snapshot of another replica (the leader first) taken at Raft index {@code minIndex}
+   * or later: where a replica starts when the leader's Raft log no longer holds the entries it
+   * needs (a new replica, a lost data directory). The caller checks what it gets.
+   *
+   * @throws IOException when no other replica has such a snapshot right now (message says why)
+   * @throws InterruptedException when the calling thread is interrupted: the replica is closing
+   */
+  default SnapshotCopy latestSnapshot(long minIndex) throws IOException, InterruptedException {
+    throw new IOException("this replica has no way to copy a snapshot from its peers");
+  }
 }

@@ -3,6 +3,7 @@ package io.raftlog.statemachine.ratis;
 import java.io.IOException;
 import java.util.HashMap;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.CommitInfoProto;
@@ -16,6 +17,7 @@ import org.apache.ratis.server.storage.RaftStorage;
 import org.apache.ratis.statemachine.SnapshotRetentionPolicy;
 import org.apache.ratis.statemachine.impl.BaseStateMachine;
 import org.apache.ratis.statemachine.impl.SimpleStateMachineStorage;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -149,9 +151,50 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
     loadLatestSnapshot();
   }
 
+  /**
+   * Ratis pauses the state machine before it reloads it from a snapshot a follower installed
+   * ({@link #reinitialize}), and checks that it is paused.
+   */
+  @Override
+  public void pause() {
+    LifeCycle life = getLifeCycle();
+    if (life.getCurrentState() == LifeCycle.State.NEW) {
+      life.transition(LifeCycle.State.STARTING);
+      life.transition(LifeCycle.State.RUNNING);
+    }
+    if (life.getCurrentState() == LifeCycle.State.RUNNING) {
+      life.transition(LifeCycle.State.PAUSING);
+      life.transition(LifeCycle.State.PAUSED);
+    }
+  }
+
   @Override
   public void reinitialize() throws IOException {
     loadLatestSnapshot();
+    LifeCycle life = getLifeCycle();
+    if (life.getCurrentState() == LifeCycle.State.PAUSED) {
+      life.transition(LifeCycle.State.STARTING);
+      life.transition(LifeCycle.State.RUNNING);
+    }
+  }
+
+  /** The latest snapshot of this replica and where it was taken, for a peer that starts from it. */
+  public final Optional<ReplicaRepairSource.SnapshotCopy> latestSnapshotCopy() throws IOException {
+    TermIndex at = SnapshotFiles.latestTermIndex(storage);
+    byte[] content = SnapshotFiles.readLatest(storage);
+    if (at == null || content == null) {
+      return Optional.empty();
+    }
+    // A newer snapshot may have replaced the one at "at" between the two reads: check again.
+    if (!at.equals(SnapshotFiles.latestTermIndex(storage))) {
+      throw new IOException(logPrefix + ": a new snapshot was taken while the latest one was read");
+    }
+    return Optional.of(new ReplicaRepairSource.SnapshotCopy(at, content));
+  }
+
+  /** Stores a snapshot copied from a peer as this replica's latest; {@link #reinitialize} loads it. */
+  protected final void storeSnapshotCopy(ReplicaRepairSource.SnapshotCopy copy) throws IOException {
+    SnapshotFiles.write(storage, copy.at(), copy.content());
   }
 
   private void loadLatestSnapshot() throws IOException {

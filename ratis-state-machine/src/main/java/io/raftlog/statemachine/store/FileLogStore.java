@@ -379,6 +379,31 @@ public final class FileLogStore implements LogStore {
   }
 
   @Override
+  public void resetTo(long startOffset) throws IOException {
+    if (startOffset < 0) {
+      throw new IllegalArgumentException("startOffset must not be negative, got " + startOffset);
+    }
+    lock.writeLock().lock();
+    try {
+      ensureOpen();
+      for (LogSegment segment : new ArrayList<>(segments.values())) {
+        removeSegment(segment);
+      }
+      unflushed.clear();
+      LogSegment segment = LogSegment.create(dir, startOffset, config.indexIntervalBytes());
+      segments.put(startOffset, segment);
+      activeSegment = segment;
+      logStartOffset = startOffset;
+      logEndOffset = startOffset;
+      directoryChanged = true;
+      flush();
+      LOG.info("Reset log {} to an empty log starting at offset {}", dir, startOffset);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  @Override
   public List<SegmentInfo> segments() throws IOException {
     lock.readLock().lock();
     try {

@@ -96,6 +96,12 @@ public interface LogStore extends Closeable {
    */
   void setSegmentBytes(int segmentBytes);
 
+  /**
+   * Removes every batch and starts an empty log at {@code startOffset}: a replica that takes its
+   * state from another replica's snapshot and copies the records after it.
+   */
+  void resetTo(long startOffset) throws IOException;
+
   /** Deletes every file of this log. The store is closed afterwards. */
   void deleteAll() throws IOException;
 }

@@ -184,6 +184,22 @@ public final class MemoryLogStore implements LogStore {
     }
   }
 
+  @Override
+  public void resetTo(long startOffset) {
+    if (startOffset < 0) {
+      throw new IllegalArgumentException("startOffset must not be negative, got " + startOffset);
+    }
+    lock.writeLock().lock();
+    try {
+      ensureOpen();
+      batches.clear();
+      logStartOffset = startOffset;
+      logEndOffset = startOffset;
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
   /** Each batch is a segment of its own here: nothing to change. */
   @Override
   public void setSegmentBytes(int segmentBytes) {

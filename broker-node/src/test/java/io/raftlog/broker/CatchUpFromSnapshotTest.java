@@ -1,0 +1,103 @@
+package io.raftlog.broker;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import io.raftlog.broker.testkit.MiniCluster;
+import io.raftlog.broker.testkit.Wait;
+import io.raftlog.client.Acks;
+import io.raftlog.client.Producer;
+import io.raftlog.client.ProducerConfig;
+import io.raftlog.client.ProducerRecord;
+import io.raftlog.client.StringSerializer;
+import io.raftlog.statemachine.ratis.PartitionStateMachine;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Comparator;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A replica that lost its data while the leader purged its Raft log cannot catch up by replaying
+ * entries: it starts from another replica's snapshot and copies the records from the peers, and
+ * ends up byte for byte the same as the others.
+ */
+class CatchUpFromSnapshotTest {
+
+  private static final String TOPIC = "caught-up";
+
+  @TempDir
+  Path dir;
+
+  @Test
+  void aReplicaThatLostItsDataCatchesUpFromAPeersSnapshotAndRecords() throws Exception {
+    // Snapshots every 100 entries, and small Raft log segments (Ratis purges whole closed segments).
+    try (MiniCluster cluster = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
+        "max.batch.bytes", "1024", "raft.log.segment.bytes", "65536"));
+        Producer<String, String> producer = Producer.create(ProducerConfig.builder()
+            .bootstrapServers(cluster.bootstrap()).acks(Acks.ALL).lingerMs(0).build(),
+            new StringSerializer(), new StringSerializer())) {
+      cluster.createTopic(TOPIC, 1, 3);
+      int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
+      int lost = leader % 3 + 1;
+      send(producer, 0, 150);
+      Wait.until("every replica at 150", Duration.ofSeconds(30), () -> allAt(cluster, 150));
+      String groupUuid = cluster.replica(lost, TOPIC, 0).groupId().getUuid().toString();
+
+      cluster.kill(lost);
+      deleteGroupData(cluster.config(lost).dataDir, groupUuid);
+      // The other two go on; the leader's snapshots and purges move its Raft log start past 0.
+      send(producer, 150, 400);
+      Wait.until("the leader's Raft log purged", Duration.ofSeconds(30), () ->
+          cluster.replica(leader, TOPIC, 0).division().getRaftLog().getStartIndex() > 0);
+
+      cluster.startBroker(lost);
+      Wait.until("the replica that lost its data has every record again", Duration.ofSeconds(90), () -> {
+        PartitionStateMachine sm = cluster.localReplica(lost, TOPIC, 0).map(r -> r.stateMachine()).orElse(null);
+        return sm != null && sm.isReady() && !sm.isRepairing() && sm.highWatermark() == 400;
+      });
+      send(producer, 400, 420);
+      Wait.until("every replica at 420", Duration.ofSeconds(30), () -> allAt(cluster, 420));
+      MiniCluster.ReplicaLog reference = cluster.readReplicaLog(leader, TOPIC, 0, 1 << 20);
+      MiniCluster.ReplicaLog copied = cluster.readReplicaLog(lost, TOPIC, 0, 1 << 20);
+      assertEquals(reference.highWatermark(), copied.highWatermark());
+      assertArrayEquals(reference.batches(), copied.batches(), "the copied replica holds the same bytes");
+      assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
+    }
+  }
+
+  private static void send(Producer<String, String> producer, int from, int until) throws Exception {
+    for (int i = from; i < until; i++) {
+      // One at a time: one Raft entry each, so the snapshot threshold is reached.
+      producer.send(new ProducerRecord<>(TOPIC, "value-" + i + "-" + "x".repeat(500))).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  private static boolean allAt(MiniCluster cluster, long highWatermark) {
+    for (int id : cluster.runningIds()) {
+      PartitionStateMachine sm = cluster.localReplica(id, TOPIC, 0).map(r -> r.stateMachine()).orElse(null);
+      if (sm == null || sm.highWatermark() != highWatermark) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** What a lost disk leaves of one partition replica: nothing (segment files, Raft log, snapshots). */
+  private static void deleteGroupData(Path dataDir, String groupUuid) throws IOException {
+    for (Path d : new Path[] {dataDir.resolve("partitions").resolve(groupUuid), dataDir.resolve("raft").resolve(groupUuid)}) {
+      assertTrue(Files.exists(d), d + " should exist");
+      try (Stream<Path> files = Files.walk(d)) {
+        for (Path f : files.sorted(Comparator.reverseOrder()).toList()) {
+          Files.delete(f);
+        }
+      }
+    }
+  }
+}
