@@ -19,10 +19,13 @@ import io.grpc.stub.ClientCalls;
 import io.grpc.stub.StreamObserver;
 import io.raftlog.api.v1.Acks;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterTopicConfigRequest;
+import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.DeleteTopicRequest;
 import io.raftlog.api.v1.DescribeClusterRequest;
 import io.raftlog.api.v1.DescribeTopicRequest;
+import io.raftlog.api.v1.DescribeTopicResponse;
 import io.raftlog.api.v1.Error;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.FetchPartition;
@@ -193,6 +196,8 @@ class BadInputTest {
         new Method(AdminServiceGrpc.getListTopicsMethod(), ListTopicsRequest.getDefaultInstance()),
         new Method(AdminServiceGrpc.getDescribeTopicMethod(), DescribeTopicRequest.newBuilder().setName(REF).build()),
         new Method(AdminServiceGrpc.getDescribeClusterMethod(), DescribeClusterRequest.getDefaultInstance()),
+        new Method(AdminServiceGrpc.getAlterTopicConfigMethod(), AlterTopicConfigRequest.newBuilder()
+            .setName("no-such-topic").putSet("retention.ms", "1000").build()),
         new Method(MetadataServiceGrpc.getGetMetadataMethod(), GetMetadataRequest.newBuilder().addTopics(REF).build()),
         new Method(io.raftlog.api.v1.GroupServiceGrpc.getFindCoordinatorMethod(),
             io.raftlog.api.v1.FindCoordinatorRequest.newBuilder().setGroupId("bad-input").build()),
@@ -258,6 +263,7 @@ class BadInputTest {
     bodies.put(AdminServiceGrpc.getCreateTopicMethod(), badName);
     bodies.put(AdminServiceGrpc.getDeleteTopicMethod(), badName);
     bodies.put(AdminServiceGrpc.getDescribeTopicMethod(), badName);
+    bodies.put(AdminServiceGrpc.getAlterTopicConfigMethod(), badName);
     bodies.put(MetadataServiceGrpc.getGetMetadataMethod(), badName);
     bodies.put(ProduceServiceGrpc.getProduceMethod(), concat(new byte[] {0x1a, 0x04}, badName));
     bodies.put(FetchServiceGrpc.getFetchMethod(), concat(new byte[] {0x0a, 0x04}, badName));
@@ -811,8 +817,20 @@ class BadInputTest {
       expectAdminError(Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
           "replication factor " + rf + " is larger than the number of live brokers (3)", create("new-topic", 1, rf));
     }
-    expectAdminError(Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, "retention.ms",
-        create("new-topic", 1, 1).toBuilder().putConfig("retention.ms", "1").build());
+    Map<String, String> badConfigs = Map.of(
+        "retention.ms", "retention.ms must be -1 (unlimited) or a non-negative number, got 'soon'",
+        "segment.bytes", "segment.bytes must be a number of bytes from 1024",
+        "max.message.bytes", "max.message.bytes must be a number of bytes from 1 to the broker's max.batch.bytes ("
+            + MAX_BATCH_BYTES + ")",
+        "cleanup.policy", "not supported yet",
+        "segment.ms", "segment.ms (rolling segments by age) is not supported yet",
+        "flush.ms", "unknown topic config 'flush.ms'");
+    Map<String, String> badValues = Map.of("retention.ms", "soon", "segment.bytes", "100",
+        "max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1), "cleanup.policy", "compact",
+        "segment.ms", "1000", "flush.ms", "1");
+    badConfigs.forEach((key, message) -> expectAdminError(Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
+        message, create("new-topic", 1, 1).toBuilder().putConfig("retention.bytes", "100")
+            .putConfig(key, badValues.get(key)).build()));
     expectAdminError(Status.Code.ALREADY_EXISTS, ErrorCode.TOPIC_ALREADY_EXISTS, "topic 'ref' already exists",
         create(REF, 1, 1));
     assertEquals(replicasBefore, replicaCounts(), "no partition replica was created");
@@ -848,6 +866,114 @@ class BadInputTest {
     assertEquals(ErrorCode.NONE, t.get(2).getError().getCode());
     assertEquals(REF_PARTITIONS, t.get(2).getPartitionsCount());
     assertUnharmed("delete/describe missing topics");
+  }
+
+  @Test
+  void invalidTopicConfigChangesAreRefusedAndChangeNothing() {
+    // Each with the part of the message it must get.
+    List<Map.Entry<String, AlterTopicConfigRequest.Builder>> refused = new ArrayList<>();
+    refused.add(Map.entry("nothing to change", AlterTopicConfigRequest.newBuilder().setName(REF)));
+    refused.add(Map.entry("topic config 'retention.ms' is both set and removed", AlterTopicConfigRequest.newBuilder()
+        .setName(REF).putSet("retention.ms", "1000").addRemove("retention.ms")));
+    refused.add(Map.entry("retention.bytes must be -1 (unlimited) or a non-negative number, got '-2'",
+        AlterTopicConfigRequest.newBuilder().setName(REF).putSet("retention.ms", "1000")
+            .putSet("retention.bytes", "-2")));
+    refused.add(Map.entry("unknown topic config 'retention'", AlterTopicConfigRequest.newBuilder().setName(REF)
+        .putSet("retention.ms", "1000").addRemove("retention")));
+    refused.add(Map.entry("cleanup.policy 'compact' is not supported yet", AlterTopicConfigRequest.newBuilder()
+        .setName(REF).putSet("cleanup.policy", "compact")));
+    refused.add(Map.entry("max.batch.bytes (" + MAX_BATCH_BYTES + ")", AlterTopicConfigRequest.newBuilder()
+        .setName(REF).putSet("max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1))));
+    for (String name : invalidTopicNames()) {
+      refused.add(Map.entry("topic name", AlterTopicConfigRequest.newBuilder().setName(name)
+          .putSet("retention.ms", "1000")));
+    }
+    for (Map.Entry<String, AlterTopicConfigRequest.Builder> r : refused) {
+      assertAdminError(assertThrows(StatusRuntimeException.class, () -> alterTopicConfig(3, r.getValue())),
+          Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, r.getKey());
+    }
+    // A topic that does not exist is refused by the metadata group, and not created.
+    StatusRuntimeException missing = assertThrows(StatusRuntimeException.class, () -> alterTopicConfig(2,
+        AlterTopicConfigRequest.newBuilder().setName("no-such-topic").putSet("retention.ms", "1000")));
+    assertAdminError(missing, Status.Code.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+        "topic 'no-such-topic' does not exist");
+    for (int b : cluster.runningIds()) {
+      assertEquals(Map.of(), describe(b, REF).getConfigOverridesMap(), "broker " + b + ": ref has no overrides");
+    }
+    assertUnharmed("invalid topic config changes");
+  }
+
+  /**
+   * A topic's max.message.bytes caps the batches produced to it (the batch as sent: compressed
+   * if it was), by both produce paths, and a change takes effect once the broker has applied it.
+   */
+  @Test
+  void batchesOverTheTopicsMaxMessageBytesAreRejected() {
+    String topic = "small-messages";
+    createTopic(topic, 1, Map.of("max.message.bytes", " 1024 "));
+    int leader = leader(topic, 0);
+    DescribeTopicResponse described = describe(leader, topic);
+    assertEquals(Map.of("max.message.bytes", "1024"), described.getConfigOverridesMap(), "stored trimmed");
+    BrokerConfig brokerConfig = cluster.config(leader);
+    assertEquals(Map.of("retention.ms", Long.toString(brokerConfig.retentionMs),
+        "retention.bytes", Long.toString(brokerConfig.retentionBytes),
+        "segment.bytes", Integer.toString(brokerConfig.segmentBytes), "max.message.bytes", "1024",
+        "cleanup.policy", "delete"), described.getConfigMap());
+
+    byte[] value = new byte[2000];
+    PartitionProduceResult records = produce(leader, topic, 0,
+        d -> d.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(value))));
+    assertTopicLimitHit(topic, 1024, records);
+    PartitionProduceResult clientBatch = produce(leader, topic, 0, d -> d.setRecordBatch(
+        batch(Compression.NONE, RecordBatch.NO_PRODUCER_ID, (short) -1, -1, "x".repeat(600), "y".repeat(600))));
+    assertTopicLimitHit(topic, 1024, clientBatch);
+    // Through another broker too (it checks before forwarding to the leader).
+    int other = cluster.runningIds().stream().filter(b -> b != leader).findFirst().orElseThrow();
+    assertTopicLimitHit(topic, 1024, produce(other, topic, 0,
+        d -> d.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(value)))));
+    // The limit applies to the batch as sent: compressed, 4000 bytes of records fit.
+    ByteString compressed = batchOf(Compression.gzip().build(), "z".repeat(4000));
+    assertTrue(compressed.size() < 1024, "compressed: " + compressed.size());
+    assertOk(produce(leader, topic, 0, d -> d.setRecordBatch(compressed)));
+    assertOk(produce(leader, topic, 0, d -> d.addRecords(Record.newBuilder().setValue(utf8("small")))));
+
+    AlterTopicConfigResponse raised = alterTopicConfig(other, AlterTopicConfigRequest.newBuilder().setName(topic)
+        .putSet("max.message.bytes", "4096").putSet("retention.ms", "3600000"));
+    assertEquals(Map.of("max.message.bytes", "4096", "retention.ms", "3600000"), raised.getConfigOverridesMap());
+    Wait.until("broker " + leader + " applies the new limit", Duration.ofSeconds(10),
+        () -> "4096".equals(describe(leader, topic).getConfigMap().get("max.message.bytes")));
+    assertEquals("3600000", describe(leader, topic).getConfigMap().get("retention.ms"));
+    assertOk(produce(leader, topic, 0, d -> d.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(value)))));
+    assertTopicLimitHit(topic, 4096, produce(leader, topic, 0,
+        d -> d.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(new byte[5000])))));
+
+    // Removing the override goes back to the broker's max.batch.bytes.
+    AlterTopicConfigResponse removed = alterTopicConfig(leader, AlterTopicConfigRequest.newBuilder().setName(topic)
+        .addRemove("max.message.bytes"));
+    assertEquals(Map.of("retention.ms", "3600000"), removed.getConfigOverridesMap());
+    Wait.until("broker " + leader + " applies the removal", Duration.ofSeconds(10),
+        () -> describe(leader, topic).getConfigOverridesMap().equals(Map.of("retention.ms", "3600000")));
+    assertEquals(Integer.toString(MAX_BATCH_BYTES), describe(leader, topic).getConfigMap().get("max.message.bytes"));
+    assertOk(produce(leader, topic, 0,
+        d -> d.addRecords(Record.newBuilder().setValue(ByteString.copyFrom(new byte[5000])))));
+    assertUnharmed("max.message.bytes");
+  }
+
+  static AlterTopicConfigResponse alterTopicConfig(int broker, AlterTopicConfigRequest.Builder request) {
+    return AdminServiceGrpc.newBlockingStub(cluster.channel(broker)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .alterTopicConfig(request.build());
+  }
+
+  static DescribeTopicResponse describe(int broker, String topic) {
+    return AdminServiceGrpc.newBlockingStub(cluster.channel(broker)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .describeTopic(DescribeTopicRequest.newBuilder().setName(topic).build());
+  }
+
+  static void assertTopicLimitHit(String topic, int limit, PartitionProduceResult r) {
+    assertEquals(ErrorCode.RECORD_TOO_LARGE, r.getError().getCode(), r.getError().getMessage());
+    assertTrue(r.getError().getMessage().contains("the limit of topic '" + topic + "' (max.message.bytes) is " + limit),
+        r.getError().getMessage());
+    assertEquals(-1, r.getBaseOffset());
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -931,7 +1057,11 @@ class BadInputTest {
   }
 
   static void createTopic(String name, int partitions) {
-    cluster.createTopic(name, partitions, 3);
+    createTopic(name, partitions, Map.of());
+  }
+
+  static void createTopic(String name, int partitions, Map<String, String> configs) {
+    cluster.createTopic(name, partitions, 3, configs);
     topics.add(name);
   }
 

@@ -10,6 +10,7 @@ import io.raftlog.api.v1.GetMetadataRequest;
 import io.raftlog.api.v1.MetadataServiceGrpc;
 import io.raftlog.api.v1.TopicMetadata;
 import io.raftlog.broker.testkit.MiniCluster;
+import io.raftlog.broker.testkit.Wait;
 import io.raftlog.client.Acks;
 import io.raftlog.client.Admin;
 import io.raftlog.client.AdminConfig;
@@ -25,9 +26,12 @@ import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.StringDeserializer;
 import io.raftlog.client.StringSerializer;
 import io.raftlog.client.TopicPartition;
+import io.raftlog.client.TopicDescription;
+import io.raftlog.client.errors.InvalidArgumentException;
 import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.RaftlogException;
 import io.raftlog.client.errors.TopicAlreadyExistsException;
+import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.internals.Partitioner;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -217,5 +221,37 @@ class SdkAgainstClusterTest {
     assertEquals(2, admin.blocking().describeTopic("admin-t").partitions().size());
     assertThrows(TopicAlreadyExistsException.class, () -> admin.blocking().createTopic("admin-t", 1, 1));
     assertEquals(3, admin.blocking().describeCluster().brokers().size());
+  }
+
+  /** Topic configs through the SDK: set at creation, shown by describe, changed at run time. */
+  @Test
+  void topicConfigsThroughTheAdminClient() {
+    admin.blocking().createTopic("configured", 1, 3, Map.of("retention.ms", "86400000", "segment.bytes", "1048576"));
+    cluster.awaitLeader("configured", 0, Duration.ofSeconds(30));
+    // Every broker answers describe from its own view, which has the topic once it hosts a replica.
+    TopicDescription created = Wait.forValue("configured described", Duration.ofSeconds(10),
+        () -> admin.blocking().describeTopic("configured"));
+    assertEquals(Map.of("retention.ms", "86400000", "segment.bytes", "1048576"), created.configOverrides());
+    assertEquals(Map.of("cleanup.policy", "delete", "max.message.bytes", "1048576", "retention.bytes", "-1",
+        "retention.ms", "86400000", "segment.bytes", "1048576"), created.config());
+
+    Map<String, String> after = admin.blocking().alterTopicConfig("configured",
+        Map.of("retention.bytes", "1073741824"), List.of("segment.bytes"));
+    assertEquals(Map.of("retention.ms", "86400000", "retention.bytes", "1073741824"), after);
+    // Brokers apply the change a moment after it is committed: each one must show it.
+    for (int b : cluster.runningIds()) {
+      Wait.until("broker " + b + " shows the change", Duration.ofSeconds(10),
+          () -> cluster.broker(b).metadata().topic("configured").orElseThrow().getConfigMap().equals(after));
+    }
+    TopicDescription changed = admin.blocking().describeTopic("configured");
+    assertEquals(after, changed.configOverrides());
+    assertEquals("67108864", changed.config().get("segment.bytes"), "back to the broker default");
+
+    assertThrows(UnknownTopicOrPartitionException.class,
+        () -> admin.blocking().alterTopicConfig("no-such-topic", Map.of("retention.ms", "1"), List.of()));
+    InvalidArgumentException bad = assertThrows(InvalidArgumentException.class,
+        () -> admin.blocking().createTopic("misconfigured", 1, 3, Map.of("cleanup.policy", "compact")));
+    assertTrue(bad.getMessage().contains("cleanup.policy 'compact' is not supported yet"), bad.getMessage());
+    assertTrue(!admin.blocking().listTopics().contains("misconfigured"));
   }
 }

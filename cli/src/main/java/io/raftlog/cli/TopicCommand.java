@@ -5,19 +5,22 @@ import io.raftlog.client.PartitionInfo;
 import io.raftlog.client.TopicDescription;
 import java.io.PrintWriter;
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Collectors;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code raftlog topic create|list|delete|describe}. */
-@Command(name = "topic", description = "Create, list, describe and delete topics.",
+/** {@code raftlog topic create|list|delete|describe|alter-config}. */
+@Command(name = "topic", description = "Create, list, describe and delete topics, and change their configs.",
         subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Delete.class,
-                TopicCommand.Describe.class})
+                TopicCommand.Describe.class, TopicCommand.AlterConfig.class})
 final class TopicCommand {
 
     /** Shared plumbing of topic subcommands: an Admin client for the resolved cluster. */
@@ -27,6 +30,7 @@ final class TopicCommand {
 
         @Override
         public Integer call() {
+            validate();
             RaftlogCli root = RaftlogCli.root(spec);
             try (Admin admin = Admin.create(root.adminConfig())) {
                 run(admin, root.environment().out());
@@ -34,7 +38,20 @@ final class TopicCommand {
             return 0;
         }
 
+        /** Usage checks beyond what picocli does, before connecting; throws {@code ParameterException}. */
+        void validate() {
+        }
+
         abstract void run(Admin admin, PrintWriter out);
+
+        /** {@code --config KEY=VALUE} arguments as a map; bad syntax is a usage error. */
+        Map<String, String> parseConfigs(List<String> arguments) {
+            try {
+                return ConfigAssignments.parse("--config", arguments);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+            }
+        }
     }
 
     @Command(name = "create", description = "Create a topic. Prints: Created topic NAME.")
@@ -48,10 +65,54 @@ final class TopicCommand {
         @Option(names = "--replication-factor", required = true, paramLabel = "R")
         int replicationFactor;
 
+        @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A topic config (repeatable), e.g. "
+                + "retention.ms=86400000; keys: retention.ms, retention.bytes, segment.bytes, max.message.bytes, "
+                + "cleanup.policy. Others take the broker defaults.")
+        List<String> configArguments = new ArrayList<>();
+
+        private Map<String, String> configs;
+
+        @Override
+        void validate() {
+            configs = parseConfigs(configArguments);
+        }
+
         @Override
         void run(Admin admin, PrintWriter out) {
-            admin.blocking().createTopic(name, partitions, replicationFactor);
+            admin.blocking().createTopic(name, partitions, replicationFactor, configs);
             out.println("Created topic " + name + ".");
+        }
+    }
+
+    @Command(name = "alter-config", description = "Set or remove topic configs (removed ones go back to the broker "
+            + "defaults). Prints: Altered config of topic NAME. Configs: KEY=VALUE,... (the topic's settings after "
+            + "the change).")
+    static final class AlterConfig extends AdminCommand {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A config to set (repeatable).")
+        List<String> configArguments = new ArrayList<>();
+
+        @Option(names = "--delete-config", paramLabel = "KEY", description = "A config to remove (repeatable).")
+        List<String> deleteConfigs = new ArrayList<>();
+
+        private Map<String, String> set;
+
+        @Override
+        void validate() {
+            set = parseConfigs(configArguments);
+            if (set.isEmpty() && deleteConfigs.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(),
+                        "nothing to change: give --config KEY=VALUE or --delete-config KEY");
+            }
+        }
+
+        @Override
+        void run(Admin admin, PrintWriter out) {
+            Map<String, String> after = admin.blocking().alterTopicConfig(name, set,
+                    new LinkedHashSet<>(deleteConfigs));
+            out.println("Altered config of topic " + name + ". " + configsPart(after));
         }
     }
 
@@ -75,7 +136,8 @@ final class TopicCommand {
         }
     }
 
-    @Command(name = "describe", description = "Show leader, replicas, ISR and offsets of each partition.")
+    @Command(name = "describe", description = "Show leader, replicas, ISR and offsets of each partition, and the "
+            + "topic's configs.")
     static final class Describe extends AdminCommand {
         @Parameters(index = "0", paramLabel = "NAME")
         String name;
@@ -90,7 +152,11 @@ final class TopicCommand {
         }
     }
 
-    /** {@code {"topic":..,"partitions":[{"partition":0,"leader":1,"replicas":[..],"isr":[..],...}]}}. */
+    /**
+     * {@code {"topic":..,"partitions":[{"partition":0,"leader":1,"replicas":[..],"isr":[..],...}],
+     * "config":{..},"configOverrides":{..}}}: {@code config} has every key with the value in force,
+     * {@code configOverrides} only the topic's own settings (values are strings, as in Kafka).
+     */
     static String toJson(TopicDescription topic) {
         JsonWriter w = new JsonWriter().beginObject().name("topic").value(topic.name()).name("partitions").beginArray();
         for (PartitionInfo p : topic.partitions()) {
@@ -103,7 +169,16 @@ final class TopicCommand {
                     .name("logEndOffset").value(p.logEndOffset())
                     .endObject();
         }
-        return w.endArray().endObject().toString();
+        w.endArray();
+        writeConfigs(w.name("config"), topic.config());
+        writeConfigs(w.name("configOverrides"), topic.configOverrides());
+        return w.endObject().toString();
+    }
+
+    private static void writeConfigs(JsonWriter w, Map<String, String> configs) {
+        w.beginObject();
+        configs.forEach((k, v) -> w.name(k).value(v));
+        w.endObject();
     }
 
     static String toTable(TopicDescription topic) {
@@ -114,8 +189,16 @@ final class TopicCommand {
                     join(p.replicas()), join(p.isr()), String.valueOf(p.logStartOffset()),
                     String.valueOf(p.logEndOffset())});
         }
+        // Configs come last so that the lines before them stay where scripts expect them.
         return "Topic: " + topic.name() + "  Partitions: " + topic.partitions().size() + "  ReplicationFactor: "
-                + topic.replicationFactor() + System.lineSeparator() + Tables.format(rows);
+                + topic.replicationFactor() + System.lineSeparator() + Tables.format(rows) + System.lineSeparator()
+                + configsPart(topic.configOverrides());
+    }
+
+    /** {@code Configs: key=value,...}, as kafka-topics shows a topic's overrides; {@code Configs:} for none. */
+    static String configsPart(Map<String, String> overrides) {
+        String listed = ConfigAssignments.format(overrides);
+        return "Configs:" + (listed.isEmpty() ? "" : " " + listed);
     }
 
     private static String join(List<Integer> ids) {

@@ -53,17 +53,83 @@ class CliCommandsTest {
                 + "{\"partition\":0,\"leader\":1,\"replicas\":[1,2],\"isr\":[1,2],\"logStartOffset\":0,\"logEndOffset\":0},"
                 + "{\"partition\":1,\"leader\":2,\"replicas\":[2,3],\"isr\":[2,3],\"logStartOffset\":0,\"logEndOffset\":2},"
                 + "{\"partition\":2,\"leader\":3,\"replicas\":[3,1],\"isr\":[3,1],\"logStartOffset\":0,\"logEndOffset\":0}"
-                + "]}\n", json.out());
+                + "]," + DEFAULT_CONFIG_JSON + ",\"configOverrides\":{}}\n", json.out());
 
         List<String> table = cli.run("topic", "describe", "orders").outLines();
         assertEquals("Topic: orders  Partitions: 3  ReplicationFactor: 2", table.get(0));
         assertEquals(List.of("PARTITION", "LEADER", "REPLICAS", "ISR", "LOG-START-OFFSET", "LOG-END-OFFSET"),
                 List.of(table.get(1).split("\\s+")));
         assertEquals(List.of("1", "2", "2,3", "2,3", "0", "2"), List.of(table.get(3).split("\\s+")));
+        assertEquals(List.of("Configs:"), table.subList(5, table.size()), "no overrides: an empty Configs line last");
 
         CliHarness.Result deleted = cli.run("topic", "delete", "audit");
         assertEquals("Deleted topic audit.\n", deleted.out());
         assertEquals(List.of("orders"), cli.run("topic", "list").outLines());
+    }
+
+    /** The JSON "config" member of a topic without overrides on the fake cluster. */
+    private static final String DEFAULT_CONFIG_JSON = "\"config\":{\"cleanup.policy\":\"delete\","
+            + "\"max.message.bytes\":\"1048576\",\"retention.bytes\":\"-1\",\"retention.ms\":\"604800000\","
+            + "\"segment.bytes\":\"67108864\"}";
+
+    @Test
+    void topicConfigsAreSetShownAndAltered() {
+        CliHarness.Result created = cli.run("topic", "create", "orders", "--partitions", "1", "--replication-factor",
+                "1", "--config", "segment.bytes=1048576", "--config", "retention.ms=86400000");
+        assertEquals(0, created.exitCode(), created.err());
+        assertEquals("Created topic orders.\n", created.out());
+        assertEquals(Map.of("retention.ms", "86400000", "segment.bytes", "1048576"), cluster.topicConfig("orders"));
+
+        List<String> table = cli.run("topic", "describe", "orders").outLines();
+        assertEquals("Topic: orders  Partitions: 1  ReplicationFactor: 1", table.get(0));
+        assertEquals("Configs: retention.ms=86400000,segment.bytes=1048576", table.get(table.size() - 1));
+        CliHarness.Result json = cli.run("topic", "describe", "orders", "--json");
+        assertTrue(json.out().endsWith("],\"config\":{\"cleanup.policy\":\"delete\",\"max.message.bytes\":\"1048576\","
+                + "\"retention.bytes\":\"-1\",\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\"},"
+                + "\"configOverrides\":{\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\"}}\n"), json.out());
+
+        CliHarness.Result altered = cli.run("topic", "alter-config", "orders", "--config", "max.message.bytes=4096",
+                "--config", "retention.ms=3600000", "--delete-config", "segment.bytes");
+        assertEquals(0, altered.exitCode(), altered.err());
+        assertEquals("Altered config of topic orders. Configs: max.message.bytes=4096,retention.ms=3600000\n",
+                altered.out());
+        assertEquals(Map.of("max.message.bytes", "4096", "retention.ms", "3600000"), cluster.topicConfig("orders"));
+        List<String> after = cli.run("topic", "describe", "orders").outLines();
+        assertEquals("Configs: max.message.bytes=4096,retention.ms=3600000", after.get(after.size() - 1));
+
+        CliHarness.Result cleared = cli.run("topic", "alter-config", "orders", "--delete-config", "max.message.bytes",
+                "--delete-config", "retention.ms");
+        assertEquals("Altered config of topic orders. Configs:\n", cleared.out());
+        assertEquals(Map.of(), cluster.topicConfig("orders"));
+    }
+
+    @Test
+    void badConfigArgumentsAreClearErrors() {
+        cluster.createTopic("t", 1, 1);
+        // Syntax: usage errors (exit 2) before anything is sent.
+        CliHarness.Result noEquals = cli.run("topic", "create", "x", "--partitions", "1", "--replication-factor", "1",
+                "--config", "retention.ms");
+        assertEquals(2, noEquals.exitCode());
+        assertTrue(noEquals.err().contains("--config must be KEY=VALUE, e.g. --config retention.ms=86400000; got "
+                + "'retention.ms'"), noEquals.err());
+        CliHarness.Result noKey = cli.run("topic", "alter-config", "t", "--config", "=5");
+        assertEquals(2, noKey.exitCode());
+        assertTrue(noKey.err().contains("--config needs a key before '='"), noKey.err());
+        CliHarness.Result nothing = cli.run("topic", "alter-config", "t");
+        assertEquals(2, nothing.exitCode());
+        assertTrue(nothing.err().contains("nothing to change"), nothing.err());
+        assertEquals(List.of("t"), cli.run("topic", "list").outLines(), "nothing was created");
+
+        // Refused by the broker: one error line, exit 1.
+        CliHarness.Result unknownKey = cli.run("topic", "alter-config", "t", "--config", "retention=5");
+        assertEquals(1, unknownKey.exitCode());
+        assertTrue(unknownKey.err().startsWith("error: unknown topic config 'retention'"), unknownKey.err());
+        assertEquals(1, unknownKey.err().lines().count(), unknownKey.err());
+        CliHarness.Result missing = cli.run("topic", "alter-config", "nope", "--config", "retention.ms=5");
+        assertEquals(1, missing.exitCode());
+        assertTrue(missing.err().startsWith("error: "), missing.err());
+        assertTrue(missing.err().contains("does not exist"), missing.err());
+        assertEquals(Map.of(), cluster.topicConfig("t"), "nothing was changed");
     }
 
     @Test

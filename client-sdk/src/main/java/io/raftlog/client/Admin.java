@@ -2,6 +2,8 @@ package io.raftlog.client;
 
 import io.grpc.Channel;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterTopicConfigRequest;
+import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.DeleteGroupRequest;
 import io.raftlog.api.v1.DeleteGroupResponse;
@@ -44,6 +46,7 @@ import io.raftlog.client.internals.consumer.group.GrpcGroupTransport;
 import io.raftlog.client.internals.consumer.group.Scheduler;
 import io.raftlog.client.transport.ChannelPool;
 import java.util.ArrayList;
+import java.util.Collection;
 import java.util.Collections;
 import java.util.Comparator;
 import java.util.LinkedHashMap;
@@ -52,6 +55,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -129,15 +133,52 @@ public final class Admin implements AutoCloseable {
      * or {@code InvalidArgumentException} (partitions, replication factor).
      */
     public CompletableFuture<Void> createTopic(String name, int partitions, int replicationFactor) {
+        return createTopic(name, partitions, replicationFactor, Map.of());
+    }
+
+    /**
+     * Creates a topic with configuration overrides, Kafka's key names ({@code retention.ms},
+     * {@code retention.bytes}, {@code segment.bytes}, {@code max.message.bytes},
+     * {@code cleanup.policy}); keys left out take the broker defaults. An unknown key or invalid
+     * value fails with {@code InvalidArgumentException} carrying the broker's message.
+     */
+    public CompletableFuture<Void> createTopic(String name, int partitions, int replicationFactor,
+                                               Map<String, String> configs) {
+        Objects.requireNonNull(configs, "configs");
         CompletableFuture<Void> invalid = invalidTopic(name);
         if (invalid != null) {
             return invalid;
         }
         CreateTopicRequest request = CreateTopicRequest.newBuilder()
-                .setName(name).setPartitions(partitions).setReplicationFactor(replicationFactor).build();
+                .setName(name).setPartitions(partitions).setReplicationFactor(replicationFactor)
+                .putAllConfig(configs).build();
         return callAnyBroker("CreateTopic", (channel, deadlineMs) -> Futures.<io.raftlog.api.v1.CreateTopicResponse>unary(
                 o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
                         .createTopic(request, o))).thenApply(r -> null);
+    }
+
+    /**
+     * Changes a topic's configuration: sets the entries of {@code set} and removes the keys of
+     * {@code remove} (they go back to the broker defaults). Completes with the topic's overrides
+     * after the change, sorted by key. Fails with {@code UnknownTopicOrPartitionException} if the
+     * topic does not exist, and {@code InvalidArgumentException} for an unknown key, an invalid
+     * value, a key both set and removed, or nothing to change. Brokers apply the change a moment
+     * after the future completes.
+     */
+    public CompletableFuture<Map<String, String>> alterTopicConfig(String topic, Map<String, String> set,
+                                                                   Collection<String> remove) {
+        Objects.requireNonNull(set, "set");
+        Objects.requireNonNull(remove, "remove");
+        CompletableFuture<Map<String, String>> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        AlterTopicConfigRequest request = AlterTopicConfigRequest.newBuilder().setName(topic).putAllSet(set)
+                .addAllRemove(remove).build();
+        return callAnyBroker("AlterTopicConfig", (channel, deadlineMs) -> Futures.<AlterTopicConfigResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .alterTopicConfig(request, o)))
+                .thenApply(r -> Collections.unmodifiableMap(new TreeMap<>(r.getConfigOverridesMap())));
     }
 
     /** Deletes a topic. Fails with {@code UnknownTopicOrPartitionException} if it does not exist. */
@@ -390,7 +431,8 @@ public final class Admin implements AutoCloseable {
                     p.getLogStartOffset(), p.getLogEndOffset()));
         }
         partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
-        return new TopicDescription(r.getName(), r.getTopicId(), r.getReplicationFactor(), partitions);
+        return new TopicDescription(r.getName(), r.getTopicId(), r.getReplicationFactor(), partitions,
+                r.getConfigMap(), r.getConfigOverridesMap());
     }
 
     private static GroupDescription toGroupDescription(DescribeGroupResponse r) {
@@ -498,6 +540,15 @@ public final class Admin implements AutoCloseable {
 
         public void createTopic(String name, int partitions, int replicationFactor) {
             Futures.await(Admin.this.createTopic(name, partitions, replicationFactor));
+        }
+
+        public void createTopic(String name, int partitions, int replicationFactor, Map<String, String> configs) {
+            Futures.await(Admin.this.createTopic(name, partitions, replicationFactor, configs));
+        }
+
+        public Map<String, String> alterTopicConfig(String topic, Map<String, String> set,
+                                                    Collection<String> remove) {
+            return Futures.await(Admin.this.alterTopicConfig(topic, set, remove));
         }
 
         public void deleteTopic(String name) {

@@ -7,11 +7,14 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftlog.client.errors.BrokerNotAvailableException;
 import io.raftlog.client.errors.InvalidArgumentException;
+import io.raftlog.client.errors.InvalidTopicException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.errors.TopicAlreadyExistsException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
 import io.raftlog.client.fake.FakeCluster;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.CompletionException;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -135,5 +138,54 @@ class AdminTest {
         assertThrows(UnknownTopicOrPartitionException.class,
                 () -> admin.blocking().listOffsets(new TopicPartition("missing", 0), OffsetSpec.LATEST));
         assertTrue(cluster.metadataCalls() >= 2);
+    }
+
+    @Test
+    void topicConfigsAreSetAtCreationShownAndChanged() {
+        admin.blocking().createTopic("orders", 2, 1, Map.of("segment.bytes", "1048576", "retention.ms", "86400000"));
+        admin.blocking().createTopic("plain", 1, 1);
+
+        TopicDescription d = admin.blocking().describeTopic("orders");
+        assertEquals(Map.of("retention.ms", "86400000", "segment.bytes", "1048576"), d.configOverrides());
+        assertEquals(List.of("retention.ms", "segment.bytes"), List.copyOf(d.configOverrides().keySet()), "sorted");
+        assertEquals("86400000", d.config().get("retention.ms"));
+        assertEquals(FakeCluster.TOPIC_CONFIG_DEFAULTS.get("max.message.bytes"), d.config().get("max.message.bytes"));
+        assertEquals(FakeCluster.TOPIC_CONFIG_DEFAULTS.keySet(), d.config().keySet());
+        assertEquals(Map.of(), admin.blocking().describeTopic("plain").configOverrides());
+
+        Map<String, String> after = admin.blocking().alterTopicConfig("orders",
+                Map.of("retention.ms", "3600000", "max.message.bytes", "4096"), List.of("segment.bytes"));
+        Map<String, String> expected = Map.of("max.message.bytes", "4096", "retention.ms", "3600000");
+        assertEquals(expected, after);
+        assertEquals(expected, cluster.topicConfig("orders"), "the fake stored the change");
+        TopicDescription changed = admin.blocking().describeTopic("orders");
+        assertEquals(expected, changed.configOverrides());
+        assertEquals(FakeCluster.TOPIC_CONFIG_DEFAULTS.get("segment.bytes"), changed.config().get("segment.bytes"));
+        assertEquals(Map.of(), cluster.topicConfig("plain"), "other topics are untouched");
+
+        // The async variant completes with the same overrides.
+        assertEquals(Map.of("max.message.bytes", "4096"),
+                admin.alterTopicConfig("orders", Map.of(), Set.of("retention.ms")).join());
+    }
+
+    @Test
+    void topicConfigErrorsAreTyped() {
+        admin.blocking().createTopic("t", 1, 1);
+        assertThrows(UnknownTopicOrPartitionException.class,
+                () -> admin.blocking().alterTopicConfig("nope", Map.of("retention.ms", "1"), List.of()));
+        InvalidArgumentException unknownKey = assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().alterTopicConfig("t", Map.of("retention", "1"), List.of()));
+        assertTrue(unknownKey.getMessage().contains("unknown topic config 'retention'"), unknownKey.getMessage());
+        assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().alterTopicConfig("t", Map.of(), List.of()));
+        assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().createTopic("u", 1, 1, Map.of("flush.ms", "1")));
+        assertEquals(List.of("t"), admin.blocking().listTopics(), "a topic with a bad config is not created");
+        // An impossible name fails at once, without a request.
+        int calls = cluster.adminCalls();
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> admin.alterTopicConfig("bad name", Map.of("retention.ms", "1"), List.of()).join());
+        assertInstanceOf(InvalidTopicException.class, e.getCause());
+        assertEquals(calls, cluster.adminCalls());
     }
 }

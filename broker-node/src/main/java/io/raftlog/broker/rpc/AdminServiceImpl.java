@@ -2,6 +2,8 @@ package io.raftlog.broker.rpc;
 
 import io.grpc.stub.StreamObserver;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterTopicConfigRequest;
+import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.BrokerInfo;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.CreateTopicResponse;
@@ -20,6 +22,7 @@ import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.internal.v1.LocalReplicaState;
+import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.DeleteTopic;
@@ -29,8 +32,13 @@ import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.metadata.Placement;
+import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.statemachine.metadata.TopicRules;
+import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Supplier;
@@ -44,6 +52,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
 
   private final String clusterId;
   private final int maxPartitionsPerTopic;
+  private final TopicConfig.Defaults topicDefaults;
   private final MetadataView metadata;
   private final MetadataClient metadataClient;
   private final ReplicaStates replicaStates;
@@ -53,6 +62,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       ReplicaStates replicaStates, Supplier<Integer> metadataLeaderId) {
     this.clusterId = clusterId;
     this.maxPartitionsPerTopic = config.maxPartitionsPerTopic;
+    this.topicDefaults = config.topicDefaults();
     this.metadata = metadata;
     this.metadataClient = metadataClient;
     this.replicaStates = replicaStates;
@@ -82,8 +92,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       if (problem == null) {
         problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(), live.size());
       }
-      if (problem == null && !request.getConfigMap().isEmpty()) {
-        problem = "topic configuration is not supported yet; unknown keys: " + request.getConfigMap().keySet();
+      Map<String, String> configs = trimmedValues(request.getConfigMap());
+      if (problem == null) {
+        problem = TopicConfig.check(configs, topicDefaults);
       }
       if (problem != null) {
         throw GrpcErrors.invalid(problem);
@@ -95,7 +106,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
           metadata.image().getTopicsCount() + metadata.image().getDeletedTopicIdsCount());
       String topicId = UUID.randomUUID().toString();
       CreateTopic.Builder create = CreateTopic.newBuilder().setName(request.getName()).setTopicId(topicId)
-          .setReplicationFactor(request.getReplicationFactor());
+          .setReplicationFactor(request.getReplicationFactor()).putAllConfig(configs);
       for (int p = 0; p < placement.size(); p++) {
         create.addAssignments(ReplicaAssignment.newBuilder().setPartition(p).addAllReplicas(placement.get(p)));
       }
@@ -132,6 +143,59 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
             response.onCompleted();
           }
         });
+  }
+
+  @Override
+  public void alterTopicConfig(AlterTopicConfigRequest request, StreamObserver<AlterTopicConfigResponse> response) {
+    String what = "alter config of topic '" + request.getName() + "'";
+    AlterTopicConfig alter;
+    try {
+      // Like deleteTopic: an impossible name never reaches the metadata log, an unknown topic is
+      // for the metadata group to say (a lagging view could be wrong).
+      MetadataView.requireValidName(request.getName());
+      Map<String, String> set = trimmedValues(request.getSetMap());
+      Set<String> remove = new LinkedHashSet<>(request.getRemoveList());
+      String problem = checkAlteration(set, remove, topicDefaults);
+      if (problem != null) {
+        throw GrpcErrors.invalid(problem);
+      }
+      alter = AlterTopicConfig.newBuilder().setName(request.getName()).putAllSet(set).addAllRemove(remove).build();
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    submit(MetadataCommand.newBuilder().setAlterTopicConfig(alter), what).whenComplete((reply, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+      } else {
+        response.onNext(AlterTopicConfigResponse.newBuilder().putAllConfigOverrides(reply.getTopicConfigMap()).build());
+        response.onCompleted();
+      }
+    });
+  }
+
+  /**
+   * What is wrong with a requested change of topic configs, or null: it must change something,
+   * not both set and remove a key, and every key and value must pass {@link TopicConfig}.
+   */
+  static String checkAlteration(Map<String, String> set, Set<String> remove, TopicConfig.Defaults defaults) {
+    if (set.isEmpty() && remove.isEmpty()) {
+      return "nothing to change: give at least one config to set or to remove";
+    }
+    for (String key : new TreeMap<>(set).keySet()) {
+      if (remove.contains(key)) {
+        return "topic config '" + key + "' is both set and removed; do one or the other";
+      }
+    }
+    String problem = TopicConfig.check(set, defaults);
+    return problem != null ? problem : TopicConfig.checkRemovable(remove);
+  }
+
+  /** Values without surrounding blanks, as they are stored (a value typed as " 1000" means 1000). */
+  private static Map<String, String> trimmedValues(Map<String, String> configs) {
+    Map<String, String> trimmed = new TreeMap<>();
+    configs.forEach((k, v) -> trimmed.put(k, v.trim()));
+    return trimmed;
   }
 
   private CompletableFuture<MetadataReply> submit(MetadataCommand.Builder command, String what) {
@@ -176,7 +240,9 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         return;
       }
       DescribeTopicResponse.Builder b = DescribeTopicResponse.newBuilder().setName(topic.getName())
-          .setTopicId(topic.getTopicId()).setReplicationFactor(topic.getReplicationFactor());
+          .setTopicId(topic.getTopicId()).setReplicationFactor(topic.getReplicationFactor())
+          .putAllConfig(TopicConfig.resolve(topic.getConfigMap(), topicDefaults).asMap())
+          .putAllConfigOverrides(topic.getConfigMap());
       for (ReplicaAssignment a : topic.getAssignmentsList()) {
         LocalReplicaState s = states.get(new ReplicaStates.TopicPartitionKey(topic.getName(), a.getPartition()));
         PartitionDescription.Builder pd = PartitionDescription.newBuilder().setPartition(a.getPartition())

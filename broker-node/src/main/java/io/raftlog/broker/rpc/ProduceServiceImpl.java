@@ -20,6 +20,7 @@ import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataStatus;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.codec.RecordBatches;
+import io.raftlog.statemachine.metadata.TopicConfig;
 import com.google.protobuf.UnsafeByteOperations;
 import java.nio.ByteBuffer;
 import java.time.Clock;
@@ -31,6 +32,7 @@ import java.util.concurrent.CompletableFuture;
 public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceImplBase {
 
   private final BrokerConfig config;
+  private final TopicConfig.Defaults topicDefaults;
   private final MetadataView metadata;
   private final MetadataClient metadataClient;
   private final PartitionWriter writer;
@@ -39,6 +41,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
   public ProduceServiceImpl(BrokerConfig config, MetadataView metadata, MetadataClient metadataClient,
       PartitionWriter writer, Clock clock) {
     this.config = config;
+    this.topicDefaults = config.topicDefaults();
     this.metadata = metadata;
     this.metadataClient = metadataClient;
     this.writer = writer;
@@ -208,13 +211,27 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     }
     ByteBuffer batch = RecordBatches.build(data.getRecordsList(), producerId, (short) data.getProducerEpoch(),
         data.getBaseSequence(), clock.millis());
-    if (batch.remaining() > config.maxBatchBytes) {
-      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + data.getTopic() + "-"
-          + data.getPartition() + " is " + batch.remaining() + " bytes; the limit (max.batch.bytes) is "
-          + config.maxBatchBytes);
-    }
+    requireBatchSizeAllowed(topic, data.getTopic() + "-" + data.getPartition(), batch.remaining());
     // The buffer was built here and is not touched again: wrap it instead of copying.
     return writer.append(topic, data.getPartition(), UnsafeByteOperations.unsafeWrap(batch), acks, timeoutMs, forward);
+  }
+
+  /**
+   * RECORD_TOO_LARGE for a batch (as stored: compressed if it was sent so) over the broker's
+   * max.batch.bytes or over the topic's max.message.bytes (Kafka's per-topic limit, at most the
+   * broker's). The message names the limit that was hit, so the user knows which one to change.
+   */
+  private void requireBatchSizeAllowed(TopicRecord topic, String where, int size) {
+    if (size > config.maxBatchBytes) {
+      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is " + size
+          + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
+    }
+    int topicLimit = TopicConfig.resolve(topic.getConfigMap(), topicDefaults).maxMessageBytes();
+    if (size > topicLimit) {
+      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is " + size
+          + " bytes; the limit of topic '" + topic.getName() + "' (" + TopicConfig.MAX_MESSAGE_BYTES + ") is "
+          + topicLimit);
+    }
   }
 
   /** A batch the client encoded itself: validated and stored as is (compressed stays compressed). */
@@ -224,10 +241,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     if (data.getRecordsCount() > 0 || data.hasProducerId()) {
       throw GrpcErrors.invalid("for " + where + " set either record_batch or records/producer fields, not both");
     }
-    if (data.getRecordBatch().size() > config.maxBatchBytes) {
-      throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is "
-          + data.getRecordBatch().size() + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
-    }
+    requireBatchSizeAllowed(topic, where, data.getRecordBatch().size());
     try {
       // No record may be larger than a whole batch may be, once decompressed (Kafka's producer
       // refuses such a record too: max.request.size applies to its uncompressed size).

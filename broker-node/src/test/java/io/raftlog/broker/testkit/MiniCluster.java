@@ -249,17 +249,23 @@ public final class MiniCluster implements AutoCloseable {
    * test may still be replaying metadata and answer BROKER_NOT_AVAILABLE) until a deadline.
    */
   public void createTopic(String name, int partitions, int replicationFactor) {
-    createTopicVia(List.of(), name, partitions, replicationFactor);
+    createTopicVia(List.of(), name, partitions, replicationFactor, Map.of());
+  }
+
+  /** Like {@link #createTopic(String, int, int)}, with topic configs (e.g. max.message.bytes). */
+  public void createTopic(String name, int partitions, int replicationFactor, Map<String, String> configs) {
+    createTopicVia(List.of(), name, partitions, replicationFactor, configs);
   }
 
   /** Like {@link #createTopic(String, int, int)}, but only through broker {@code viaBroker}. */
   public void createTopic(int viaBroker, String name, int partitions, int replicationFactor) {
-    createTopicVia(List.of(viaBroker), name, partitions, replicationFactor);
+    createTopicVia(List.of(viaBroker), name, partitions, replicationFactor, Map.of());
   }
 
-  private void createTopicVia(List<Integer> only, String name, int partitions, int replicationFactor) {
+  private void createTopicVia(List<Integer> only, String name, int partitions, int replicationFactor,
+      Map<String, String> configs) {
     io.raftlog.api.v1.CreateTopicRequest request = io.raftlog.api.v1.CreateTopicRequest.newBuilder().setName(name)
-        .setPartitions(partitions).setReplicationFactor(replicationFactor).build();
+        .setPartitions(partitions).setReplicationFactor(replicationFactor).putAllConfig(configs).build();
     int[] attempt = {0};
     boolean[] ambiguous = {false};
     List<String> failures = new ArrayList<>();

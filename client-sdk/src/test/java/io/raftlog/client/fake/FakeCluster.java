@@ -8,6 +8,8 @@ import io.grpc.inprocess.InProcessServerBuilder;
 import io.grpc.stub.StreamObserver;
 import io.raftlog.api.v1.Acks;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterTopicConfigRequest;
+import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.BrokerInfo;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.CreateTopicResponse;
@@ -124,6 +126,8 @@ public final class FakeCluster implements AutoCloseable {
     private final int brokerCount;
     private final Map<Integer, Server> servers = new TreeMap<>();
     private final Map<String, List<Partition>> topics = new TreeMap<>();
+    /** Per topic, its configuration overrides (sorted by key). */
+    private final Map<String, Map<String, String>> topicConfigs = new HashMap<>();
     private final List<ProduceCall> produceCalls = new CopyOnWriteArrayList<>();
     private final AtomicInteger metadataCalls = new AtomicInteger();
     private final List<List<String>> metadataRequests = new CopyOnWriteArrayList<>();
@@ -206,7 +210,22 @@ public final class FakeCluster implements AutoCloseable {
 
     // ---- test control ---------------------------------------------------------------------------
 
+    /**
+     * The topic config keys the fake accepts, with the defaults it reports for keys a topic does
+     * not set (those of a broker with default configuration).
+     */
+    public static final Map<String, String> TOPIC_CONFIG_DEFAULTS = Map.of(
+            "retention.ms", "604800000", "retention.bytes", "-1", "segment.bytes", "67108864",
+            "max.message.bytes", "1048576", "cleanup.policy", "delete");
+
+    /** The configuration overrides of a topic, sorted by key; null if the topic does not exist. */
+    public synchronized Map<String, String> topicConfig(String name) {
+        Map<String, String> config = topicConfigs.get(name);
+        return config == null ? null : java.util.Collections.unmodifiableMap(new TreeMap<>(config));
+    }
+
     public synchronized void createTopic(String name, int partitions, int replicationFactor) {
+        topicConfigs.put(name, new TreeMap<>());
         List<Partition> list = new ArrayList<>();
         for (int p = 0; p < partitions; p++) {
             int leader = p % brokerCount + 1;
@@ -497,8 +516,14 @@ public final class FakeCluster implements AutoCloseable {
                             "topic '" + request.getName() + "' already exists");
                     return;
                 }
+                String problem = unknownConfigKey(request.getConfigMap().keySet());
+                if (problem != null) {
+                    fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, problem);
+                    return;
+                }
                 FakeCluster.this.createTopic(request.getName(), request.getPartitions(),
                         request.getReplicationFactor());
+                topicConfigs.get(request.getName()).putAll(request.getConfigMap());
             }
             observer.onNext(CreateTopicResponse.newBuilder().setName(request.getName())
                     .setTopicId("id-" + request.getName()).build());
@@ -512,6 +537,7 @@ public final class FakeCluster implements AutoCloseable {
                 return;
             }
             synchronized (FakeCluster.this) {
+                topicConfigs.remove(request.getName());
                 if (topics.remove(request.getName()) == null) {
                     fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
                             "unknown topic '" + request.getName() + "'");
@@ -548,6 +574,8 @@ public final class FakeCluster implements AutoCloseable {
                     return;
                 }
                 response.setTopicId("id-" + request.getName()).setReplicationFactor(list.get(0).replicas.size());
+                Map<String, String> overrides = topicConfigs.get(request.getName());
+                response.putAllConfig(TOPIC_CONFIG_DEFAULTS).putAllConfig(overrides).putAllConfigOverrides(overrides);
                 for (int i = 0; i < list.size(); i++) {
                     Partition p = list.get(i);
                     response.addPartitions(PartitionDescription.newBuilder().setPartition(i).setLeaderId(p.leaderId)
@@ -559,12 +587,64 @@ public final class FakeCluster implements AutoCloseable {
             observer.onCompleted();
         }
 
+        /** Checks like the broker's (keys only: values are not interpreted) and stores the change. */
+        @Override
+        public void alterTopicConfig(AlterTopicConfigRequest request,
+                                     StreamObserver<AlterTopicConfigResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getName(), observer)) {
+                return;
+            }
+            Map<String, String> after;
+            synchronized (FakeCluster.this) {
+                String problem = request.getSetCount() == 0 && request.getRemoveCount() == 0
+                        ? "nothing to change: give at least one config to set or to remove" : null;
+                if (problem == null) {
+                    problem = unknownConfigKey(request.getSetMap().keySet());
+                }
+                if (problem == null) {
+                    problem = unknownConfigKey(request.getRemoveList());
+                }
+                for (String key : request.getRemoveList()) {
+                    if (problem == null && request.getSetMap().containsKey(key)) {
+                        problem = "topic config '" + key + "' is both set and removed; do one or the other";
+                    }
+                }
+                if (problem != null) {
+                    fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, problem);
+                    return;
+                }
+                Map<String, String> config = topicConfigs.get(request.getName());
+                if (config == null) {
+                    fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "topic '" + request.getName() + "' does not exist");
+                    return;
+                }
+                config.putAll(request.getSetMap());
+                request.getRemoveList().forEach(config::remove);
+                after = Map.copyOf(config);
+            }
+            observer.onNext(AlterTopicConfigResponse.newBuilder().putAllConfigOverrides(after).build());
+            observer.onCompleted();
+        }
+
         @Override
         public void describeCluster(DescribeClusterRequest request, StreamObserver<DescribeClusterResponse> observer) {
             adminCalls.incrementAndGet();
             observer.onNext(describeClusterResponse());
             observer.onCompleted();
         }
+    }
+
+    /** The broker's message for the first key it does not know, or null. */
+    private static String unknownConfigKey(Iterable<String> keys) {
+        for (String key : keys) {
+            if (!TOPIC_CONFIG_DEFAULTS.containsKey(key)) {
+                return "unknown topic config '" + key + "'; supported: retention.ms, retention.bytes, segment.bytes,"
+                        + " max.message.bytes, cleanup.policy";
+            }
+        }
+        return null;
     }
 
     private final class MetadataSvc extends MetadataServiceGrpc.MetadataServiceImplBase {

@@ -1,5 +1,6 @@
 package io.raftlog.statemachine.metadata;
 
+import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.MetadataCommand;
@@ -12,7 +13,9 @@ import io.raftlog.statemachine.group.ConsumerGroups;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
 
 /**
  * Cluster metadata as a deterministic function of the metadata log: brokers, topics with their
@@ -90,6 +93,7 @@ public final class MetadataState {
           reply = ok();
         }
       }
+      case ALTER_TOPIC_CONFIG -> reply = alterTopicConfig(next, cmd.getAlterTopicConfig());
       case ALLOCATE_PRODUCER_ID -> {
         long id = next.getNextProducerId();
         next.setNextProducerId(id + 1);
@@ -127,6 +131,40 @@ public final class MetadataState {
         .setReplicationFactor(create.getReplicationFactor()).addAllAssignments(create.getAssignmentsList())
         .putAllConfig(create.getConfigMap()).setCreatedMs(timestampMs));
     return ok();
+  }
+
+  /**
+   * Sets and removes configuration overrides of a topic. Values were validated by the proposing
+   * broker against its defaults (which may differ between brokers, so they cannot be checked
+   * here); keys are checked so that no replica ever stores one that {@link TopicConfig} does not
+   * know. The map is kept sorted so that every replica's image is byte for byte the same.
+   */
+  private static MetadataReply alterTopicConfig(MetadataImage.Builder next, AlterTopicConfig alter) {
+    int i = indexOfTopic(next, alter.getName());
+    if (i < 0) {
+      return error(MetadataStatus.METADATA_UNKNOWN_TOPIC, "topic '" + alter.getName() + "' does not exist");
+    }
+    String problem = TopicConfig.checkRemovable(alter.getSetMap().keySet());
+    if (problem == null) {
+      problem = TopicConfig.checkRemovable(alter.getRemoveList());
+    }
+    if (problem == null) {
+      for (String key : alter.getRemoveList()) {
+        if (alter.getSetMap().containsKey(key)) {
+          problem = "topic config '" + key + "' is both set and removed";
+          break;
+        }
+      }
+    }
+    if (problem != null) {
+      return error(MetadataStatus.METADATA_INVALID, problem);
+    }
+    TopicRecord topic = next.getTopics(i);
+    Map<String, String> config = new TreeMap<>(topic.getConfigMap());
+    config.putAll(alter.getSetMap());
+    alter.getRemoveList().forEach(config::remove);
+    next.setTopics(i, topic.toBuilder().clearConfig().putAllConfig(config));
+    return MetadataReply.newBuilder().setStatus(MetadataStatus.METADATA_OK).putAllTopicConfig(config).build();
   }
 
   private static String checkAssignments(MetadataImage.Builder next, CreateTopic create) {

@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftlog.log.v1.AllocateProducerId;
+import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerHeartbeat;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.DeleteTopic;
@@ -17,6 +18,7 @@ import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
@@ -59,6 +61,11 @@ class MetadataStateTest {
 
   private static MetadataCommand.Builder delete(String name) {
     return MetadataCommand.newBuilder().setTimestampMs(1).setDeleteTopic(DeleteTopic.newBuilder().setName(name));
+  }
+
+  private static MetadataCommand.Builder alter(String name, Map<String, String> set, List<String> remove) {
+    return MetadataCommand.newBuilder().setTimestampMs(1).setAlterTopicConfig(
+        AlterTopicConfig.newBuilder().setName(name).putAllSet(set).addAllRemove(remove));
   }
 
   private static MetadataCommand.Builder allocate() {
@@ -306,6 +313,8 @@ class MetadataStateTest {
     List<MetadataCommand> next = new ArrayList<>();
     next.add(create(topic("a", "id-x", 1, List.of(List.of(1))), 9).build()); // exists
     next.add(create(topic("b", "id-b2", 1, List.of(List.of(3))), 9).build()); // recreate
+    next.add(alter("a", Map.of("retention.ms", "9"), List.of("k")).build()); // "k" is not a config key
+    next.add(alter("a", Map.of("retention.ms", "9"), List.of()).build());
     next.add(allocate().build());
     next.add(heartbeat(4, 1).build()); // unknown
     next.add(delete("a").build());
@@ -315,5 +324,62 @@ class MetadataStateTest {
       assertEquals(state.apply(c, i), restored.apply(c, i), c.toString());
     }
     assertEquals(state.image(), restored.image());
+  }
+
+  @Test
+  void alterTopicConfigSetsReplacesAndRemovesOverrides() {
+    threeBrokers();
+    apply(create(topic("orders", "id-1", 1, List.of(List.of(1))).putConfig("retention.ms", "1000")
+        .putConfig("segment.bytes", "4096"), 1));
+    TopicRecord before = state.image().getTopics(0);
+
+    MetadataReply reply = apply(alter("orders", Map.of("retention.ms", "2000", "max.message.bytes", "512"),
+        List.of("segment.bytes")));
+    assertStatus(MetadataStatus.METADATA_OK, reply);
+    Map<String, String> expected = Map.of("retention.ms", "2000", "max.message.bytes", "512");
+    assertEquals(expected, state.image().getTopics(0).getConfigMap());
+    assertEquals(expected, reply.getTopicConfigMap(), "the reply carries the overrides after the change");
+    // Everything but the config is untouched.
+    assertEquals(before.toBuilder().clearConfig().putAllConfig(expected).build(), state.image().getTopics(0));
+
+    // Removing a key that is not set is fine (it is at the default already).
+    assertStatus(MetadataStatus.METADATA_OK, apply(alter("orders", Map.of(), List.of("cleanup.policy"))));
+    assertEquals(expected, state.image().getTopics(0).getConfigMap());
+  }
+
+  @Test
+  void alterTopicConfigOfUnknownTopicOrUnknownKeyChangesNothingButTheIndex() {
+    threeBrokers();
+    apply(create(topic("orders", "id-1", 1, List.of(List.of(1))).putConfig("retention.ms", "1000"), 1));
+    MetadataImage before = state.image();
+    assertStatus(MetadataStatus.METADATA_UNKNOWN_TOPIC, apply(alter("nope", Map.of("retention.ms", "5"), List.of())));
+    MetadataReply unknownSet = apply(alter("orders", Map.of("retention.ms", "5", "segment.ms", "10"), List.of()));
+    assertStatus(MetadataStatus.METADATA_INVALID, unknownSet);
+    assertTrue(unknownSet.getMessage().contains("segment.ms"), unknownSet.getMessage());
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(alter("orders", Map.of(), List.of("retention.ms", "bogus"))));
+    MetadataReply both = apply(alter("orders", Map.of("retention.ms", "5"), List.of("retention.ms")));
+    assertStatus(MetadataStatus.METADATA_INVALID, both);
+    assertTrue(both.getMessage().contains("both set and removed"), both.getMessage());
+    assertEquals(before.toBuilder().setAppliedIndex(index).build(), state.image());
+  }
+
+  @Test
+  void alterTopicConfigGivesTheSameImageWhateverTheOrderOfKeys() throws Exception {
+    threeBrokers();
+    apply(create(topic("t", "id-t", 1, List.of(List.of(1))), 1));
+    MetadataState other = new MetadataState(MetadataImage.parseFrom(state.image().toByteArray()));
+    java.util.LinkedHashMap<String, String> forward = new java.util.LinkedHashMap<>();
+    forward.put("retention.ms", "1");
+    forward.put("cleanup.policy", "delete");
+    forward.put("max.message.bytes", "100");
+    java.util.LinkedHashMap<String, String> backward = new java.util.LinkedHashMap<>();
+    List<String> keys = new ArrayList<>(forward.keySet());
+    java.util.Collections.reverse(keys);
+    keys.forEach(k -> backward.put(k, forward.get(k)));
+    state.apply(alter("t", forward, List.of()).build(), index + 1);
+    other.apply(alter("t", backward, List.of()).build(), index + 1);
+    assertEquals(state.image(), other.image());
+    assertEquals(state.image().toByteString(), other.image().toByteString(),
+        "byte for byte: snapshots of every replica agree");
   }
 }
