@@ -85,48 +85,50 @@ public final class PeerReplicaLogReader implements AutoCloseable {
   private ReplicaRepairSource.SnapshotCopy latestSnapshot(PartitionDescriptor partition,
       Supplier<RaftServer.Division> division, AtomicInteger rotation, long minIndex)
       throws IOException, InterruptedException {
-    String what = partition.topic() + "-" + partition.partition();
-    if (closed) {
-      throw new IOException("broker " + brokerId + " is shutting down");
-    }
-    List<Integer> peers = peers(partition, division, rotation.getAndIncrement());
-    if (peers.isEmpty()) {
-      throw new IOException("no other replica of " + what + " is known yet (metadata not caught up?)");
-    }
     ReadReplicaSnapshotRequest request = ReadReplicaSnapshotRequest.newBuilder().setTopic(partition.topic())
         .setTopicId(partition.topicId()).setPartition(partition.partition()).build();
-    List<String> problems = new ArrayList<>();
-    for (int peer : peers) {
-      Optional<BrokerRecord> broker = metadata.broker(peer);
-      if (broker.isEmpty()) {
-        problems.add("broker " + peer + ": address unknown");
-        continue;
-      }
-      try {
-        ReadReplicaSnapshotResponse answer = BrokerInternalServiceGrpc.newBlockingStub(channel(broker.get()))
-            .withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS).readReplicaSnapshot(request);
-        if (answer.getIndex() < minIndex) {
-          problems.add("broker " + peer + ": its snapshot is at index " + answer.getIndex() + " < " + minIndex);
-          continue;
-        }
-        LOG.info("[broker-{}] copied the snapshot of {} at (t:{}, i:{}) from broker {}", brokerId, what,
-            answer.getTerm(), answer.getIndex(), peer);
-        return new ReplicaRepairSource.SnapshotCopy(TermIndex.valueOf(answer.getTerm(), answer.getIndex()),
-            answer.getSnapshot().toByteArray());
-      } catch (StatusRuntimeException e) {
-        if (Thread.currentThread().isInterrupted()) {
-          throw new InterruptedException("snapshot copy of " + what + " interrupted");
-        }
-        problems.add("broker " + peer + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
-      }
-    }
-    throw new IOException("no other replica has a snapshot of " + what + " at index " + minIndex + " or later: "
-        + problems);
+    return askPeers(partition, division, rotation, "a snapshot at index " + minIndex + " or later",
+        (peer, stub, problems) -> {
+          ReadReplicaSnapshotResponse answer = stub.readReplicaSnapshot(request);
+          if (answer.getIndex() < minIndex) {
+            problems.add("broker " + peer + ": its snapshot is at index " + answer.getIndex() + " < " + minIndex);
+            return null;
+          }
+          LOG.info("[broker-{}] copied the snapshot of {}-{} at (t:{}, i:{}) from broker {}", brokerId,
+              partition.topic(), partition.partition(), answer.getTerm(), answer.getIndex(), peer);
+          return new ReplicaRepairSource.SnapshotCopy(TermIndex.valueOf(answer.getTerm(), answer.getIndex()),
+              answer.getSnapshot().toByteArray());
+        });
   }
 
   private ByteBuffer read(PartitionDescriptor partition, Supplier<RaftServer.Division> division,
       AtomicInteger rotation, long fromOffset, long untilOffset, int maxBytes)
       throws IOException, InterruptedException {
+    ReadReplicaLogRequest request = ReadReplicaLogRequest.newBuilder().setTopic(partition.topic())
+        .setTopicId(partition.topicId()).setPartition(partition.partition()).setOffset(fromOffset)
+        .setMaxBytes(maxBytes).build();
+    return askPeers(partition, division, rotation, "[" + fromOffset + ", " + untilOffset + ")",
+        (peer, stub, problems) -> {
+          ReadReplicaLogResponse answer = stub.readReplicaLog(request);
+          if (answer.getHighWatermark() < untilOffset) {
+            problems.add("broker " + peer + ": high watermark " + answer.getHighWatermark() + " < " + untilOffset);
+            return null;
+          }
+          LOG.debug("[broker-{}] read {} bytes of {}-{} from offset {} on broker {}", brokerId,
+              answer.getRecordBatches().size(), partition.topic(), partition.partition(), fromOffset, peer);
+          return answer.getRecordBatches().asReadOnlyByteBuffer();
+        });
+  }
+
+  /** One call to one peer: its answer, or null (with the reason added to {@code problems}) to try the next. */
+  @FunctionalInterface
+  private interface PeerCall<T> {
+    T call(int peer, BrokerInternalServiceGrpc.BrokerInternalServiceBlockingStub stub, List<String> problems);
+  }
+
+  /** Asks the other replicas in turn (leader first) until one has what is wanted. */
+  private <T> T askPeers(PartitionDescriptor partition, Supplier<RaftServer.Division> division,
+      AtomicInteger rotation, String wanted, PeerCall<T> call) throws IOException, InterruptedException {
     String what = partition.topic() + "-" + partition.partition();
     if (closed) {
       throw new IOException("broker " + brokerId + " is shutting down");
@@ -135,9 +137,6 @@ public final class PeerReplicaLogReader implements AutoCloseable {
     if (peers.isEmpty()) {
       throw new IOException("no other replica of " + what + " is known yet (metadata not caught up?)");
     }
-    ReadReplicaLogRequest request = ReadReplicaLogRequest.newBuilder().setTopic(partition.topic())
-        .setTopicId(partition.topicId()).setPartition(partition.partition()).setOffset(fromOffset)
-        .setMaxBytes(maxBytes).build();
     List<String> problems = new ArrayList<>();
     for (int peer : peers) {
       Optional<BrokerRecord> broker = metadata.broker(peer);
@@ -146,24 +145,19 @@ public final class PeerReplicaLogReader implements AutoCloseable {
         continue;
       }
       try {
-        ReadReplicaLogResponse answer = BrokerInternalServiceGrpc.newBlockingStub(channel(broker.get()))
-            .withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS).readReplicaLog(request);
-        if (answer.getHighWatermark() < untilOffset) {
-          problems.add("broker " + peer + ": high watermark " + answer.getHighWatermark() + " < " + untilOffset);
-          continue;
+        T answer = call.call(peer, BrokerInternalServiceGrpc.newBlockingStub(channel(broker.get()))
+            .withDeadlineAfter(callTimeoutMs, TimeUnit.MILLISECONDS), problems);
+        if (answer != null) {
+          return answer;
         }
-        LOG.debug("[broker-{}] read {} bytes of {} from offset {} on broker {}", brokerId,
-            answer.getRecordBatches().size(), what, fromOffset, peer);
-        return answer.getRecordBatches().asReadOnlyByteBuffer();
       } catch (StatusRuntimeException e) {
         if (Thread.currentThread().isInterrupted()) {
-          throw new InterruptedException("repair read of " + what + " interrupted");
+          throw new InterruptedException("copy of " + wanted + " of " + what + " interrupted");
         }
         problems.add("broker " + peer + ": " + e.getStatus().getCode() + " " + e.getStatus().getDescription());
       }
     }
-    throw new IOException("no other replica could serve " + what + " [" + fromOffset + ", " + untilOffset + "): "
-        + problems);
+    throw new IOException("no other replica could serve " + wanted + " of " + what + ": " + problems);
   }
 
   /** Other replicas' broker ids: the leader first, then the others starting at a rotating index. */
