@@ -873,11 +873,6 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
    * the replica closes; Ratis asks again meanwhile and gets the same attempt.
    */
   @Override
-  protected boolean canStartFromPeers() {
-    return repairSource != null;
-  }
-
-  @Override
   public synchronized CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
       TermIndex firstTermIndexInLog) {
     if (repairSource == null) {

@@ -29,14 +29,10 @@ import org.slf4j.LoggerFactory;
  * <p>Why not Ratis' own snapshot trigger and purge (both are switched off in the broker's Ratis
  * properties): Ratis purges up to the lowest commit index C of the replicas, but a replica at C
  * asks next for entry C+1, and the leader needs the term of entry C to send it. With C purged (and
- * the snapshot past it) the replica can only start from a snapshot. So the purge here stops at
- * C - 1, and waits while a replica's progress is unknown (e.g. right after a restart): a replica
- * that was briefly away catches up from the log. That wait is bounded where the state machine can
- * start a replica from a peer's snapshot ({@link #canStartFromPeers()}, partitions): the log then
- * keeps at most {@code snapshotEveryEntries} entries below the snapshot for replicas that are
- * behind or unknown, and a replica further behind starts from a peer's snapshot and copies the
- * records it lacks. The metadata group keeps the unbounded rule (its state is small and it has
- * no peer copy).
+ * the snapshot past it) Ratis can only install a snapshot, which for a partition means copying
+ * segment files from the leader (not built). So the purge here stops at C - 1, and does not
+ * happen at all while any replica's progress is unknown (e.g. right after a restart). A replica
+ * that is down keeps the log from its commit index on, so it catches up from the log on return.
  *
  * <p>Threading: {@link #afterApply} runs on the apply thread; snapshots are therefore consistent
  * with the applied state without locks.
@@ -90,29 +86,19 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   }
 
   /**
-   * True when a replica that is behind the leader's Raft log start can start from a peer's
-   * snapshot ({@link #notifyInstallSnapshotFromLeader} is implemented): the purge may then bound
-   * the Raft log. False here.
-   */
-  protected boolean canStartFromPeers() {
-    return false;
-  }
-
-  /**
    * The leader no longer has the log entries this replica needs (its data directory was lost, or
-   * it is a new replica). Here (the metadata group) a copy from peers is not built: refuse loudly
-   * so an operator sees it, instead of pretending. The purge never removes entries a known replica
-   * still needs when {@link #canStartFromPeers()} is false, so a replica with its data intact does
-   * not get here. Partition replicas override this.
+   * it is a new replica). Copying a full replica from the leader is not built yet: refuse loudly so
+   * an operator sees it, instead of pretending. (Our purge never removes entries a known replica
+   * still needs, so a replica with its data intact does not get here.)
    */
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
       TermIndex firstTermIndexInLog) {
     LOG.error("[{}] this replica is behind the leader's log start {}: it needs a full copy of the state from"
-        + " a peer, which is not supported for this group yet, so it cannot catch up (was its data directory"
-        + " lost?)", logPrefix, firstTermIndexInLog);
+        + " the leader, which is not supported yet, so it cannot catch up (was its data directory lost?)",
+        logPrefix, firstTermIndexInLog);
     return CompletableFuture.failedFuture(new UnsupportedOperationException(
-        "a full copy of this group's state from a peer is not supported yet"));
+        "full replica copy from the leader is not supported yet"));
   }
 
   /**
@@ -265,15 +251,12 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
       long lowest = snapshotIndex;
       for (RaftPeer peer : division.getGroup().getPeers()) {
         Long commit = commits.get(peer.getId());
-        // Unknown progress: keep everything this replica may need.
-        lowest = commit == null ? -1 : Math.min(lowest, commit);
-        if (lowest < 0) {
-          break;
+        if (commit == null) {
+          return; // this replica's progress is unknown: keep everything
         }
+        lowest = Math.min(lowest, commit);
       }
-      // Bounded where possible: a replica further behind starts from a peer's snapshot instead.
-      long purgeUpTo = canStartFromPeers() ? Math.max(lowest - 1, snapshotIndex - snapshotEveryEntries)
-          : lowest - 1;
+      long purgeUpTo = lowest - 1;
       if (purgeUpTo <= division.getRaftLog().getStartIndex()) {
         return;
       }
