@@ -28,11 +28,15 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Why not Ratis' own snapshot trigger and purge (both are switched off in the broker's Ratis
  * properties): Ratis purges up to the lowest commit index C of the replicas, but a replica at C
- * asks next for entry C+1, and the leader needs the term of entry C to send it. With C purged (and
- * the snapshot past it) Ratis can only install a snapshot, which for a partition means copying
- * segment files from the leader (not built). So the purge here stops at C - 1, and does not
- * happen at all while any replica's progress is unknown (e.g. right after a restart). A replica
- * that is down keeps the log from its commit index on, so it catches up from the log on return.
+ * asks next for entry C+1, and the leader needs the term of entry C to send it: in Ratis 3.2.2 a
+ * leader whose log starts exactly at a follower's next index (the previous entry purged, and not
+ * the snapshot's) fails its log appender for that follower for good ("Previous TermIndex not found
+ * for firstIndex"; our fault suite hit it, seed 505, when this purge was allowed past lagging
+ * replicas). So the purge here stops at C - 1, and does not happen at all while any replica's
+ * progress is unknown (e.g. right after a restart). A replica that is down keeps the log from its
+ * commit index on, so it catches up from the log on return; the log of a group with a dead replica
+ * grows until it is back. (A replica that lost its data starts from a peer's snapshot instead:
+ * {@code PartitionStateMachine#notifyInstallSnapshotFromLeader}.)
  *
  * <p>Threading: {@link #afterApply} runs on the apply thread; snapshots are therefore consistent
  * with the applied state without locks.
@@ -87,9 +91,10 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
 
   /**
    * The leader no longer has the log entries this replica needs (its data directory was lost, or
-   * it is a new replica). Copying a full replica from the leader is not built yet: refuse loudly so
-   * an operator sees it, instead of pretending. (Our purge never removes entries a known replica
-   * still needs, so a replica with its data intact does not get here.)
+   * it is a new replica). Partition replicas override this and copy a peer's state; here (the
+   * metadata group) that is not built: refuse loudly so an operator sees it, instead of
+   * pretending. (Our purge never removes entries a known replica still needs, so a replica with
+   * its data intact does not get here.)
    */
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
