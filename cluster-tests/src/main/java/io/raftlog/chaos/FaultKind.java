@@ -30,7 +30,13 @@ public enum FaultKind {
    */
   KILL_MEMBER(false),
   /** SIGKILL the broker coordinating the consumer groups (the metadata leader), restart it. */
-  KILL_COORDINATOR(false);
+  KILL_COORDINATOR(false),
+  /**
+   * SIGKILL a follower, delete its whole replica of the partition (segment files, Raft log,
+   * snapshots) as a lost disk would, restart it: it must copy its state back from the other
+   * replicas and end up identical.
+   */
+  WIPE_FOLLOWER(false);
 
   private final boolean needsNetworkNamespaces;
 

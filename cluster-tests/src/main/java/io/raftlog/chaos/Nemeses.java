@@ -147,6 +147,14 @@ final class Nemeses {
         cluster.restart(follower);
         heal(kind, "restarted broker " + follower);
       }
+      case WIPE_FOLLOWER -> {
+        int follower = followerOf(step.partition(), random);
+        cluster.kill(follower);
+        fault(kind, "SIGKILL follower " + follower + " of partition " + step.partition());
+        fault(kind, "broker " + follower + ": " + wipeReplica(cluster.dataDir(follower), step.partition()));
+        cluster.restart(follower);
+        heal(kind, "restarted broker " + follower);
+      }
       case KILL_COORDINATOR -> {
         int found = coordinator();
         int id = brokerIds.contains(found) ? found : pick(brokerIds, random);
@@ -331,8 +339,56 @@ final class Nemeses {
     }
   }
 
+  /**
+   * Deletes the broker's replica of the partition as a lost disk would: its directory under
+   * data/partitions (segment files) and its Raft group directory under data/raft (Raft log,
+   * snapshots), both named by the group's UUID.
+   */
+  String wipeReplica(Path dataDir, int partition) {
+    Path replica = replicaDir(dataDir, partition);
+    if (replica == null) {
+      return "no replica of partition " + partition + " to delete";
+    }
+    Path raftGroup = dataDir.resolve("raft").resolve(replica.getFileName().toString());
+    try {
+      long files = deleteTree(replica) + deleteTree(raftGroup);
+      return "deleted its replica of partition " + partition + " (" + files + " files under " + replica + " and "
+          + raftGroup + ")";
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot delete the replica under " + replica, e);
+    }
+  }
+
+  private static long deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return 0;
+    }
+    long files = 0;
+    try (Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+        files++;
+      }
+    }
+    return files;
+  }
+
   /** The last .log file of the partition's replica directory (data/partitions/UUID/log/). */
   private Path newestSegment(Path dataDir, int partition) {
+    Path dir = replicaDir(dataDir, partition);
+    if (dir == null) {
+      return null;
+    }
+    try (Stream<Path> files = Files.list(dir.resolve("log"))) {
+      return files.filter(f -> f.getFileName().toString().endsWith(".log"))
+          .max(Comparator.comparing(f -> f.getFileName().toString())).orElse(null);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list the segment files under " + dir, e);
+    }
+  }
+
+  /** The partition's replica directory on this broker (data/partitions/UUID), or null. */
+  private Path replicaDir(Path dataDir, int partition) {
     Path partitions = dataDir.resolve("partitions");
     if (!Files.isDirectory(partitions)) {
       return null;
@@ -351,10 +407,7 @@ final class Nemeses {
             || !Integer.toString(partition).equals(props.getProperty("partition"))) {
           continue;
         }
-        try (Stream<Path> files = Files.list(dir.resolve("log"))) {
-          return files.filter(f -> f.getFileName().toString().endsWith(".log"))
-              .max(Comparator.comparing(f -> f.getFileName().toString())).orElse(null);
-        }
+        return dir;
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot look for the segment files under " + partitions, e);

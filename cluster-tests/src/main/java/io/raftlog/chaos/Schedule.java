@@ -56,7 +56,7 @@ public final class Schedule {
       case ISOLATE_LEADER, SPLIT, BRIDGE -> 2_000 + random.nextInt(4_000);
       case DROP_RESPONSES -> 1_000 + random.nextInt(2_000);
       case KILL_LEADER, KILL_RANDOM, KILL_ALL, KILL_MEMBER, KILL_COORDINATOR -> 200 + random.nextInt(2_000);
-      case CORRUPT_FOLLOWER -> 0;
+      case CORRUPT_FOLLOWER, WIPE_FOLLOWER -> 0;
     };
     int index = next++;
     return new Step(index, kind, index % partitions, quiet, hold, random.nextLong());

@@ -90,13 +90,15 @@ class ChaosScenariosTest {
   }
 
   /**
-   * Scenario 5: a follower's newest segment file is truncated or gets a flipped bit while it is down.
-   * Snapshots are taken often so the damage usually lies below the snapshot (not replayable from the
-   * Raft log): it must be repaired from another replica, and the replica comparison checks the result.
+   * Scenario 5: a follower's newest segment file is truncated or gets a flipped bit while it is down,
+   * or its whole replica is deleted (a lost disk). Snapshots are taken often so the damage usually
+   * lies below the snapshot (not replayable from the Raft log): it must be repaired, or the replica
+   * rebuilt, from another replica, and the replica comparison checks the result. Seed 505 draws
+   * wipe-follower three times (one per partition), then corrupt-follower.
    */
   @Test
   void corruptedFollowerSegmentTailIsRepaired() throws Exception {
-    ChaosRun.Result r = new ChaosRun(scenario(505, List.of(FaultKind.CORRUPT_FOLLOWER), 3)
+    ChaosRun.Result r = new ChaosRun(scenario(505, List.of(FaultKind.CORRUPT_FOLLOWER, FaultKind.WIPE_FOLLOWER), 4)
         .withBrokerConfig(List.of("raft.snapshot.threshold.entries=100"))).run();
     assertPassed(r);
   }
