@@ -19,6 +19,7 @@ import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.broker.rpc.AdminServiceImpl;
+import io.raftlog.broker.rpc.PreferredLeaderElector;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
 import io.raftlog.broker.rpc.FetchServiceImpl;
 import io.raftlog.broker.rpc.GroupServiceImpl;
@@ -180,7 +181,8 @@ public final class Broker implements AutoCloseable {
         .addService(malformed.guard(new ProduceServiceImpl(config, metadataView, metadataClient, writer, clock).bindService()))
         .addService(malformed.guard(new FetchServiceImpl(config, metadataView, partitions, scheduler, readers).bindService()))
         .addService(malformed.guard(new AdminServiceImpl(clusterId, config, metadataView, metadataClient, replicaStates,
-            this::metadataLeaderId).bindService()))
+            this::metadataLeaderId, PreferredLeaderElector.through(config.brokerId, partitions, metadataView::image))
+            .bindService()))
         .addService(malformed.guard(new MetadataServiceImpl(metadataView, replicaStates).bindService()))
         .addService(malformed.guard(new GroupServiceImpl(groupCoordinator, metadataView, this::metadataLeaderId)
             .bindService()))
@@ -191,7 +193,8 @@ public final class Broker implements AutoCloseable {
         .build()
         .start();
     health.setStatus("", ServingStatus.SERVING);
-    leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock);
+    leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock,
+        config.autoLeaderRebalanceEnable);
     scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.

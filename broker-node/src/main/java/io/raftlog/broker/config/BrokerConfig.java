@@ -40,6 +40,7 @@ public final class BrokerConfig {
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
   public static final String RETENTION_CHECK_INTERVAL_MS = "retention.check.interval.ms";
+  public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
   public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
@@ -78,6 +79,10 @@ public final class BrokerConfig {
           + " older segments are deleted beyond it; -1 for unlimited."),
       new Key(RETENTION_CHECK_INTERVAL_MS, "60000", "How often each partition leader checks retention"
           + " (Kafka's log.retention.check.interval.ms)."),
+      new Key(AUTO_LEADER_REBALANCE_ENABLE, "true", "true: leadership moves back to a partition's preferred"
+          + " replica (the first of its assignment) by itself once that replica has caught up. false: leaders"
+          + " stay where elections put them until `cluster elect-leaders` moves them. Set it the same on"
+          + " every broker (each broker sets the Raft priority of its own replicas)."),
       new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."),
       new Key(FETCH_MAX_BYTES, "52428800", "Most record bytes one fetch response carries over all its partitions"
           + " (a partition's max_bytes is capped by it too); the first batch found is returned even if larger."
@@ -116,6 +121,7 @@ public final class BrokerConfig {
   public final long retentionMs;
   public final long retentionBytes;
   public final long retentionCheckIntervalMs;
+  public final boolean autoLeaderRebalanceEnable;
   public final int produceTimeoutMs;
   public final int fetchMaxBytes;
   public final int socketRequestMaxBytes;
@@ -150,6 +156,7 @@ public final class BrokerConfig {
     retentionMs = longValue(v, RETENTION_MS, -1);
     retentionBytes = longValue(v, RETENTION_BYTES, -1);
     retentionCheckIntervalMs = longValue(v, RETENTION_CHECK_INTERVAL_MS, 10);
+    autoLeaderRebalanceEnable = booleanValue(v, AUTO_LEADER_REBALANCE_ENABLE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
     socketRequestMaxBytes = intValue(v, SOCKET_REQUEST_MAX_BYTES, maxBatchBytes + 64 * 1024, Integer.MAX_VALUE);
@@ -254,6 +261,17 @@ public final class BrokerConfig {
       throw new IllegalArgumentException("metadata.voters must name at least one voter");
     }
     return List.copyOf(voters);
+  }
+
+  private static boolean booleanValue(Map<String, String> v, String key) {
+    String s = v.get(key);
+    if (s.equalsIgnoreCase("true")) {
+      return true;
+    }
+    if (s.equalsIgnoreCase("false")) {
+      return false;
+    }
+    throw new IllegalArgumentException("configuration key '" + key + "' must be true or false, got '" + s + "'");
   }
 
   private static int intValue(Map<String, String> v, String key, int min, int max) {

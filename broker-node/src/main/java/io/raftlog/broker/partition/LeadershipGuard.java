@@ -100,6 +100,8 @@ public final class LeadershipGuard implements AutoCloseable {
   static final long MAX_BACKOFF_MS = 10_000;
 
   private final int brokerId;
+  /** auto.leader.rebalance.enable: whether the preferred replica gets a higher priority. */
+  private final boolean autoLeaderRebalance;
   private final String prefix;
   private final RaftServer server;
   private final MetadataView metadata;
@@ -110,8 +112,10 @@ public final class LeadershipGuard implements AutoCloseable {
   private final Map<RaftGroupId, ReplicaState> states = new ConcurrentHashMap<>();
   private volatile boolean closed;
 
-  public LeadershipGuard(int brokerId, RaftServer server, MetadataView metadata, Clock clock) {
+  public LeadershipGuard(int brokerId, RaftServer server, MetadataView metadata, Clock clock,
+      boolean autoLeaderRebalance) {
     this.brokerId = brokerId;
+    this.autoLeaderRebalance = autoLeaderRebalance;
     this.prefix = "broker-" + brokerId;
     this.server = server;
     this.metadata = metadata;
@@ -124,9 +128,15 @@ public final class LeadershipGuard implements AutoCloseable {
     });
   }
 
-  /** The Raft priority a healthy replica on {@code brokerId} has in a group with these replicas. */
-  public static int basePriority(List<Integer> replicas, int brokerId) {
-    return !replicas.isEmpty() && replicas.get(0) == brokerId ? PREFERRED_PRIORITY : FOLLOWER_PRIORITY;
+  /**
+   * The Raft priority a healthy replica on {@code brokerId} has in a group with these replicas.
+   *
+   * @param autoLeaderRebalance false: the preferred replica gets no higher priority than the others,
+   *     so Ratis does not hand leadership back to it by itself ({@code auto.leader.rebalance.enable})
+   */
+  public static int basePriority(List<Integer> replicas, int brokerId, boolean autoLeaderRebalance) {
+    return autoLeaderRebalance && !replicas.isEmpty() && replicas.get(0) == brokerId
+        ? PREFERRED_PRIORITY : FOLLOWER_PRIORITY;
   }
 
   /** Checks every local replica; call periodically from one thread. */
@@ -432,7 +442,7 @@ public final class LeadershipGuard implements AutoCloseable {
   /** This broker's base priority in the replica's group, from the metadata assignment; -1 if unknown. */
   private int basePriority(PartitionReplica r) {
     return topicOf(r).filter(t -> r.partition() < t.getAssignmentsCount())
-        .map(t -> basePriority(t.getAssignments(r.partition()).getReplicasList(), brokerId))
+        .map(t -> basePriority(t.getAssignments(r.partition()).getReplicasList(), brokerId, autoLeaderRebalance))
         .orElse(-1);
   }
 

@@ -182,7 +182,7 @@ public final class PartitionManager implements AutoCloseable {
    * The Raft group of a partition; the preferred leader (first replica) gets the highest priority
    * ({@link LeadershipGuard#basePriority}; the guard lowers a repairing replica's priority below all).
    */
-  static RaftGroup groupOf(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers) {
+  private RaftGroup groupOf(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers) {
     List<RaftPeer> peers = new ArrayList<>();
     for (int i = 0; i < a.getReplicasCount(); i++) {
       BrokerRecord b = brokers.get(a.getReplicas(i));
@@ -191,7 +191,8 @@ public final class PartitionManager implements AutoCloseable {
       }
       peers.add(RaftPeer.newBuilder().setId(GroupIds.peerId(b.getBrokerId()))
           .setAddress(b.getHost() + ":" + b.getRaftPort())
-          .setPriority(LeadershipGuard.basePriority(a.getReplicasList(), b.getBrokerId())).build());
+          .setPriority(LeadershipGuard.basePriority(a.getReplicasList(), b.getBrokerId(),
+              config.autoLeaderRebalanceEnable)).build());
     }
     return RaftGroup.valueOf(GroupIds.partition(topic.getTopicId(), a.getPartition()), peers);
   }

@@ -50,6 +50,21 @@ public final class RenewingRaftClient implements AutoCloseable {
     return call(c -> c.async().sendReadOnly(message));
   }
 
+  /**
+   * Asks the group's leader to hand leadership to {@code newLeader} and waits for it (Ratis'
+   * admin API, which blocks: call it off request threads).
+   */
+  public RaftClientReply transferLeadership(RaftPeerId newLeader, long timeoutMs) throws IOException {
+    RaftClient c;
+    synchronized (this) {
+      if (closed) {
+        throw new IOException(name + " is closed");
+      }
+      c = current;
+    }
+    return c.admin().transferLeadership(newLeader, timeoutMs);
+  }
+
   /** The group's leader as last seen by this client, or null. */
   public synchronized RaftPeerId leaderId() {
     return current.getLeaderId();

@@ -13,6 +13,8 @@ import io.raftlog.api.v1.DescribeClusterRequest;
 import io.raftlog.api.v1.DescribeClusterResponse;
 import io.raftlog.api.v1.DescribeTopicRequest;
 import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.ElectPreferredLeadersRequest;
+import io.raftlog.api.v1.ElectPreferredLeadersResponse;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.ListTopicsRequest;
 import io.raftlog.api.v1.ListTopicsResponse;
@@ -34,6 +36,7 @@ import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.metadata.Placement;
 import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.statemachine.metadata.TopicRules;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -57,9 +60,11 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
   private final MetadataClient metadataClient;
   private final ReplicaStates replicaStates;
   private final Supplier<Integer> metadataLeaderId;
+  private final PreferredLeaderElector leaderElector;
 
   public AdminServiceImpl(String clusterId, BrokerConfig config, MetadataView metadata, MetadataClient metadataClient,
-      ReplicaStates replicaStates, Supplier<Integer> metadataLeaderId) {
+      ReplicaStates replicaStates, Supplier<Integer> metadataLeaderId, PreferredLeaderElector leaderElector) {
+    this.leaderElector = leaderElector;
     this.clusterId = clusterId;
     this.maxPartitionsPerTopic = config.maxPartitionsPerTopic;
     this.topicDefaults = config.topicDefaults();
@@ -256,6 +261,64 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onNext(b.build());
       response.onCompleted();
     });
+  }
+
+  /**
+   * Preferred leader election on demand. The targets come from this broker's metadata view (a
+   * topic it does not know yet is NOT_FOUND); the leaders and in-sync replicas from the replicas'
+   * own reports, as for describe.
+   */
+  @Override
+  public void electPreferredLeaders(ElectPreferredLeadersRequest request,
+      StreamObserver<ElectPreferredLeadersResponse> response) {
+    String what = request.getTopic().isEmpty() ? "elect preferred leaders"
+        : "elect preferred leaders of topic '" + request.getTopic() + "'";
+    List<PreferredLeaderElector.Target> targets = new ArrayList<>();
+    try {
+      if (request.getTopic().isEmpty()) {
+        if (request.getPartitionsCount() > 0) {
+          throw GrpcErrors.invalid("partitions were given without a topic; name the topic, or give neither"
+              + " to elect for every partition of every topic");
+        }
+        for (TopicRecord t : metadata.image().getTopicsList()) {
+          for (ReplicaAssignment a : t.getAssignmentsList()) {
+            targets.add(new PreferredLeaderElector.Target(t, a.getPartition()));
+          }
+        }
+      } else {
+        String problem = TopicRules.checkName(request.getTopic());
+        if (problem != null) {
+          throw GrpcErrors.invalid(problem);
+        }
+        TopicRecord topic = metadata.requireTopic(request.getTopic());
+        if (request.getPartitionsCount() == 0) {
+          topic.getAssignmentsList().forEach(a -> targets.add(new PreferredLeaderElector.Target(topic, a.getPartition())));
+        } else {
+          for (int p : new java.util.TreeSet<>(request.getPartitionsList())) {
+            if (p < 0 || p >= topic.getAssignmentsCount()) {
+              throw GrpcErrors.invalid("topic '" + topic.getName() + "' has partitions 0 to "
+                  + (topic.getAssignmentsCount() - 1) + "; got partition " + p);
+            }
+            targets.add(new PreferredLeaderElector.Target(topic, p));
+          }
+        }
+      }
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    targets.sort(java.util.Comparator.comparing((PreferredLeaderElector.Target t) -> t.topic().getName())
+        .thenComparingInt(PreferredLeaderElector.Target::partition));
+    replicaStates.collect(request.getTopic())
+        .thenCompose(states -> leaderElector.elect(targets, states))
+        .whenComplete((results, error) -> {
+          if (error != null) {
+            response.onError(GrpcErrors.toStatus(error, what));
+            return;
+          }
+          response.onNext(ElectPreferredLeadersResponse.newBuilder().addAllResults(results).build());
+          response.onCompleted();
+        });
   }
 
   @Override
