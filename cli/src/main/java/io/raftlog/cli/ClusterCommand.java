@@ -4,18 +4,21 @@ import io.raftlog.client.Admin;
 import io.raftlog.client.BrokerInfo;
 import io.raftlog.client.BrokerLoad;
 import io.raftlog.client.ClusterDescription;
+import io.raftlog.client.PreferredLeaderElection;
 import io.raftlog.client.UnderReplicatedPartition;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Callable;
+import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code raftlog cluster describe [--json]}. */
-@Command(name = "cluster", description = "Inspect the cluster.", subcommands = ClusterCommand.Describe.class)
+/** {@code raftlog cluster describe [--json]} and {@code raftlog cluster elect-leaders}. */
+@Command(name = "cluster", description = "Inspect the cluster and move partition leaders to their preferred replicas.",
+        subcommands = {ClusterCommand.Describe.class, ClusterCommand.ElectLeaders.class})
 final class ClusterCommand {
 
     @Command(name = "describe", description = "Show the cluster id, metadata leader, brokers (with how many"
@@ -37,6 +40,91 @@ final class ClusterCommand {
             root.environment().out().println(json ? toJson(cluster) : toText(cluster));
             return 0;
         }
+    }
+
+    @Command(name = "elect-leaders", description = {"Move the leadership of partitions to their preferred replica"
+            + " (the first of their replicas), like Kafka's preferred leader election: every partition of every"
+            + " topic, every partition of --topic, or only the --partition ids of --topic.",
+        "Prints TOPIC, PARTITION, PREFERRED, LEADER, OUTCOME (ELECTED, ALREADY_PREFERRED or FAILED) and MESSAGE"
+            + " (why, for FAILED) per partition, then: Elected: N, already preferred: N, failed: N."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:no partition FAILED", "1:some partition FAILED (see MESSAGE), or an error",
+                "2:usage error"})
+    static final class ElectLeaders implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @Option(names = "--topic", paramLabel = "NAME", description = "Only this topic (default: every topic).")
+        String topic;
+
+        @Option(names = "--partition", paramLabel = "N", description = "Only this partition of --topic"
+                + " (repeatable; default: all of them).")
+        List<Integer> partitions = new ArrayList<>();
+
+        @Option(names = "--json", description = "Print one JSON document instead of text.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            if (!partitions.isEmpty() && topic == null) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--partition needs --topic");
+            }
+            if (partitions.stream().anyMatch(p -> p < 0)) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "partitions must be >= 0");
+            }
+            RaftlogCli root = RaftlogCli.root(spec);
+            List<PreferredLeaderElection> results;
+            try (Admin admin = Admin.create(root.adminConfig())) {
+                results = topic == null ? admin.blocking().electPreferredLeaders()
+                        : admin.blocking().electPreferredLeaders(topic, partitions);
+            }
+            root.environment().out().println(json ? electionsJson(results) : electionsText(results));
+            long failed = count(results, PreferredLeaderElection.Outcome.FAILED);
+            if (failed == 0) {
+                return 0;
+            }
+            // Exit 1 comes with one error line, like every other failure; the results stay on stdout.
+            root.environment().err().println("error: preferred leader election failed for " + failed + " of "
+                    + results.size() + " partitions");
+            return 1;
+        }
+    }
+
+    private static long count(List<PreferredLeaderElection> results, PreferredLeaderElection.Outcome outcome) {
+        return results.stream().filter(r -> r.outcome() == outcome).count();
+    }
+
+    /**
+     * {@code {"results":[{"topic":..,"partition":0,"preferredLeader":1,"leader":1,"outcome":"ELECTED",
+     * "message":""}],"elected":1,"alreadyPreferred":0,"failed":0}}; {@code leader} is -1 when unknown.
+     * (Keys are only ever added: scripts read this.)
+     */
+    static String electionsJson(List<PreferredLeaderElection> results) {
+        JsonWriter w = new JsonWriter().beginObject().name("results").beginArray();
+        for (PreferredLeaderElection r : results) {
+            w.beginObject().name("topic").value(r.topic()).name("partition").value(r.partition())
+                    .name("preferredLeader").value(r.preferredLeader()).name("leader").value(r.leader())
+                    .name("outcome").value(r.outcome().name()).name("message").value(r.message()).endObject();
+        }
+        return w.endArray()
+                .name("elected").value(count(results, PreferredLeaderElection.Outcome.ELECTED))
+                .name("alreadyPreferred").value(count(results, PreferredLeaderElection.Outcome.ALREADY_PREFERRED))
+                .name("failed").value(count(results, PreferredLeaderElection.Outcome.FAILED))
+                .endObject().toString();
+    }
+
+    static String electionsText(List<PreferredLeaderElection> results) {
+        List<String[]> rows = new ArrayList<>();
+        rows.add(new String[] {"TOPIC", "PARTITION", "PREFERRED", "LEADER", "OUTCOME", "MESSAGE"});
+        for (PreferredLeaderElection r : results) {
+            rows.add(new String[] {r.topic(), String.valueOf(r.partition()), String.valueOf(r.preferredLeader()),
+                r.leader() < 0 ? "none" : String.valueOf(r.leader()), r.outcome().name(),
+                r.message().isEmpty() ? "-" : r.message()});
+        }
+        return Tables.format(rows) + System.lineSeparator()
+                + "Elected: " + count(results, PreferredLeaderElection.Outcome.ELECTED)
+                + ", already preferred: " + count(results, PreferredLeaderElection.Outcome.ALREADY_PREFERRED)
+                + ", failed: " + count(results, PreferredLeaderElection.Outcome.FAILED);
     }
 
     private static List<BrokerInfo> sorted(ClusterDescription cluster) {

@@ -14,6 +14,8 @@ import io.raftlog.api.v1.DescribeGroupRequest;
 import io.raftlog.api.v1.DescribeGroupResponse;
 import io.raftlog.api.v1.DescribeTopicRequest;
 import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.ElectPreferredLeadersRequest;
+import io.raftlog.api.v1.ElectPreferredLeadersResponse;
 import io.raftlog.api.v1.FetchOffsetsRequest;
 import io.raftlog.api.v1.FetchOffsetsResponse;
 import io.raftlog.api.v1.FetchServiceGrpc;
@@ -56,6 +58,7 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
 import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -230,6 +233,89 @@ public final class Admin implements AutoCloseable {
                                 .map(u -> new UnderReplicatedPartition(u.getTopic(), u.getPartition(), u.getLeaderId(),
                                         u.getReplicasList(), u.getIsrList()))
                                 .toList()));
+    }
+
+    /**
+     * Moves the leadership of every partition of every topic to its preferred replica (the first
+     * of its assigned replicas), like Kafka's preferred leader election. See
+     * {@link #electPreferredLeaders(String, Collection)}.
+     */
+    public CompletableFuture<List<PreferredLeaderElection>> electPreferredLeaders() {
+        return sendElectPreferredLeaders(ElectPreferredLeadersRequest.getDefaultInstance());
+    }
+
+    /**
+     * Moves the leadership of every partition of {@code topic} to its preferred replica. See
+     * {@link #electPreferredLeaders(String, Collection)}.
+     */
+    public CompletableFuture<List<PreferredLeaderElection>> electPreferredLeaders(String topic) {
+        return electPreferredLeaders(topic, List.of());
+    }
+
+    /**
+     * Moves the leadership of the given partitions of {@code topic} (all of them when
+     * {@code partitions} is empty) to their preferred replica: the first of each partition's
+     * assigned replicas. Completes with one result per partition, sorted by topic and partition:
+     * {@code ELECTED}, {@code ALREADY_PREFERRED}, or {@code FAILED} with the broker's reason (a
+     * preferred replica that is down or not in sync); a failed partition does not fail the future.
+     *
+     * <p>The future fails only for bad input: {@code InvalidTopicException} for a name no topic
+     * can have and {@code InvalidArgumentException} for a negative partition (both at once,
+     * without a request), {@code UnknownTopicOrPartitionException} for a topic that does not
+     * exist, and the broker's {@code InvalidArgumentException} for a partition the topic does not
+     * have. Duplicate partitions are sent once.
+     */
+    public CompletableFuture<List<PreferredLeaderElection>> electPreferredLeaders(String topic,
+                                                                                 Collection<Integer> partitions) {
+        Objects.requireNonNull(partitions, "partitions");
+        CompletableFuture<List<PreferredLeaderElection>> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        // Sorted and without duplicates, so the request is the same whatever order the caller used.
+        Set<Integer> distinct = new TreeSet<>();
+        for (Integer partition : partitions) {
+            Objects.requireNonNull(partition, "partitions must not contain null");
+            if (partition < 0) {
+                return CompletableFuture.failedFuture(new InvalidArgumentException(
+                        "partition ids must be >= 0; got " + partition + " for topic '" + topic + "'"));
+            }
+            distinct.add(partition);
+        }
+        return sendElectPreferredLeaders(ElectPreferredLeadersRequest.newBuilder().setTopic(topic)
+                .addAllPartitions(distinct).build());
+    }
+
+    private CompletableFuture<List<PreferredLeaderElection>> sendElectPreferredLeaders(
+            ElectPreferredLeadersRequest request) {
+        return callAnyBroker("ElectPreferredLeaders", (channel, deadlineMs) -> Futures.<ElectPreferredLeadersResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .electPreferredLeaders(request, o)))
+                .thenApply(r -> r.getResultsList().stream()
+                        .map(Admin::toElection)
+                        .sorted(Comparator.comparing(PreferredLeaderElection::topic)
+                                .thenComparingInt(PreferredLeaderElection::partition))
+                        .toList());
+    }
+
+    /** One result in the SDK's terms; package-private so tests can feed it outcomes no broker sends today. */
+    static PreferredLeaderElection toElection(io.raftlog.api.v1.PreferredLeaderElection e) {
+        PreferredLeaderElection.Outcome outcome;
+        String message = e.getMessage();
+        switch (e.getOutcome()) {
+            case ELECTED -> outcome = PreferredLeaderElection.Outcome.ELECTED;
+            case ALREADY_PREFERRED -> outcome = PreferredLeaderElection.Outcome.ALREADY_PREFERRED;
+            case FAILED -> outcome = PreferredLeaderElection.Outcome.FAILED;
+            default -> {
+                // An outcome this client does not know (a newer broker, or none set): it cannot
+                // claim the preferred replica leads, so report it as not done, saying why.
+                outcome = PreferredLeaderElection.Outcome.FAILED;
+                message = "the broker answered outcome " + e.getOutcomeValue() + ", unknown to this client"
+                        + (message.isEmpty() ? "" : ": " + message);
+            }
+        }
+        return new PreferredLeaderElection(e.getTopic(), e.getPartition(), e.getPreferredLeader(), e.getLeader(),
+                outcome, message);
     }
 
     /**
@@ -565,6 +651,18 @@ public final class Admin implements AutoCloseable {
 
         public ClusterDescription describeCluster() {
             return Futures.await(Admin.this.describeCluster());
+        }
+
+        public List<PreferredLeaderElection> electPreferredLeaders() {
+            return Futures.await(Admin.this.electPreferredLeaders());
+        }
+
+        public List<PreferredLeaderElection> electPreferredLeaders(String topic) {
+            return Futures.await(Admin.this.electPreferredLeaders(topic));
+        }
+
+        public List<PreferredLeaderElection> electPreferredLeaders(String topic, Collection<Integer> partitions) {
+            return Futures.await(Admin.this.electPreferredLeaders(topic, partitions));
         }
 
         public long listOffsets(TopicPartition tp, OffsetSpec spec) {

@@ -188,4 +188,141 @@ class AdminTest {
         assertInstanceOf(InvalidTopicException.class, e.getCause());
         assertEquals(calls, cluster.adminCalls());
     }
+
+    private static PreferredLeaderElection elected(String topic, int partition, int leader) {
+        return new PreferredLeaderElection(topic, partition, leader, leader,
+                PreferredLeaderElection.Outcome.ELECTED, "");
+    }
+
+    private static PreferredLeaderElection alreadyPreferred(String topic, int partition, int leader) {
+        return new PreferredLeaderElection(topic, partition, leader, leader,
+                PreferredLeaderElection.Outcome.ALREADY_PREFERRED, "");
+    }
+
+    @Test
+    void electPreferredLeadersOfEveryTopicMovesLeadersBack() {
+        admin.blocking().createTopic("orders", 3, 3); // preferred leaders 1, 2, 3
+        admin.blocking().createTopic("audit", 1, 2);  // preferred leader 1
+        cluster.moveLeaderSilently(new TopicPartition("orders", 1), 3);
+        cluster.moveLeaderSilently(new TopicPartition("audit", 0), 2);
+
+        // Sorted by topic, then partition.
+        assertEquals(List.of(elected("audit", 0, 1), alreadyPreferred("orders", 0, 1), elected("orders", 1, 2),
+                alreadyPreferred("orders", 2, 3)), admin.electPreferredLeaders().join());
+        assertEquals(2, cluster.leader(new TopicPartition("orders", 1)), "the fake moved the leader");
+        assertEquals(1, cluster.leader(new TopicPartition("audit", 0)));
+
+        // Nothing left to move: a second run changes nothing.
+        assertEquals(List.of(alreadyPreferred("audit", 0, 1), alreadyPreferred("orders", 0, 1),
+                alreadyPreferred("orders", 1, 2), alreadyPreferred("orders", 2, 3)),
+                admin.blocking().electPreferredLeaders());
+    }
+
+    @Test
+    void electPreferredLeadersWithoutTopicsIsEmpty() {
+        assertEquals(List.of(), admin.blocking().electPreferredLeaders());
+    }
+
+    @Test
+    void electPreferredLeadersOfOneTopicLeavesOthersAlone() {
+        admin.blocking().createTopic("orders", 2, 2);
+        admin.blocking().createTopic("audit", 1, 2);
+        cluster.moveLeaderSilently(new TopicPartition("orders", 0), 2);
+        cluster.moveLeaderSilently(new TopicPartition("audit", 0), 2);
+
+        assertEquals(List.of(elected("orders", 0, 1), alreadyPreferred("orders", 1, 2)),
+                admin.blocking().electPreferredLeaders("orders"));
+        assertEquals(2, cluster.leader(new TopicPartition("audit", 0)), "another topic is not touched");
+
+        cluster.moveLeaderSilently(new TopicPartition("orders", 1), 3);
+        assertEquals(List.of(alreadyPreferred("orders", 0, 1), elected("orders", 1, 2)),
+                admin.electPreferredLeaders("orders").join());
+    }
+
+    @Test
+    void electPreferredLeadersOfSomePartitions() {
+        admin.blocking().createTopic("orders", 3, 2); // replicas [1,2], [2,3], [3,1]
+        // Every leader on its second replica.
+        cluster.moveLeaderSilently(new TopicPartition("orders", 0), 2);
+        cluster.moveLeaderSilently(new TopicPartition("orders", 1), 3);
+        cluster.moveLeaderSilently(new TopicPartition("orders", 2), 1);
+        // Given out of order and twice: each partition is elected once, results in partition order.
+        assertEquals(List.of(elected("orders", 0, 1), elected("orders", 2, 3)),
+                admin.blocking().electPreferredLeaders("orders", List.of(2, 0, 2)));
+        assertEquals(3, cluster.leader(new TopicPartition("orders", 1)), "partition 1 was not asked for");
+
+        // No partitions means all of the topic's.
+        assertEquals(List.of(alreadyPreferred("orders", 0, 1), elected("orders", 1, 2),
+                alreadyPreferred("orders", 2, 3)), admin.electPreferredLeaders("orders", Set.of()).join());
+    }
+
+    @Test
+    void electPreferredLeadersReportsAPreferredReplicaThatIsDownAsFailed() {
+        admin.blocking().createTopic("orders", 3, 3);
+        cluster.moveLeaderSilently(new TopicPartition("orders", 0), 3);
+        cluster.moveLeaderSilently(new TopicPartition("orders", 1), 3);
+        cluster.stopBroker(2); // preferred leader of partition 1
+
+        List<PreferredLeaderElection> results = admin.blocking().electPreferredLeaders("orders");
+        assertEquals(3, results.size(), results.toString());
+        assertEquals(elected("orders", 0, 1), results.get(0));
+        assertEquals(new PreferredLeaderElection("orders", 1, 2, 3, PreferredLeaderElection.Outcome.FAILED,
+                "preferred replica 2 is not alive"), results.get(1), "a failed partition does not fail the call");
+        assertEquals(alreadyPreferred("orders", 2, 3), results.get(2));
+        assertEquals(3, cluster.leader(new TopicPartition("orders", 1)), "the leader stays where it was");
+    }
+
+    @Test
+    void electPreferredLeadersErrorsAreTyped() {
+        admin.blocking().createTopic("orders", 2, 1);
+        assertThrows(UnknownTopicOrPartitionException.class, () -> admin.blocking().electPreferredLeaders("nope"));
+        assertThrows(UnknownTopicOrPartitionException.class,
+                () -> admin.blocking().electPreferredLeaders("nope", List.of(0)));
+        // The broker is the authority on which partitions exist.
+        InvalidArgumentException outOfRange = assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().electPreferredLeaders("orders", List.of(0, 2)));
+        assertTrue(outOfRange.getMessage().contains("partition 2 does not exist"), outOfRange.getMessage());
+        CompletionException async = assertThrows(CompletionException.class,
+                () -> admin.electPreferredLeaders("nope").join());
+        assertInstanceOf(UnknownTopicOrPartitionException.class, async.getCause());
+
+        // Refused by the client at once, without a request.
+        int calls = cluster.adminCalls();
+        InvalidTopicException noTopic = assertThrows(InvalidTopicException.class,
+                () -> admin.blocking().electPreferredLeaders(null, List.of(0)));
+        assertEquals("topic name must not be empty", noTopic.getMessage());
+        assertThrows(InvalidTopicException.class, () -> admin.blocking().electPreferredLeaders("", List.of(0)));
+        assertThrows(InvalidTopicException.class, () -> admin.blocking().electPreferredLeaders("bad name"));
+        InvalidArgumentException negative = assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().electPreferredLeaders("orders", List.of(0, -1)));
+        assertEquals("partition ids must be >= 0; got -1 for topic 'orders'", negative.getMessage());
+        assertThrows(NullPointerException.class, () -> admin.electPreferredLeaders("orders", null));
+        assertThrows(NullPointerException.class,
+                () -> admin.electPreferredLeaders("orders", java.util.Arrays.asList(0, null)));
+        assertEquals(calls, cluster.adminCalls());
+    }
+
+    @Test
+    void fakeRefusesPartitionsWithoutATopic() {
+        // The SDK never sends this request (it needs a topic for partitions), so ask the fake directly.
+        io.grpc.ManagedChannel channel = cluster.channelFactory().create(cluster.address(1));
+        try {
+            io.grpc.StatusRuntimeException e = assertThrows(io.grpc.StatusRuntimeException.class,
+                    () -> io.raftlog.api.v1.AdminServiceGrpc.newBlockingStub(channel).electPreferredLeaders(
+                            io.raftlog.api.v1.ElectPreferredLeadersRequest.newBuilder().addPartitions(0).build()));
+            assertEquals(io.grpc.Status.Code.INVALID_ARGUMENT, e.getStatus().getCode());
+        } finally {
+            channel.shutdownNow();
+        }
+    }
+
+    @Test
+    void anOutcomeUnknownToTheClientIsReportedAsFailed() {
+        PreferredLeaderElection e = Admin.toElection(io.raftlog.api.v1.PreferredLeaderElection.newBuilder()
+                .setTopic("t").setPartition(1).setPreferredLeader(2).setLeader(2).setOutcomeValue(7)
+                .setMessage("moved").build());
+        assertEquals(PreferredLeaderElection.Outcome.FAILED, e.outcome());
+        assertEquals("the broker answered outcome 7, unknown to this client: moved", e.message());
+        assertEquals(2, e.leader());
+    }
 }

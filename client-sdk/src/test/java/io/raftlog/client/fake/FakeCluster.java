@@ -19,6 +19,8 @@ import io.raftlog.api.v1.DescribeClusterRequest;
 import io.raftlog.api.v1.DescribeClusterResponse;
 import io.raftlog.api.v1.DescribeTopicRequest;
 import io.raftlog.api.v1.DescribeTopicResponse;
+import io.raftlog.api.v1.ElectPreferredLeadersRequest;
+import io.raftlog.api.v1.ElectPreferredLeadersResponse;
 import io.raftlog.api.v1.Error;
 import io.raftlog.api.v1.ErrorCode;
 import io.raftlog.api.v1.FetchPartition;
@@ -42,6 +44,8 @@ import io.raftlog.api.v1.PartitionDescription;
 import io.raftlog.api.v1.PartitionMetadata;
 import io.raftlog.api.v1.PartitionProduceData;
 import io.raftlog.api.v1.PartitionProduceResult;
+import io.raftlog.api.v1.PreferredLeaderElection;
+import io.raftlog.api.v1.PreferredLeaderOutcome;
 import io.raftlog.api.v1.ProduceRequest;
 import io.raftlog.api.v1.ProduceResponse;
 import io.raftlog.api.v1.ProduceServiceGrpc;
@@ -79,6 +83,10 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * {@link #injectProduceFault}, {@link #stopBroker}, {@link #refuseTopicName}. Observation:
  * {@link #produceCalls()}, {@link #metadataCalls()}, {@link #metadataRequests()},
  * {@link #adminCalls()}, {@link #fetchCalls()}, {@link #log}. Consumer groups: {@link #groups()}.
+ *
+ * <p>ElectPreferredLeaders moves the leader of a partition back to its first replica when that
+ * replica's broker is running (after {@link #moveLeaderSilently}, for instance), and reports
+ * FAILED for one whose first replica's broker is stopped.
  */
 public final class FakeCluster implements AutoCloseable {
 
@@ -634,6 +642,80 @@ public final class FakeCluster implements AutoCloseable {
             observer.onNext(describeClusterResponse());
             observer.onCompleted();
         }
+
+        /** Checks the request like the broker, then elects against the fake's state: see {@link #elect}. */
+        @Override
+        public void electPreferredLeaders(ElectPreferredLeadersRequest request,
+                                          StreamObserver<ElectPreferredLeadersResponse> observer) {
+            adminCalls.incrementAndGet();
+            String topic = request.getTopic();
+            if (topic.isEmpty() && request.getPartitionsCount() > 0) {
+                fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
+                        "partitions " + request.getPartitionsList() + " given without a topic");
+                return;
+            }
+            if (!topic.isEmpty() && failIfRefused(topic, observer)) {
+                return;
+            }
+            ElectPreferredLeadersResponse.Builder response = ElectPreferredLeadersResponse.newBuilder();
+            synchronized (FakeCluster.this) {
+                // TreeMap iteration and ascending partition ids give the documented order: topic, then partition.
+                Map<String, List<Integer>> selected = new TreeMap<>();
+                if (topic.isEmpty()) {
+                    topics.forEach((name, list) -> selected.put(name, allPartitions(list)));
+                } else {
+                    List<Partition> list = topics.get(topic);
+                    if (list == null) {
+                        fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                                "unknown topic '" + topic + "'");
+                        return;
+                    }
+                    java.util.TreeSet<Integer> wanted = new java.util.TreeSet<>(request.getPartitionsList());
+                    for (int p : wanted) {
+                        if (p < 0 || p >= list.size()) {
+                            fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, "partition " + p
+                                    + " does not exist: topic '" + topic + "' has partitions 0.." + (list.size() - 1));
+                            return;
+                        }
+                    }
+                    selected.put(topic, wanted.isEmpty() ? allPartitions(list) : List.copyOf(wanted));
+                }
+                selected.forEach((name, ids) -> {
+                    for (int id : ids) {
+                        response.addResults(elect(name, id, topics.get(name).get(id)));
+                    }
+                });
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+    }
+
+    private static List<Integer> allPartitions(List<Partition> list) {
+        return java.util.stream.IntStream.range(0, list.size()).boxed().toList();
+    }
+
+    /**
+     * One partition's preferred leader election, as the broker decides it: the first replica
+     * takes over if its broker runs (ELECTED), else the partition is FAILED; a partition it already
+     * leads is ALREADY_PREFERRED. As in {@link #describeClusterResponse}, a leader whose broker is
+     * stopped counts as no leader, so a stopped preferred replica is FAILED even if it is still
+     * recorded as the leader. Call with the monitor held.
+     */
+    private PreferredLeaderElection elect(String topic, int id, Partition p) {
+        int preferred = p.replicas.get(0);
+        PreferredLeaderElection.Builder result = PreferredLeaderElection.newBuilder().setTopic(topic)
+                .setPartition(id).setPreferredLeader(preferred);
+        if (!servers.containsKey(preferred)) {
+            return result.setLeader(servers.containsKey(p.leaderId) ? p.leaderId : -1)
+                    .setOutcome(PreferredLeaderOutcome.FAILED)
+                    .setMessage("preferred replica " + preferred + " is not alive").build();
+        }
+        if (p.leaderId == preferred) {
+            return result.setLeader(preferred).setOutcome(PreferredLeaderOutcome.ALREADY_PREFERRED).build();
+        }
+        p.leaderId = preferred;
+        return result.setLeader(preferred).setOutcome(PreferredLeaderOutcome.ELECTED).build();
     }
 
     /** The broker's message for the first key it does not know, or null. */
