@@ -11,6 +11,7 @@ import io.raftlog.broker.group.GroupHost;
 import io.raftlog.broker.metadata.BrokerRegistrar;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.partition.CatchUpNudge;
 import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
@@ -82,6 +83,7 @@ public final class Broker implements AutoCloseable {
   private PartitionManager partitions;
   private LeadershipGuard leadershipGuard;
   private ScheduledExecutorService retentionTimer;
+  private CatchUpNudge catchUpNudge;
   private RaftHost raft;
   private MetadataView metadataView;
   private MetadataClient metadataClient;
@@ -195,6 +197,7 @@ public final class Broker implements AutoCloseable {
     health.setStatus("", ServingStatus.SERVING);
     leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock,
         config.autoLeaderRebalanceEnable);
+    catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
     scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
@@ -259,6 +262,7 @@ public final class Broker implements AutoCloseable {
       }
     });
     leadershipGuard.checkAll(replicas, now);
+    catchUpNudge.checkAll(replicas, now);
   }
 
   private void tickGroups() {

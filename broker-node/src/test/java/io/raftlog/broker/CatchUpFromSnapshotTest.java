@@ -17,6 +17,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
@@ -68,6 +69,49 @@ class CatchUpFromSnapshotTest {
       MiniCluster.ReplicaLog copied = cluster.readReplicaLog(lost, TOPIC, 0, 1 << 20);
       assertEquals(reference.highWatermark(), copied.highWatermark());
       assertArrayEquals(reference.batches(), copied.batches(), "the copied replica holds the same bytes");
+      assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
+    }
+  }
+
+  /**
+   * A broker that lost every replica (a lost disk) catches up on all of them, whether it led or
+   * followed them before, with no writes after it comes back: for the partitions it followed, the
+   * leader would send it nothing on its own (see {@code CatchUpNudge}).
+   */
+  @Test
+  void aBrokerThatLostAllItsReplicasCatchesUpOnEachPartition() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
+        "max.batch.bytes", "1024", "raft.log.segment.bytes", "65536"));
+        Producer<String, String> producer = Producer.create(ProducerConfig.builder()
+            .bootstrapServers(cluster.bootstrap()).acks(Acks.ALL).lingerMs(0).build(),
+            new StringSerializer(), new StringSerializer())) {
+      cluster.createTopic(TOPIC, 3, 3);
+      for (int p = 0; p < 3; p++) {
+        cluster.awaitLeader(TOPIC, p, Duration.ofSeconds(30));
+      }
+      int lost = 3;
+      send(producer, 0, 600);
+      List<String> groups = new java.util.ArrayList<>();
+      for (int p = 0; p < 3; p++) {
+        groups.add(cluster.replica(lost, TOPIC, p).groupId().getUuid().toString());
+      }
+      cluster.kill(lost);
+      for (String g : groups) {
+        deleteGroupData(cluster.config(lost).dataDir, g);
+      }
+      long[] ends = new long[3];
+      for (int p = 0; p < 3; p++) {
+        int leader = cluster.awaitLeader(TOPIC, p, Duration.ofSeconds(30));
+        ends[p] = cluster.replica(leader, TOPIC, p).stateMachine().highWatermark();
+      }
+      cluster.startBroker(lost);
+      for (int p = 0; p < 3; p++) {
+        int partition = p;
+        Wait.until("partition " + p + " caught up on broker " + lost, Duration.ofSeconds(90), () -> {
+          PartitionStateMachine sm = cluster.localReplica(lost, TOPIC, partition).map(r -> r.stateMachine()).orElse(null);
+          return sm != null && sm.isReady() && !sm.isRepairing() && sm.highWatermark() >= ends[partition];
+        });
+      }
       assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
     }
   }

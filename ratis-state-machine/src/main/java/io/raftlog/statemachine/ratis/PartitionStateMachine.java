@@ -859,8 +859,9 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   }
 
   /**
-   * The leader's Raft log no longer holds the entries this replica needs next (it is new, lost its
-   * data directory, or was away while the log was purged). Instead of replaying entries, the
+   * The leader's Raft log no longer holds the entries this replica needs next (it is new, or lost
+   * its data directory after the others purged their logs; the purge never passes a known
+   * replica's commit index, see {@link SnapshottingStateMachine}). Instead of replaying entries, the
    * replica starts from another replica's snapshot (the leader's first): it stores that snapshot
    * as its own, makes its segment files fit it (kept when they are a prefix reaching the snapshot's
    * log start, otherwise emptied and restarted at that log start), and answers Ratis with the

@@ -1,0 +1,100 @@
+package io.raftlog.broker.partition;
+
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.log.v1.DeleteRecords;
+import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.PartitionCommand;
+import io.raftlog.log.v1.TopicRecord;
+import java.util.Collection;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.stream.Collectors;
+import org.apache.ratis.protocol.Message;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Gets a follower that lost its whole Raft log (a lost data directory) going on a partition that
+ * takes no writes.
+ *
+ * <p>Why: such a follower answers the leader's heartbeats with INCONSISTENCY ("I have nothing"),
+ * but a Ratis 3.2.2 leader does not move its next index for that follower below the match index
+ * it remembers from before, unless the request that got the answer carried entries. So while the
+ * partition is idle the follower is sent neither entries nor the notice to start from a snapshot,
+ * and stays empty; the next write unblocks it. (Seen on a 3-partition cluster after 1 GB of writes
+ * and a wiped broker; {@code CatchUpFromSnapshotTest} reproduces it.)
+ *
+ * <p>What: a follower replica that has applied nothing {@link #AFTER_MS} after it appeared, while
+ * a leader is known, proposes a no-op entry through that leader (a {@code DeleteRecords} at offset
+ * 0, which changes nothing), at most every {@link #EVERY_MS}. A replica of a new partition applies
+ * the leader's first entry within milliseconds, so it is never nudged.
+ */
+public final class CatchUpNudge {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CatchUpNudge.class);
+  static final long AFTER_MS = 5_000;
+  static final long EVERY_MS = 10_000;
+
+  private final int brokerId;
+  private final PartitionManager partitions;
+  private final MetadataView metadata;
+  /** When each replica was first seen without any applied entry; the last nudge's time. */
+  private final Map<RaftGroupId, long[]> emptySince = new ConcurrentHashMap<>();
+
+  public CatchUpNudge(int brokerId, PartitionManager partitions, MetadataView metadata) {
+    this.brokerId = brokerId;
+    this.partitions = partitions;
+    this.metadata = metadata;
+  }
+
+  /** Call periodically from one thread with the local replicas. */
+  public void checkAll(Collection<PartitionReplica> replicas, long nowMs) {
+    Set<RaftGroupId> present = replicas.stream().map(PartitionReplica::groupId).collect(Collectors.toSet());
+    emptySince.keySet().retainAll(present);
+    for (PartitionReplica r : replicas) {
+      TermIndex applied = r.stateMachine().getLastAppliedTermIndex();
+      if (r.division() == null || r.isLeader() || (applied != null && applied.getIndex() >= 0)
+          || r.stateMachine().isApplyDeferred()) {
+        emptySince.remove(r.groupId());
+        continue;
+      }
+      long[] times = emptySince.computeIfAbsent(r.groupId(), g -> new long[] {nowMs, 0});
+      int leader = r.leaderId();
+      if (leader < 0 || nowMs - times[0] < AFTER_MS || nowMs - times[1] < EVERY_MS) {
+        continue;
+      }
+      times[1] = nowMs;
+      nudge(r, leader);
+    }
+  }
+
+  private void nudge(PartitionReplica r, int leader) {
+    MetadataImage image = metadata.image();
+    Optional<TopicRecord> topic = image.getTopicsList().stream()
+        .filter(t -> t.getTopicId().equals(r.topicId())).findFirst();
+    if (topic.isEmpty()) {
+      return;
+    }
+    LOG.info("[broker-{}] replica {} has applied nothing for {} ms while broker {} leads: proposing a no-op"
+        + " entry so that the leader sends it entries or a snapshot", brokerId, r, AFTER_MS, leader);
+    byte[] noOp = PartitionCommand.newBuilder().setDeleteRecords(DeleteRecords.newBuilder().setBeforeOffset(0)
+        .setReason("no-op from broker " + brokerId + " to get its empty replica caught up")).build().toByteArray();
+    try {
+      partitions.clientFor(topic.get(), r.partition(), image)
+          .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(noOp)))
+          .whenComplete((reply, e) -> {
+            if (e != null || !reply.isSuccess()) {
+              LOG.debug("[broker-{}] no-op for {} not committed: {}", brokerId, r,
+                  e != null ? e.toString() : reply.getException());
+            }
+          });
+    } catch (RuntimeException e) {
+      LOG.debug("[broker-{}] no-op for {} not sent: {}", brokerId, r, e.toString());
+    }
+  }
+}
