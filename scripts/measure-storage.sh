@@ -10,7 +10,7 @@ if [ -e "$D" ] && [ ! -f "$D/cluster.conf" ]; then
 fi
 scripts/cluster.sh stop --dir "$D" >/dev/null 2>&1; rm -rf "$D"
 trap 'scripts/cluster.sh stop --dir "$D" >/dev/null 2>&1' EXIT
-scripts/cluster.sh start --dir $D --broker-config raft.snapshot.threshold.entries=1000 >/dev/null || exit 1
+scripts/cluster.sh start --dir "$D" >/dev/null || exit 1
 scripts/raftlog topic create big --partitions 3 --replication-factor 3
 scripts/raftlog perf produce --topic big --num-records 1000000 --record-size 1024 --throughput -1 --acks all | tail -2
 echo "== disk after 1 GB (bytes): raft log vs segment files, per broker"

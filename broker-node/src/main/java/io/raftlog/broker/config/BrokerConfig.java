@@ -33,6 +33,7 @@ public final class BrokerConfig {
   public static final String ELECTION_TIMEOUT_MIN_MS = "raft.election.timeout.min.ms";
   public static final String ELECTION_TIMEOUT_MAX_MS = "raft.election.timeout.max.ms";
   public static final String SNAPSHOT_THRESHOLD_ENTRIES = "raft.snapshot.threshold.entries";
+  public static final String SNAPSHOT_THRESHOLD_BYTES = "raft.snapshot.threshold.bytes";
   public static final String RAFT_SEGMENT_BYTES = "raft.log.segment.bytes";
   public static final String MAX_BATCH_BYTES = "max.batch.bytes";
   public static final String SEGMENT_BYTES = "segment.bytes";
@@ -68,6 +69,9 @@ public final class BrokerConfig {
       new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
       new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
+      new Key(SNAPSHOT_THRESHOLD_BYTES, "67108864", "Also take a partition replica's snapshot once the Raft entries"
+          + " applied since the last one reach this many bytes, so the Raft log kept between snapshots stays"
+          + " bounded in bytes with large batches too; 0 for entries only."),
       new Key(RAFT_SEGMENT_BYTES, "8388608", "Size at which a Raft log segment file is closed and a new one started; at most two segments per partition are cached in memory."),
       new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition"
           + " (Kafka's message.max.bytes); a larger one is refused with RECORD_TOO_LARGE."),
@@ -114,6 +118,7 @@ public final class BrokerConfig {
   public final long electionTimeoutMinMs;
   public final long electionTimeoutMaxMs;
   public final long snapshotThresholdEntries;
+  public final long snapshotThresholdBytes;
   public final int raftSegmentBytes;
   public final int maxBatchBytes;
   public final int segmentBytes;
@@ -147,6 +152,7 @@ public final class BrokerConfig {
     electionTimeoutMinMs = longValue(v, ELECTION_TIMEOUT_MIN_MS, 50);
     electionTimeoutMaxMs = longValue(v, ELECTION_TIMEOUT_MAX_MS, electionTimeoutMinMs + 1);
     snapshotThresholdEntries = longValue(v, SNAPSHOT_THRESHOLD_ENTRIES, 100);
+    snapshotThresholdBytes = longValue(v, SNAPSHOT_THRESHOLD_BYTES, 0);
     maxBatchBytes = intValue(v, MAX_BATCH_BYTES, 1024, 8 * 1024 * 1024);
     // A segment must hold at least one entry; a larger max.batch.bytes raises the effective size.
     raftSegmentBytes = Math.max(intValue(v, RAFT_SEGMENT_BYTES, 64 * 1024, Integer.MAX_VALUE),

@@ -99,6 +99,7 @@ public final class PartitionManager implements AutoCloseable {
     Supplier<RaftServer.Division> division = () -> host == null ? null : host.division(groupId);
     PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")),
         repairSources.create(descriptor, division), config.snapshotThresholdEntries, onFatalError);
+    sm.snapshotAlsoEveryBytes(config.snapshotThresholdBytes);
     replicas.put(groupId, new PartitionReplica(descriptor, sm, division, config.replicaLagTimeMaxMs));
     return sm;
   }

@@ -152,7 +152,8 @@ class BrokerConfigTest {
       "replica.lag.time.max.ms, 99", "broker.heartbeat.interval.ms, 49", "raft.election.timeout.min.ms, 0",
       "raft.snapshot.threshold.entries, 99", "max.batch.bytes, 1023", "max.batch.bytes, 8388609",
       "segment.bytes, 1023", "segment.bytes, 2147483648", "index.interval.bytes, 0", "produce.timeout.ms, 0",
-      "retention.ms, -2", "retention.bytes, -2", "retention.check.interval.ms, 9"})
+      "retention.ms, -2", "retention.bytes, -2", "retention.check.interval.ms, 9",
+      "raft.snapshot.threshold.bytes, -1"})
   void outOfRangeValueIsRejectedWithItsBounds(String key, String value) {
     assertMentions(rejects(with(key, value)), "'" + key + "'", "must be between", value);
   }
@@ -162,7 +163,7 @@ class BrokerConfigTest {
       "broker.id, 0", "broker.id, 2147483647", "port, 0", "port, 65535", "max.batch.bytes, 1024",
       "max.batch.bytes, 8388608", "segment.bytes, 2147483647", "index.interval.bytes, 1",
       "replica.lag.time.max.ms, 100", "retention.ms, -1", "retention.bytes, -1", "retention.bytes, 0",
-      "retention.check.interval.ms, 10"})
+      "retention.check.interval.ms, 10", "raft.snapshot.threshold.bytes, 0"})
   void boundaryValuesAreAccepted(String key, String value) {
     assertEquals(value, BrokerConfig.parse(with(key, value)).effectiveValues().get(key));
   }

@@ -475,7 +475,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       return CompletableFuture.failedFuture(e);
     }
     try {
-      afterApply(TermIndex.valueOf(entry));
+      afterApply(TermIndex.valueOf(entry), entry.getSerializedSize());
     } catch (IOException | RuntimeException e) {
       // The entry is applied; a failed snapshot is retried at the next interval.
       LOG.error("[{}] snapshot after entry {} failed: {}", logPrefix, TermIndex.valueOf(entry), e.toString(), e);

@@ -58,6 +58,10 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
   private volatile RaftServer.Division cachedDivision;
   private final SimpleStateMachineStorage storage = new SimpleStateMachineStorage();
   private volatile long lastSnapshotIndex = -1;
+  /** 0: snapshots by entries only. */
+  private volatile long snapshotEveryBytes;
+  /** Bytes of the entries applied since the last snapshot; apply thread only. */
+  private long bytesSinceSnapshot;
 
   /** @param snapshotEveryEntries take a snapshot (and purge) every this many applied entries; 0 = never */
   SnapshottingStateMachine(String logPrefix, long snapshotEveryEntries) {
@@ -228,9 +232,34 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
     return last.getIndex();
   }
 
+  /**
+   * Also take a snapshot (and purge) once the entries applied since the last one reach this many
+   * bytes (0 = only by entries): large entries would otherwise let the Raft log hold up to
+   * {@code snapshotEveryEntries} times the largest entry between snapshots. Set before the
+   * replica starts applying.
+   */
+  public final void snapshotAlsoEveryBytes(long bytes) {
+    if (bytes < 0) {
+      throw new IllegalArgumentException("bytes must not be negative, got " + bytes);
+    }
+    this.snapshotEveryBytes = bytes;
+  }
+
   /** Call at the end of every apply, after the applied index was updated. */
   protected final void afterApply(TermIndex applied) throws IOException {
-    if (snapshotEveryEntries > 0 && applied.getIndex() - lastSnapshotIndex >= snapshotEveryEntries) {
+    afterApply(applied, 0);
+  }
+
+  /**
+   * Call at the end of every apply, after the applied index was updated.
+   *
+   * @param entryBytes the size of the applied Raft entry
+   */
+  protected final void afterApply(TermIndex applied, long entryBytes) throws IOException {
+    bytesSinceSnapshot += entryBytes;
+    boolean byEntries = snapshotEveryEntries > 0 && applied.getIndex() - lastSnapshotIndex >= snapshotEveryEntries;
+    boolean byBytes = snapshotEveryBytes > 0 && bytesSinceSnapshot >= snapshotEveryBytes;
+    if (byEntries || byBytes) {
       writeSnapshot(applied);
       purgeRaftLog(applied.getIndex());
     }
@@ -238,6 +267,7 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
 
   private void writeSnapshot(TermIndex at) throws IOException {
     SnapshotFiles.write(storage, at, snapshotContent());
+    bytesSinceSnapshot = 0;
     lastSnapshotIndex = at.getIndex();
     storage.cleanupOldSnapshots(KEEP_TWO);
     LOG.debug("[{}] snapshot at {}", logPrefix, at);
