@@ -87,7 +87,8 @@ class RetentionAgainstClusterTest {
         return sm != null && sm.isReady() && sm.highWatermark() == 300
             && sm.logStartOffset() >= startBeforeRestart;
       });
-      PartitionStateMachine restarted = replica(cluster, follower);
+      // By the hosted replicas, not the metadata view, which the restarted broker may still be replaying.
+      PartitionStateMachine restarted = cluster.localReplica(follower, TOPIC, 0).orElseThrow().stateMachine();
       long restartedStart = restarted.logStartOffset();
       assertThrows(OffsetOutOfRangeException.class, () -> restarted.read(restartedStart - 1, 1024));
       assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
