@@ -122,6 +122,11 @@ public final class MetadataView {
     return image.getTopicsList().stream().filter(t -> t.getName().equals(name)).findFirst();
   }
 
+  /** The topic with this id (a topic re-created under the same name has another id). */
+  public Optional<TopicRecord> topicById(String topicId) {
+    return image.getTopicsList().stream().filter(t -> t.getTopicId().equals(topicId)).findFirst();
+  }
+
   public Optional<BrokerRecord> broker(int id) {
     return image.getBrokersList().stream().filter(b -> b.getBrokerId() == id).findFirst();
   }

@@ -75,8 +75,7 @@ public final class CatchUpNudge {
 
   private void nudge(PartitionReplica r, int leader) {
     MetadataImage image = metadata.image();
-    Optional<TopicRecord> topic = image.getTopicsList().stream()
-        .filter(t -> t.getTopicId().equals(r.topicId())).findFirst();
+    Optional<TopicRecord> topic = metadata.topicById(r.topicId());
     if (topic.isEmpty()) {
       return;
     }

@@ -67,8 +67,7 @@ public final class RetentionEnforcer {
     if (!replica.isLeaderReady() || !sm.isReady() || sm.isApplyDeferred()) {
       return;
     }
-    Optional<TopicRecord> topic = metadata.image().getTopicsList().stream()
-        .filter(t -> t.getTopicId().equals(replica.topicId())).findFirst();
+    Optional<TopicRecord> topic = metadata.topicById(replica.topicId());
     if (topic.isEmpty()) {
       return; // being deleted
     }

@@ -226,6 +226,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is " + size
           + " bytes; the limit (max.batch.bytes) is " + config.maxBatchBytes);
     }
+    if (!topic.getConfigMap().containsKey(TopicConfig.MAX_MESSAGE_BYTES)) {
+      return; // the topic's limit is the broker's, checked above; no config parsing per batch
+    }
     int topicLimit = TopicConfig.resolve(topic.getConfigMap(), topicDefaults).maxMessageBytes();
     if (size > topicLimit) {
       throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "the batch for " + where + " is " + size
