@@ -82,9 +82,16 @@ class ClusterDescribeAgainstClusterTest {
       cluster.startBroker(1);
       Wait.until("leadership back on the preferred replicas", Duration.ofSeconds(60),
           () -> leadersOnPreferredReplicas(admin, "balanced"));
-      ClusterDescription c = admin.blocking().describeCluster();
+      // describeCluster counts a broker that does not answer within 1.5 s as leading nothing (a
+      // just-restarted broker under load): ask until every broker has answered, then check.
+      AtomicReference<ClusterDescription> last = new AtomicReference<>();
+      Wait.until("every broker reports its replicas", Duration.ofSeconds(30), () -> {
+        ClusterDescription c = admin.blocking().describeCluster();
+        last.set(c);
+        return c.underReplicatedPartitions().stream().noneMatch(UnderReplicatedPartition::offline);
+      });
       for (int id = 1; id <= 3; id++) {
-        assertEquals(2, c.load(id).orElseThrow().leaders(), c.toString());
+        assertEquals(2, last.get().load(id).orElseThrow().leaders(), last.get().toString());
       }
     }
   }
