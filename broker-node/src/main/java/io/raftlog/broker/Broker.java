@@ -16,6 +16,7 @@ import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
 import io.raftlog.broker.partition.PartitionWriter;
+import io.raftlog.broker.partition.Reassigner;
 import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftHost;
@@ -84,6 +85,7 @@ public final class Broker implements AutoCloseable {
   private LeadershipGuard leadershipGuard;
   private ScheduledExecutorService retentionTimer;
   private CatchUpNudge catchUpNudge;
+  private Reassigner reassigner;
   private RaftHost raft;
   private MetadataView metadataView;
   private MetadataClient metadataClient;
@@ -198,6 +200,8 @@ public final class Broker implements AutoCloseable {
     leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock,
         config.autoLeaderRebalanceEnable);
     catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
+    reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
+        config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
     scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
@@ -263,6 +267,7 @@ public final class Broker implements AutoCloseable {
     });
     leadershipGuard.checkAll(replicas, now);
     catchUpNudge.checkAll(replicas, now);
+    reassigner.checkAll(replicas);
   }
 
   private void tickGroups() {

@@ -16,10 +16,66 @@ import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
-/** {@code raftlog cluster describe [--json]} and {@code raftlog cluster elect-leaders}. */
-@Command(name = "cluster", description = "Inspect the cluster and move partition leaders to their preferred replicas.",
-        subcommands = {ClusterCommand.Describe.class, ClusterCommand.ElectLeaders.class})
+/** {@code raftlog cluster describe|elect-leaders|decommission|recommission}. */
+@Command(name = "cluster", description = "Inspect the cluster, move partition leaders to their preferred replicas,"
+        + " and decommission brokers.",
+        subcommands = {ClusterCommand.Describe.class, ClusterCommand.ElectLeaders.class, ClusterCommand.Decommission.class,
+                ClusterCommand.Recommission.class})
 final class ClusterCommand {
+
+    @Command(name = "decommission", description = {"Move every replica off a broker (each to the least loaded other"
+            + " live broker, by reassignment) and mark it so that it takes no new replicas; stop it once the moves are"
+            + " complete. Refused, changing nothing, when some partition could not keep its replication factor.",
+        "Prints one line per partition that moves, like partition reassign; with --wait, waits for all of them."},
+            exitCodeListHeading = "%nExit codes:%n",
+            exitCodeList = {"0:recorded (with --wait: completed)", "1:refused, an error, or --wait timed out",
+                "2:usage error"})
+    static final class Decommission implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @CommandLine.Parameters(index = "0", paramLabel = "ID")
+        int brokerId;
+
+        @Option(names = "--wait", description = "Wait until every replica has moved.")
+        boolean await;
+
+        @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "600000",
+                description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
+        long timeoutMs;
+
+        @Option(names = "--json", description = "Print one JSON document instead of text.")
+        boolean json;
+
+        @Override
+        public Integer call() {
+            RaftlogCli root = RaftlogCli.root(spec);
+            try (Admin admin = Admin.create(root.adminConfig())) {
+                return PartitionCommand.report(root, admin, admin.blocking().decommissionBroker(brokerId), await,
+                        timeoutMs, json);
+            }
+        }
+    }
+
+    @Command(name = "recommission", description = "Take the decommissioned mark off a broker: it takes new replicas"
+            + " again (nothing moves back by itself). Prints: Broker ID takes new replicas again.")
+    static final class Recommission implements Callable<Integer> {
+        @Spec
+        CommandSpec spec;
+
+        @CommandLine.Parameters(index = "0", paramLabel = "ID")
+        int brokerId;
+
+        @Override
+        public Integer call() {
+            RaftlogCli root = RaftlogCli.root(spec);
+            try (Admin admin = Admin.create(root.adminConfig())) {
+                admin.blocking().recommissionBroker(brokerId);
+            }
+            root.environment().out().println("Broker " + brokerId + " takes new replicas again.");
+            return 0;
+        }
+    }
 
     @Command(name = "describe", description = "Show the cluster id, metadata leader, brokers (with how many"
             + " partitions each leads and hosts) and under-replicated partitions.")
@@ -133,7 +189,7 @@ final class ClusterCommand {
 
     /**
      * {@code {"clusterId":..,"metadataLeader":1,"brokers":[{"id":1,"host":..,"port":..,"alive":true,
-     * "leaders":1,"replicas":3}],"underReplicatedPartitions":[{"topic":..,"partition":0,"leader":1,
+     * "decommissioned":false,"leaders":1,"replicas":3}],"underReplicatedPartitions":[{"topic":..,"partition":0,"leader":1,
      * "replicas":[1,2,3],"isr":[1,2]}]}}. (Keys are only ever added: scripts read this.)
      */
     static String toJson(ClusterDescription cluster) {
@@ -144,7 +200,8 @@ final class ClusterCommand {
         for (BrokerInfo b : sorted(cluster)) {
             BrokerLoad load = cluster.load(b.id()).orElse(new BrokerLoad(b.id(), 0, 0));
             w.beginObject().name("id").value(b.id()).name("host").value(b.host()).name("port").value(b.port())
-                    .name("alive").value(b.alive()).name("leaders").value(load.leaders())
+                    .name("alive").value(b.alive()).name("decommissioned").value(b.decommissioned())
+                    .name("leaders").value(load.leaders())
                     .name("replicas").value(load.replicas()).endObject();
         }
         w.endArray().name("underReplicatedPartitions").beginArray();
@@ -168,6 +225,11 @@ final class ClusterCommand {
         String leader = cluster.metadataLeaderId() < 0 ? "none" : String.valueOf(cluster.metadataLeaderId());
         StringBuilder out = new StringBuilder("Cluster: " + cluster.clusterId() + nl + "Metadata leader: " + leader
                 + nl + Tables.format(rows));
+        List<Integer> decommissioned = sorted(cluster).stream().filter(BrokerInfo::decommissioned).map(BrokerInfo::id)
+                .toList();
+        if (!decommissioned.isEmpty()) {
+            out.append(nl).append("Decommissioned brokers: ").append(join(decommissioned));
+        }
         List<UnderReplicatedPartition> under = cluster.underReplicatedPartitions();
         if (under.isEmpty()) {
             out.append(nl).append("Under-replicated partitions: none");

@@ -18,7 +18,7 @@ import picocli.CommandLine.ScopeType;
  */
 @Command(name = "raftlog", mixinStandardHelpOptions = true, version = "raftlog 0.1.0-SNAPSHOT",
         description = "Command-line client of the Raftlog distributed commit log.",
-        subcommands = {TopicCommand.class, GroupCommand.class, ClusterCommand.class, ProduceCommand.class,
+        subcommands = {TopicCommand.class, PartitionCommand.class, GroupCommand.class, ClusterCommand.class, ProduceCommand.class,
                 ConsumeCommand.class, PerfCommand.class})
 public final class RaftlogCli implements Runnable {
 

@@ -17,10 +17,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code raftlog topic create|list|delete|describe|alter-config}. */
+/** {@code raftlog topic create|list|delete|describe|alter-config|set-replication-factor}. */
 @Command(name = "topic", description = "Create, list, describe and delete topics, and change their configs.",
         subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Delete.class,
-                TopicCommand.Describe.class, TopicCommand.AlterConfig.class})
+                TopicCommand.Describe.class, TopicCommand.AlterConfig.class, TopicReplicationFactorCommand.class})
 final class TopicCommand {
 
     /** Shared plumbing of topic subcommands: an Admin client for the resolved cluster. */
@@ -153,8 +153,9 @@ final class TopicCommand {
     }
 
     /**
-     * {@code {"topic":..,"partitions":[{"partition":0,"leader":1,"replicas":[..],"isr":[..],...}],
-     * "config":{..},"configOverrides":{..}}}: {@code config} has every key with the value in force,
+     * {@code {"topic":..,"partitions":[{"partition":0,"leader":1,"replicas":[..],"isr":[..],...,
+     * "targetReplicas":[..]}],"config":{..},"configOverrides":{..}}}: {@code targetReplicas} is empty
+     * unless the partition is being reassigned; {@code config} has every key with the value in force,
      * {@code configOverrides} only the topic's own settings (values are strings, as in Kafka).
      */
     static String toJson(TopicDescription topic) {
@@ -167,6 +168,7 @@ final class TopicCommand {
                     .name("isr").value(p.isr())
                     .name("logStartOffset").value(p.logStartOffset())
                     .name("logEndOffset").value(p.logEndOffset())
+                    .name("targetReplicas").value(p.targetReplicas())
                     .endObject();
         }
         w.endArray();
@@ -189,10 +191,17 @@ final class TopicCommand {
                     join(p.replicas()), join(p.isr()), String.valueOf(p.logStartOffset()),
                     String.valueOf(p.logEndOffset())});
         }
+        StringBuilder moving = new StringBuilder();
+        for (PartitionInfo p : topic.partitions()) {
+            if (!p.targetReplicas().isEmpty()) {
+                moving.append("Reassigning: partition ").append(p.partition()).append(" to ")
+                        .append(join(p.targetReplicas())).append(System.lineSeparator());
+            }
+        }
         // Configs come last so that the lines before them stay where scripts expect them.
         return "Topic: " + topic.name() + "  Partitions: " + topic.partitions().size() + "  ReplicationFactor: "
                 + topic.replicationFactor() + System.lineSeparator() + Tables.format(rows) + System.lineSeparator()
-                + configsPart(topic.configOverrides());
+                + moving + configsPart(topic.configOverrides());
     }
 
     /** {@code Configs: key=value,...}, as kafka-topics shows a topic's overrides; {@code Configs:} for none. */

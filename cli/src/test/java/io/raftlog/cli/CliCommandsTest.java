@@ -50,9 +50,9 @@ class CliCommandsTest {
         CliHarness.Result json = cli.run("topic", "describe", "orders", "--json");
         assertEquals(0, json.exitCode());
         assertEquals("{\"topic\":\"orders\",\"partitions\":["
-                + "{\"partition\":0,\"leader\":1,\"replicas\":[1,2],\"isr\":[1,2],\"logStartOffset\":0,\"logEndOffset\":0},"
-                + "{\"partition\":1,\"leader\":2,\"replicas\":[2,3],\"isr\":[2,3],\"logStartOffset\":0,\"logEndOffset\":2},"
-                + "{\"partition\":2,\"leader\":3,\"replicas\":[3,1],\"isr\":[3,1],\"logStartOffset\":0,\"logEndOffset\":0}"
+                + "{\"partition\":0,\"leader\":1,\"replicas\":[1,2],\"isr\":[1,2],\"logStartOffset\":0,\"logEndOffset\":0,\"targetReplicas\":[]},"
+                + "{\"partition\":1,\"leader\":2,\"replicas\":[2,3],\"isr\":[2,3],\"logStartOffset\":0,\"logEndOffset\":2,\"targetReplicas\":[]},"
+                + "{\"partition\":2,\"leader\":3,\"replicas\":[3,1],\"isr\":[3,1],\"logStartOffset\":0,\"logEndOffset\":0,\"targetReplicas\":[]}"
                 + "]," + DEFAULT_CONFIG_JSON + ",\"configOverrides\":{}}\n", json.out());
 
         List<String> table = cli.run("topic", "describe", "orders").outLines();
@@ -138,7 +138,8 @@ class CliCommandsTest {
         cluster.stopBroker(3);
         CliHarness.Result r = cli.run("cluster", "describe", "--json");
         assertEquals(0, r.exitCode(), r.err());
-        String b = "{\"id\":%d,\"host\":\"%s\",\"port\":%d,\"alive\":%s,\"leaders\":%d,\"replicas\":3}";
+        String b = "{\"id\":%d,\"host\":\"%s\",\"port\":%d,\"alive\":%s,\"decommissioned\":false,\"leaders\":%d,"
+                + "\"replicas\":3}";
         assertEquals("{\"clusterId\":\"fake-cluster\",\"metadataLeader\":1,\"brokers\":["
                 + String.format(b, 1, cluster.host(1), cluster.port(1), true, 1) + ","
                 + String.format(b, 2, cluster.host(2), cluster.port(2), true, 1) + ","

@@ -2,9 +2,13 @@ package io.raftlog.client;
 
 import io.grpc.Channel;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterReplicationFactorRequest;
+import io.raftlog.api.v1.AlterReplicationFactorResponse;
 import io.raftlog.api.v1.AlterTopicConfigRequest;
 import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
+import io.raftlog.api.v1.DecommissionBrokerRequest;
+import io.raftlog.api.v1.DecommissionBrokerResponse;
 import io.raftlog.api.v1.DeleteGroupRequest;
 import io.raftlog.api.v1.DeleteGroupResponse;
 import io.raftlog.api.v1.DeleteTopicRequest;
@@ -24,11 +28,16 @@ import io.raftlog.api.v1.GroupServiceGrpc;
 import io.raftlog.api.v1.ListGroupsRequest;
 import io.raftlog.api.v1.ListGroupsResponse;
 import io.raftlog.api.v1.ListOffsetsPartition;
+import io.raftlog.api.v1.ListPartitionReassignmentsRequest;
+import io.raftlog.api.v1.ListPartitionReassignmentsResponse;
 import io.raftlog.api.v1.ListOffsetsRequest;
 import io.raftlog.api.v1.ListOffsetsResponse;
 import io.raftlog.api.v1.ListOffsetsResult;
 import io.raftlog.api.v1.ListTopicsRequest;
 import io.raftlog.api.v1.PartitionDescription;
+import io.raftlog.api.v1.PartitionReplicas;
+import io.raftlog.api.v1.ReassignPartitionsRequest;
+import io.raftlog.api.v1.ReassignPartitionsResponse;
 import io.raftlog.api.v1.ResetOffsetsRequest;
 import io.raftlog.api.v1.ResetOffsetsResponse;
 import io.raftlog.api.v1.TopicPartitions;
@@ -224,7 +233,8 @@ public final class Admin implements AutoCloseable {
                         .describeCluster(DescribeClusterRequest.getDefaultInstance(), o)))
                 .thenApply(r -> new ClusterDescription(r.getClusterId(), r.getMetadataLeaderId(),
                         r.getBrokersList().stream()
-                                .map(b -> new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive()))
+                                .map(b -> new BrokerInfo(b.getBrokerId(), b.getHost(), b.getPort(), b.getAlive(),
+                                        b.getDecommissioned()))
                                 .toList(),
                         r.getBrokerLoadsList().stream()
                                 .map(l -> new BrokerLoad(l.getBrokerId(), l.getLeaders(), l.getReplicas()))
@@ -284,6 +294,123 @@ public final class Admin implements AutoCloseable {
         }
         return sendElectPreferredLeaders(ElectPreferredLeadersRequest.newBuilder().setTopic(topic)
                 .addAllPartitions(distinct).build());
+    }
+
+    /**
+     * Moves partitions of {@code topic} to new replicas (Kafka's partition reassignment): for each
+     * entry, partition id to its new replica list, preferred leader first. New replicas join the
+     * partition's Raft group and catch up, leadership moves off replicas that leave, then they leave;
+     * the partition keeps taking writes meanwhile. Completes once the reassignments are recorded,
+     * with one entry per partition (a target equal to the current replicas records nothing); watch
+     * {@link #listPartitionReassignments(String)} or {@link #describeTopic} for their end. A partition
+     * already under reassignment gets the new target instead.
+     *
+     * <p>Fails with {@code InvalidArgumentException} for an empty, duplicate or unknown broker, a
+     * new replica on a broker that is down or decommissioned, or a partition the topic does not have,
+     * and {@code UnknownTopicOrPartitionException} for an unknown topic; then nothing changes.
+     */
+    public CompletableFuture<List<PartitionReassignment>> reassignPartitions(String topic,
+                                                                             Map<Integer, List<Integer>> targets) {
+        Objects.requireNonNull(targets, "targets");
+        CompletableFuture<List<PartitionReassignment>> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        ReassignPartitionsRequest.Builder request = ReassignPartitionsRequest.newBuilder().setTopic(topic);
+        new TreeMap<>(targets).forEach((p, replicas) -> request.addPartitions(
+                PartitionReplicas.newBuilder().setPartition(p).addAllReplicas(replicas)));
+        return sendReassign(request.build());
+    }
+
+    /**
+     * Cancels the reassignments under way of the given partitions of {@code topic} (all of the
+     * topic's when empty): each goes back to the replicas it had when its reassignment started.
+     */
+    public CompletableFuture<List<PartitionReassignment>> cancelPartitionReassignments(String topic,
+                                                                                       Collection<Integer> partitions) {
+        Objects.requireNonNull(partitions, "partitions");
+        CompletableFuture<List<PartitionReassignment>> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        ReassignPartitionsRequest.Builder request = ReassignPartitionsRequest.newBuilder().setTopic(topic).setCancel(true);
+        new TreeSet<>(partitions).forEach(p -> request.addPartitions(PartitionReplicas.newBuilder().setPartition(p)));
+        return sendReassign(request.build());
+    }
+
+    private CompletableFuture<List<PartitionReassignment>> sendReassign(ReassignPartitionsRequest request) {
+        return callAnyBroker("ReassignPartitions", (channel, deadlineMs) -> Futures.<ReassignPartitionsResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .reassignPartitions(request, o)))
+                .thenApply(r -> toReassignments(r.getReassignmentsList()));
+    }
+
+    /** Partitions under reassignment, of every topic. */
+    public CompletableFuture<List<PartitionReassignment>> listPartitionReassignments() {
+        return listPartitionReassignments("");
+    }
+
+    /** Partitions of {@code topic} under reassignment (of every topic when {@code topic} is empty). */
+    public CompletableFuture<List<PartitionReassignment>> listPartitionReassignments(String topic) {
+        Objects.requireNonNull(topic, "topic");
+        if (!topic.isEmpty()) {
+            CompletableFuture<List<PartitionReassignment>> invalid = invalidTopic(topic);
+            if (invalid != null) {
+                return invalid;
+            }
+        }
+        ListPartitionReassignmentsRequest request = ListPartitionReassignmentsRequest.newBuilder().setTopic(topic).build();
+        return callAnyBroker("ListPartitionReassignments", (channel, deadlineMs) ->
+                Futures.<ListPartitionReassignmentsResponse>unary(o -> AdminServiceGrpc.newStub(channel)
+                        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).listPartitionReassignments(request, o)))
+                .thenApply(r -> toReassignments(r.getReassignmentsList()));
+    }
+
+    /**
+     * Changes the replication factor of every partition of {@code topic} by reassignment: new
+     * replicas go to the least loaded live brokers; replicas are dropped from the end of each list
+     * (the preferred leader stays). Completes with the partitions that move, once recorded.
+     */
+    public CompletableFuture<List<PartitionReassignment>> alterReplicationFactor(String topic, int replicationFactor) {
+        CompletableFuture<List<PartitionReassignment>> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        AlterReplicationFactorRequest request = AlterReplicationFactorRequest.newBuilder().setTopic(topic)
+                .setReplicationFactor(replicationFactor).build();
+        return callAnyBroker("AlterReplicationFactor", (channel, deadlineMs) ->
+                Futures.<AlterReplicationFactorResponse>unary(o -> AdminServiceGrpc.newStub(channel)
+                        .withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS).alterReplicationFactor(request, o)))
+                .thenApply(r -> toReassignments(r.getReassignmentsList()));
+    }
+
+    /**
+     * Decommissions a broker: marks it so that it takes no new replicas and moves each of its
+     * replicas to the least loaded other live broker. Completes with the partitions that move, once
+     * recorded; the broker can be stopped when {@link #listPartitionReassignments()} no longer shows
+     * them. Fails with {@code InvalidArgumentException}, changing nothing, when a partition could not
+     * keep its replication factor.
+     */
+    public CompletableFuture<List<PartitionReassignment>> decommissionBroker(int brokerId) {
+        return sendDecommission(DecommissionBrokerRequest.newBuilder().setBrokerId(brokerId).build());
+    }
+
+    /** Takes a broker's decommissioned mark away: it takes new replicas again (nothing moves back by itself). */
+    public CompletableFuture<Void> recommissionBroker(int brokerId) {
+        return sendDecommission(DecommissionBrokerRequest.newBuilder().setBrokerId(brokerId).setRecommission(true).build())
+                .thenApply(r -> null);
+    }
+
+    private CompletableFuture<List<PartitionReassignment>> sendDecommission(DecommissionBrokerRequest request) {
+        return callAnyBroker("DecommissionBroker", (channel, deadlineMs) -> Futures.<DecommissionBrokerResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .decommissionBroker(request, o)))
+                .thenApply(r -> toReassignments(r.getReassignmentsList()));
+    }
+
+    private static List<PartitionReassignment> toReassignments(List<io.raftlog.api.v1.PartitionReassignment> list) {
+        return list.stream().map(r -> new PartitionReassignment(r.getTopic(), r.getPartition(), r.getReplicasList(),
+                r.getTargetReplicasList(), r.getAddingReplicasList(), r.getRemovingReplicasList())).toList();
     }
 
     private CompletableFuture<List<PreferredLeaderElection>> sendElectPreferredLeaders(
@@ -514,7 +641,7 @@ public final class Admin implements AutoCloseable {
         List<PartitionInfo> partitions = new ArrayList<>();
         for (PartitionDescription p : r.getPartitionsList()) {
             partitions.add(new PartitionInfo(p.getPartition(), p.getLeaderId(), p.getReplicasList(), p.getIsrList(),
-                    p.getLogStartOffset(), p.getLogEndOffset()));
+                    p.getLogStartOffset(), p.getLogEndOffset(), p.getTargetReplicasList()));
         }
         partitions.sort((a, b) -> Integer.compare(a.partition(), b.partition()));
         return new TopicDescription(r.getName(), r.getTopicId(), r.getReplicationFactor(), partitions,
@@ -663,6 +790,34 @@ public final class Admin implements AutoCloseable {
 
         public List<PreferredLeaderElection> electPreferredLeaders(String topic, Collection<Integer> partitions) {
             return Futures.await(Admin.this.electPreferredLeaders(topic, partitions));
+        }
+
+        public List<PartitionReassignment> reassignPartitions(String topic, Map<Integer, List<Integer>> targets) {
+            return Futures.await(Admin.this.reassignPartitions(topic, targets));
+        }
+
+        public List<PartitionReassignment> cancelPartitionReassignments(String topic, Collection<Integer> partitions) {
+            return Futures.await(Admin.this.cancelPartitionReassignments(topic, partitions));
+        }
+
+        public List<PartitionReassignment> listPartitionReassignments() {
+            return Futures.await(Admin.this.listPartitionReassignments());
+        }
+
+        public List<PartitionReassignment> listPartitionReassignments(String topic) {
+            return Futures.await(Admin.this.listPartitionReassignments(topic));
+        }
+
+        public List<PartitionReassignment> alterReplicationFactor(String topic, int replicationFactor) {
+            return Futures.await(Admin.this.alterReplicationFactor(topic, replicationFactor));
+        }
+
+        public List<PartitionReassignment> decommissionBroker(int brokerId) {
+            return Futures.await(Admin.this.decommissionBroker(brokerId));
+        }
+
+        public void recommissionBroker(int brokerId) {
+            Futures.await(Admin.this.recommissionBroker(brokerId));
         }
 
         public long listOffsets(TopicPartition tp, OffsetSpec spec) {

@@ -36,7 +36,14 @@ public enum FaultKind {
    * snapshots) as a lost disk would, restart it: it must copy its state back from the other
    * replicas and end up identical.
    */
-  WIPE_FOLLOWER(false);
+  WIPE_FOLLOWER(false),
+  /**
+   * Membership change under kills: reassign the partition to its replicas minus one (the Raft group
+   * shrinks), SIGKILL its leader in the middle and restart it, wait for the move to complete; then
+   * reassign it back with the removed broker first (it rejoins with no data, catches up and becomes
+   * the preferred leader), SIGKILL a random broker in the middle, restart it, wait again.
+   */
+  REASSIGN(false);
 
   private final boolean needsNetworkNamespaces;
 

@@ -155,6 +155,18 @@ final class Nemeses {
         cluster.restart(follower);
         heal(kind, "restarted broker " + follower);
       }
+      case REASSIGN -> {
+        PartitionInfo p = partition(step.partition());
+        List<Integer> before = p.targetReplicas().isEmpty() ? p.replicas() : p.targetReplicas();
+        int leaving = pick(before, random);
+        List<Integer> smaller = new ArrayList<>(before);
+        smaller.remove(Integer.valueOf(leaving));
+        List<Integer> back = new ArrayList<>(List.of(leaving));
+        back.addAll(smaller);
+        reassignUnderKill(kind, step, random, smaller, true);
+        reassignUnderKill(kind, step, random, back, false);
+        heal(kind, "partition " + step.partition() + " back on " + back + " (was " + before + ")");
+      }
       case KILL_COORDINATOR -> {
         int found = coordinator();
         int id = brokerIds.contains(found) ? found : pick(brokerIds, random);
@@ -199,6 +211,47 @@ final class Nemeses {
       }
     }
     return history.now() - start;
+  }
+
+  /** How long a reassignment may take after its kill was healed. */
+  private static final long REASSIGN_DEADLINE_MS = 120_000;
+
+  /**
+   * Reassigns the step's partition to {@code target}, SIGKILLs a broker (the partition's leader, or
+   * a random one) a random moment later, restarts it after the hold time and waits until the
+   * reassignment has completed with every target replica in sync.
+   */
+  private void reassignUnderKill(String kind, Schedule.Step step, Random random, List<Integer> target,
+      boolean killLeader) {
+    int partition = step.partition();
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    FinalRead.retry(deadline, "reassigning partition " + partition,
+        t -> admin.blocking().reassignPartitions(t, Map.of(partition, target)), topic);
+    fault(kind, "reassigning partition " + partition + " to " + target);
+    hold(random.nextInt(1_500));
+    int victim = killLeader ? leaderOr(partition, random) : pick(brokerIds, random);
+    cluster.kill(victim);
+    fault(kind, "SIGKILL broker " + victim + (killLeader ? " (leader of partition " + partition + ")" : "")
+        + " during the reassignment");
+    hold(step.holdMs());
+    cluster.restart(victim);
+    heal(kind, "restarted broker " + victim);
+    long until = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(REASSIGN_DEADLINE_MS);
+    PartitionInfo p = null;
+    while (System.nanoTime() < until) {
+      try {
+        p = partition(partition);
+        if (p.targetReplicas().isEmpty() && p.replicas().equals(target) && p.isr().size() == target.size()) {
+          heal(kind, "partition " + partition + " reassigned to " + target + ", all in sync");
+          return;
+        }
+      } catch (IllegalStateException e) {
+        // no description within 10 s (brokers restarting): ask again until the deadline
+      }
+      LockSupport.parkNanos(TimeUnit.MILLISECONDS.toNanos(500)); // polling the cluster's state
+    }
+    throw new IllegalStateException("reassignment of partition " + partition + " to " + target + " not complete "
+        + REASSIGN_DEADLINE_MS + " ms after the kill was healed; last seen: " + p);
   }
 
   /**

@@ -57,6 +57,8 @@ public final class Schedule {
       case DROP_RESPONSES -> 1_000 + random.nextInt(2_000);
       case KILL_LEADER, KILL_RANDOM, KILL_ALL, KILL_MEMBER, KILL_COORDINATOR -> 200 + random.nextInt(2_000);
       case CORRUPT_FOLLOWER, WIPE_FOLLOWER -> 0;
+      // How long each broker killed during a reassignment stays down.
+      case REASSIGN -> 200 + random.nextInt(2_000);
     };
     int index = next++;
     return new Step(index, kind, index % partitions, quiet, hold, random.nextLong());

@@ -127,6 +127,21 @@ class ChaosScenariosTest {
     assertPassed(r);
   }
 
+  /**
+   * Scenario 8: membership changes under kills. Each fault reassigns a partition to its replicas
+   * minus one while its leader is SIGKILLed and restarted, then back with the removed broker first
+   * (it rejoins empty and catches up from a peer's snapshot, snapshots being frequent) while a
+   * random broker is SIGKILLed and restarted; each move must complete, and the replica comparison
+   * checks the rebuilt replicas. Seed 808, one fault on each of partitions 0 and 1.
+   */
+  @Test
+  void membershipChangesUnderKills() throws Exception {
+    ChaosRun.Result r = new ChaosRun(scenario(808, List.of(FaultKind.REASSIGN), 2)
+        .withBrokerConfig(List.of("raft.snapshot.threshold.entries=100"))).run();
+    assertEquals(2, r.faultsInjected());
+    assertPassed(r);
+  }
+
   private static String readSummary(Path dir) {
     try {
       return Files.readString(dir.resolve("summary.txt"));

@@ -139,4 +139,10 @@ public final class MetadataView {
   public List<Integer> liveBrokerIds() {
     return image.getBrokersList().stream().filter(this::isAlive).map(BrokerRecord::getBrokerId).sorted().toList();
   }
+
+  /** Ids of the brokers that may take new replicas: live and not decommissioned, ascending. */
+  public List<Integer> placementBrokerIds() {
+    return image.getBrokersList().stream().filter(b -> isAlive(b) && !b.getDecommissioned())
+        .map(BrokerRecord::getBrokerId).sorted().toList();
+  }
 }

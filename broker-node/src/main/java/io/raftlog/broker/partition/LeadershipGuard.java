@@ -4,6 +4,7 @@ import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.RaftClients;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.ReplicaPlans;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import io.raftlog.statemachine.ratis.PartitionStateMachine.RepairRange;
 import java.io.IOException;
@@ -131,10 +132,16 @@ public final class LeadershipGuard implements AutoCloseable {
   /**
    * The Raft priority a healthy replica on {@code brokerId} has in a group with these replicas.
    *
+   * A broker that is not one of {@code replicas} (it leaves the group in a reassignment) gets the
+   * lowest priority, so that leadership moves to a replica that stays.
+   *
    * @param autoLeaderRebalance false: the preferred replica gets no higher priority than the others,
    *     so Ratis does not hand leadership back to it by itself ({@code auto.leader.rebalance.enable})
    */
   public static int basePriority(List<Integer> replicas, int brokerId, boolean autoLeaderRebalance) {
+    if (!replicas.contains(brokerId)) {
+      return REPAIRING_PRIORITY;
+    }
     return autoLeaderRebalance && !replicas.isEmpty() && replicas.get(0) == brokerId
         ? PREFERRED_PRIORITY : FOLLOWER_PRIORITY;
   }
@@ -326,7 +333,7 @@ public final class LeadershipGuard implements AutoCloseable {
    * The follower to hand leadership to: Ratis accepts only a peer with the highest priority of the
    * group; among those, the one furthest ahead. Null when none is a follower we hear from.
    */
-  private static RaftPeerId transferTarget(RaftServer.Division d, RaftConfiguration conf) {
+  static RaftPeerId transferTarget(RaftServer.Division d, RaftConfiguration conf) {
     int highest = conf.getCurrentPeers().stream().mapToInt(RaftPeer::getPriority).max().orElse(0);
     List<ServerRpcProto> followers = d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
     long[] match = d.getInfo().getFollowerMatchIndices();
@@ -439,10 +446,14 @@ public final class LeadershipGuard implements AutoCloseable {
     }
   }
 
-  /** This broker's base priority in the replica's group, from the metadata assignment; -1 if unknown. */
+  /**
+   * This broker's base priority in the replica's group, from the metadata assignment (its target
+   * while a reassignment is under way, as the reassigner sets it); -1 if unknown.
+   */
   private int basePriority(PartitionReplica r) {
     return topicOf(r).filter(t -> r.partition() < t.getAssignmentsCount())
-        .map(t -> basePriority(t.getAssignments(r.partition()).getReplicasList(), brokerId, autoLeaderRebalance))
+        .map(t -> basePriority(ReplicaPlans.effective(t.getAssignments(r.partition())), brokerId,
+            autoLeaderRebalance))
         .orElse(-1);
   }
 

@@ -13,8 +13,16 @@ import java.util.Properties;
  * Which partition a local Raft group belongs to, kept in {@code partition.properties} beside the
  * segment files. Ratis re-opens every group directory at start before metadata is known; this file
  * lets the broker build the right state machine for each.
+ *
+ * @param createdAtMetadataIndex the metadata index of the image that made this broker create the
+ *     replica: an image older than that (a broker replaying the metadata log after a restart) may
+ *     not list this broker as a replica yet, and must not make it remove the replica
  */
-public record PartitionDescriptor(String topic, String topicId, int partition) {
+public record PartitionDescriptor(String topic, String topicId, int partition, long createdAtMetadataIndex) {
+
+  public PartitionDescriptor(String topic, String topicId, int partition) {
+    this(topic, topicId, partition, 0);
+  }
 
   static final String FILE = "partition.properties";
 
@@ -24,6 +32,7 @@ public record PartitionDescriptor(String topic, String topicId, int partition) {
     p.setProperty("topic", topic);
     p.setProperty("topic.id", topicId);
     p.setProperty("partition", Integer.toString(partition));
+    p.setProperty("created.at.metadata.index", Long.toString(createdAtMetadataIndex));
     Path tmp = dir.resolve(FILE + ".tmp");
     try (Writer w = Files.newBufferedWriter(tmp, StandardCharsets.UTF_8)) {
       p.store(w, "Raftlog partition replica");
@@ -37,6 +46,7 @@ public record PartitionDescriptor(String topic, String topicId, int partition) {
       p.load(r);
     }
     return new PartitionDescriptor(p.getProperty("topic"), p.getProperty("topic.id"),
-        Integer.parseInt(p.getProperty("partition")));
+        Integer.parseInt(p.getProperty("partition")),
+        Long.parseLong(p.getProperty("created.at.metadata.index", "0")));
   }
 }

@@ -10,6 +10,7 @@ import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.ReplicaPlans;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -58,7 +59,7 @@ public final class PartitionManager implements AutoCloseable {
   private final RepairSourceFactory repairSources;
   private final Consumer<Throwable> onFatalError;
   private final Map<RaftGroupId, PartitionReplica> replicas = new ConcurrentHashMap<>();
-  private final Map<RaftGroupId, RenewingRaftClient> remoteClients = new ConcurrentHashMap<>();
+  private final Map<RaftGroupId, PeersAndClient> remoteClients = new ConcurrentHashMap<>();
   private final ExecutorService reconciler;
   private final AtomicReference<MetadataImage> pendingImage = new AtomicReference<>();
   private volatile RaftHost host;
@@ -117,12 +118,16 @@ public final class PartitionManager implements AutoCloseable {
     }
     Map<Integer, BrokerRecord> brokers = new HashMap<>();
     image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
+    Map<RaftGroupId, ReplicaAssignment> assigned = new HashMap<>();
+    Map<String, TopicRecord> topicsById = new HashMap<>();
     for (TopicRecord topic : image.getTopicsList()) {
+      topicsById.put(topic.getTopicId(), topic);
       for (ReplicaAssignment a : topic.getAssignmentsList()) {
-        if (!a.getReplicasList().contains(config.brokerId)) {
+        if (!ReplicaPlans.hosts(a, config.brokerId)) {
           continue;
         }
         RaftGroupId gid = GroupIds.partition(topic.getTopicId(), a.getPartition());
+        assigned.put(gid, a);
         PartitionReplica existing = replicas.get(gid);
         if (existing != null) {
           // A changed segment.bytes applies from the replica's next segment roll.
@@ -131,7 +136,7 @@ public final class PartitionManager implements AutoCloseable {
           continue;
         }
         try {
-          createReplica(topic, a, brokers);
+          createReplica(topic, a, brokers, image.getAppliedIndex());
         } catch (IOException | RuntimeException e) {
           LOG.error("[broker-{}] cannot create replica of {}-{}: {}", config.brokerId, topic.getName(),
               a.getPartition(), e.toString(), e);
@@ -140,9 +145,18 @@ public final class PartitionManager implements AutoCloseable {
     }
     Set<String> deleted = new HashSet<>(image.getDeletedTopicIdsList());
     for (PartitionReplica r : List.copyOf(replicas.values())) {
+      String reason = null;
       if (deleted.contains(r.topicId())) {
+        reason = "of a deleted topic";
+      } else if (topicsById.containsKey(r.topicId()) && !assigned.containsKey(r.groupId())
+          && image.getAppliedIndex() > r.descriptor().createdAtMetadataIndex()) {
+        // Moved away by a completed reassignment (or one cancelled before this broker joined).
+        // An image older than the replica's creation may predate this broker joining: kept.
+        reason = "no longer assigned to this broker";
+      }
+      if (reason != null) {
         try {
-          removeReplica(r);
+          removeReplica(r, reason);
         } catch (IOException | RuntimeException e) {
           LOG.error("[broker-{}] cannot remove replica {}: {}", config.brokerId, r, e.toString(), e);
         }
@@ -150,15 +164,21 @@ public final class PartitionManager implements AutoCloseable {
     }
   }
 
-  private void createReplica(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers)
-      throws IOException {
-    RaftGroup group = groupOf(topic, a, brokers);
+  private void createReplica(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers,
+      long metadataIndex) throws IOException {
+    // A replica joining through a reassignment starts with no members: the partition's leader adds
+    // it to the group (setConfiguration), then sends it the log or a snapshot. Listing the
+    // members here would let it start elections with an empty log.
+    boolean joining = !a.getReplicasList().contains(config.brokerId);
+    RaftGroup group = joining ? RaftGroup.valueOf(GroupIds.partition(topic.getTopicId(), a.getPartition()))
+        : groupOf(topic, a, brokers);
     if (group == null) {
       LOG.warn("[broker-{}] replicas of {}-{} name unregistered brokers; will retry", config.brokerId,
           topic.getName(), a.getPartition());
       return;
     }
-    new PartitionDescriptor(topic.getName(), topic.getTopicId(), a.getPartition()).write(partitionDir(group.getGroupId()));
+    new PartitionDescriptor(topic.getName(), topic.getTopicId(), a.getPartition(), metadataIndex)
+        .write(partitionDir(group.getGroupId()));
     boolean added;
     try {
       added = host.addGroup(group);
@@ -174,13 +194,15 @@ public final class PartitionManager implements AutoCloseable {
           TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults()).segmentBytes());
     }
     if (added) {
-      LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {})", config.brokerId, topic.getName(),
-          a.getPartition(), group.getGroupId().getUuid(), a.getReplicasList());
+      LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {}{})", config.brokerId, topic.getName(),
+          a.getPartition(), group.getGroupId().getUuid(), a.getReplicasList(),
+          joining ? ", joining as a new replica of target " + a.getTargetReplicasList() : "");
     }
   }
 
   /**
-   * The Raft group of a partition; the preferred leader (first replica) gets the highest priority
+   * The Raft group of a partition with its current replicas as members; the preferred leader (first
+   * replica of where the partition is heading) gets the highest priority
    * ({@link LeadershipGuard#basePriority}; the guard lowers a repairing replica's priority below all).
    */
   private RaftGroup groupOf(TopicRecord topic, ReplicaAssignment a, Map<Integer, BrokerRecord> brokers) {
@@ -190,41 +212,85 @@ public final class PartitionManager implements AutoCloseable {
       if (b == null) {
         return null;
       }
-      peers.add(RaftPeer.newBuilder().setId(GroupIds.peerId(b.getBrokerId()))
-          .setAddress(b.getHost() + ":" + b.getRaftPort())
-          .setPriority(LeadershipGuard.basePriority(a.getReplicasList(), b.getBrokerId(),
-              config.autoLeaderRebalanceEnable)).build());
+      peers.add(peer(b, LeadershipGuard.basePriority(ReplicaPlans.effective(a), b.getBrokerId(),
+          config.autoLeaderRebalanceEnable)));
     }
     return RaftGroup.valueOf(GroupIds.partition(topic.getTopicId(), a.getPartition()), peers);
   }
 
-  private void removeReplica(PartitionReplica r) throws IOException {
-    RenewingRaftClient client = remoteClients.remove(r.groupId());
-    if (client != null) {
-      client.close();
-    }
+  /** A broker as a Raft peer of partition groups. */
+  public static RaftPeer peer(BrokerRecord b, int priority) {
+    return RaftPeer.newBuilder().setId(GroupIds.peerId(b.getBrokerId()))
+        .setAddress(b.getHost() + ":" + b.getRaftPort()).setPriority(priority).build();
+  }
+
+  private void removeReplica(PartitionReplica r, String reason) throws IOException {
+    closeClient(r.groupId());
     // Unlist first so that no fetch reaches a replica being closed.
     replicas.remove(r.groupId());
     host.removeGroup(r.groupId());
     r.stateMachine().deleteData();
     deleteRecursively(partitionDir(r.groupId()));
-    LOG.info("[broker-{}] removed replica {} of a deleted topic", config.brokerId, r);
+    LOG.info("[broker-{}] removed replica {} ({})", config.brokerId, r, reason);
   }
 
-  /** A Ratis client for a partition group, to reach its leader from any broker. */
+  private void closeClient(RaftGroupId gid) {
+    PeersAndClient client = remoteClients.remove(gid);
+    if (client != null) {
+      try {
+        client.client().close();
+      } catch (IOException e) {
+        LOG.debug("closing Ratis client", e);
+      }
+    }
+  }
+
+  /**
+   * A Ratis client for a partition group, to reach its leader from any broker. Its peers are the
+   * current and target replicas; a client built for other replicas (before a reassignment) is
+   * replaced.
+   */
   public RenewingRaftClient clientFor(TopicRecord topic, int partition, MetadataImage image) {
     RaftGroupId gid = GroupIds.partition(topic.getTopicId(), partition);
-    return remoteClients.computeIfAbsent(gid, id -> {
-      Map<Integer, BrokerRecord> brokers = new HashMap<>();
-      image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
-      RaftGroup group = groupOf(topic, topic.getAssignments(partition), brokers);
-      if (group == null) {
+    ReplicaAssignment a = topic.getAssignments(partition);
+    Set<Integer> members = new java.util.TreeSet<>(a.getReplicasList());
+    members.addAll(a.getTargetReplicasList());
+    PeersAndClient cached = remoteClients.get(gid);
+    if (cached != null && cached.members().equals(members)) {
+      return cached.client();
+    }
+    Map<Integer, BrokerRecord> brokers = new HashMap<>();
+    image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
+    List<RaftPeer> peers = new ArrayList<>();
+    for (int id : members) {
+      BrokerRecord b = brokers.get(id);
+      if (b == null) {
         throw new IllegalStateException("replicas of " + topic.getName() + "-" + partition + " are not registered");
       }
-      return new RenewingRaftClient("broker " + config.brokerId + " client of " + topic.getName() + "-" + partition,
-          () -> RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024));
+      peers.add(peer(b, 0));
+    }
+    RaftGroup group = RaftGroup.valueOf(gid, peers);
+    AtomicReference<PeersAndClient> replaced = new AtomicReference<>();
+    PeersAndClient current = remoteClients.compute(gid, (k, existing) -> {
+      if (existing != null && existing.members().equals(members)) {
+        return existing; // another thread got there first
+      }
+      replaced.set(existing);
+      return new PeersAndClient(Set.copyOf(members), new RenewingRaftClient(
+          "broker " + config.brokerId + " client of " + topic.getName() + "-" + partition,
+          () -> RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024)));
     });
+    if (replaced.get() != null) {
+      try {
+        replaced.get().client().close();
+      } catch (IOException e) {
+        LOG.debug("closing Ratis client", e);
+      }
+    }
+    return current.client();
   }
+
+  private record PeersAndClient(Set<Integer> members, RenewingRaftClient client) {}
 
   public Optional<PartitionReplica> replica(String topicId, int partition) {
     return Optional.ofNullable(replicas.get(GroupIds.partition(topicId, partition)));
@@ -259,9 +325,9 @@ public final class PartitionManager implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    for (RenewingRaftClient c : remoteClients.values()) {
+    for (PeersAndClient c : remoteClients.values()) {
       try {
-        c.close();
+        c.client().close();
       } catch (IOException e) {
         LOG.debug("closing Ratis client", e);
       }

@@ -42,6 +42,10 @@ public final class PartitionReplica {
     return descriptor.topic();
   }
 
+  public PartitionDescriptor descriptor() {
+    return descriptor;
+  }
+
   public String topicId() {
     return descriptor.topicId();
   }

@@ -2,6 +2,16 @@ package io.raftlog.broker.rpc;
 
 import io.grpc.stub.StreamObserver;
 import io.raftlog.api.v1.AdminServiceGrpc;
+import io.raftlog.api.v1.AlterReplicationFactorRequest;
+import io.raftlog.api.v1.AlterReplicationFactorResponse;
+import io.raftlog.api.v1.DecommissionBrokerRequest;
+import io.raftlog.api.v1.DecommissionBrokerResponse;
+import io.raftlog.api.v1.ListPartitionReassignmentsRequest;
+import io.raftlog.api.v1.ListPartitionReassignmentsResponse;
+import io.raftlog.api.v1.PartitionReassignment;
+import io.raftlog.api.v1.ReassignPartitionsRequest;
+import io.raftlog.api.v1.ReassignPartitionsResponse;
+import io.raftlog.log.v1.SetBrokerDecommissioned;
 import io.raftlog.api.v1.AlterTopicConfigRequest;
 import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.BrokerInfo;
@@ -93,7 +103,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
         // broker answers a retriable BROKER_NOT_AVAILABLE instead.
         metadata.requireCaughtUp();
       }
-      List<Integer> live = metadata.liveBrokerIds();
+      List<Integer> live = metadata.placementBrokerIds();
       if (problem == null) {
         problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(), live.size());
       }
@@ -251,7 +261,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       for (ReplicaAssignment a : topic.getAssignmentsList()) {
         LocalReplicaState s = states.get(new ReplicaStates.TopicPartitionKey(topic.getName(), a.getPartition()));
         PartitionDescription.Builder pd = PartitionDescription.newBuilder().setPartition(a.getPartition())
-            .addAllReplicas(a.getReplicasList()).setLeaderId(-1);
+            .addAllReplicas(a.getReplicasList()).addAllTargetReplicas(a.getTargetReplicasList()).setLeaderId(-1);
         if (s != null) {
           pd.setLeaderId(s.getIsLeader() ? s.getLeaderId() : -1).addAllIsr(s.getIsrList())
               .setLogStartOffset(s.getLogStartOffset()).setLogEndOffset(s.getLogEndOffset());
@@ -327,7 +337,8 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     DescribeClusterResponse.Builder b = DescribeClusterResponse.newBuilder().setClusterId(clusterId)
         .setMetadataLeaderId(metadataLeaderId.get());
     image.getBrokersList().forEach(br -> b.addBrokers(BrokerInfo.newBuilder().setBrokerId(br.getBrokerId())
-        .setHost(br.getHost()).setPort(br.getPort()).setRaftPort(br.getRaftPort()).setAlive(metadata.isAlive(br))));
+        .setHost(br.getHost()).setPort(br.getPort()).setRaftPort(br.getRaftPort()).setAlive(metadata.isAlive(br))
+        .setDecommissioned(br.getDecommissioned())));
     // Leaders and in-sync replicas as the live brokers report them (a broker that does not answer
     // in time counts as leading nothing).
     replicaStates.collect("").whenComplete((states, error) -> {
@@ -341,5 +352,140 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       response.onNext(b.build());
       response.onCompleted();
     });
+  }
+
+  // ---- Reassignment ----------------------------------------------------------------------------
+
+  @Override
+  public void reassignPartitions(ReassignPartitionsRequest request, StreamObserver<ReassignPartitionsResponse> response) {
+    String what = (request.getCancel() ? "cancel reassignment of" : "reassign") + " partitions of topic '"
+        + request.getTopic() + "'";
+    ReassignmentPlanner.Plan plan;
+    try {
+      TopicRecord topic = caughtUpTopic(request.getTopic());
+      plan = planned(() -> ReassignmentPlanner.reassign(topic, request, metadata.image().getBrokersList(),
+          metadata.placementBrokerIds()));
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    submit(MetadataCommand.newBuilder().setReassignPartitions(plan.command()), what).whenComplete((reply, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+      } else {
+        response.onNext(ReassignPartitionsResponse.newBuilder().addAllReassignments(plan.reassignments()).build());
+        response.onCompleted();
+      }
+    });
+  }
+
+  @Override
+  public void listPartitionReassignments(ListPartitionReassignmentsRequest request,
+      StreamObserver<ListPartitionReassignmentsResponse> response) {
+    try {
+      if (!request.getTopic().isEmpty()) {
+        caughtUpTopic(request.getTopic());
+      } else {
+        metadata.requireCaughtUp();
+      }
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, "list partition reassignments"));
+      return;
+    }
+    response.onNext(ListPartitionReassignmentsResponse.newBuilder()
+        .addAllReassignments(ReassignmentPlanner.underWay(metadata.image(), request.getTopic())).build());
+    response.onCompleted();
+  }
+
+  @Override
+  public void alterReplicationFactor(AlterReplicationFactorRequest request,
+      StreamObserver<AlterReplicationFactorResponse> response) {
+    String what = "change the replication factor of topic '" + request.getTopic() + "' to "
+        + request.getReplicationFactor();
+    ReassignmentPlanner.Plan plan;
+    try {
+      TopicRecord topic = caughtUpTopic(request.getTopic());
+      String problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(),
+          metadata.placementBrokerIds().size());
+      if (problem != null) {
+        throw GrpcErrors.invalid(problem);
+      }
+      plan = planned(() -> ReassignmentPlanner.replicationFactor(topic, request.getReplicationFactor(),
+          metadata.image(), metadata.placementBrokerIds()));
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    if (plan.reassignments().isEmpty()) {
+      response.onNext(AlterReplicationFactorResponse.getDefaultInstance());
+      response.onCompleted();
+      return;
+    }
+    submit(MetadataCommand.newBuilder().setReassignPartitions(plan.command()), what).whenComplete((reply, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+      } else {
+        response.onNext(AlterReplicationFactorResponse.newBuilder().addAllReassignments(plan.reassignments()).build());
+        response.onCompleted();
+      }
+    });
+  }
+
+  /**
+   * Marks the broker decommissioned, then proposes one reassignment per topic that has replicas on
+   * it. Every plan is made before anything is proposed, so a broker whose replicas cannot all move
+   * is refused untouched.
+   */
+  @Override
+  public void decommissionBroker(DecommissionBrokerRequest request, StreamObserver<DecommissionBrokerResponse> response) {
+    int id = request.getBrokerId();
+    String what = (request.getRecommission() ? "recommission" : "decommission") + " broker " + id;
+    List<ReassignmentPlanner.Plan> plans;
+    try {
+      metadata.requireCaughtUp();
+      if (metadata.broker(id).isEmpty()) {
+        throw GrpcErrors.invalid("broker " + id + " is not registered; registered brokers: "
+            + metadata.image().getBrokersList().stream().map(BrokerRecord::getBrokerId).toList());
+      }
+      plans = request.getRecommission() ? List.of()
+          : planned(() -> ReassignmentPlanner.decommission(metadata.image(), id, metadata.placementBrokerIds()));
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    CompletableFuture<MetadataReply> done = submit(MetadataCommand.newBuilder().setSetBrokerDecommissioned(
+        SetBrokerDecommissioned.newBuilder().setBrokerId(id).setDecommissioned(!request.getRecommission())), what);
+    List<PartitionReassignment> moved = new ArrayList<>();
+    for (ReassignmentPlanner.Plan plan : plans) {
+      done = done.thenCompose(r -> submit(MetadataCommand.newBuilder().setReassignPartitions(plan.command()), what));
+      moved.addAll(plan.reassignments());
+    }
+    done.whenComplete((reply, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+      } else {
+        response.onNext(DecommissionBrokerResponse.newBuilder().addAllReassignments(moved).build());
+        response.onCompleted();
+      }
+    });
+  }
+
+  /** The topic from a caught-up view (an admin change planned on a lagging view could undo others). */
+  private TopicRecord caughtUpTopic(String name) {
+    String problem = TopicRules.checkName(name);
+    if (problem != null) {
+      throw GrpcErrors.invalid(problem);
+    }
+    metadata.requireCaughtUp();
+    return metadata.requireTopic(name);
+  }
+
+  /** Runs a planner, turning its refusals into INVALID_ARGUMENT. */
+  private static <T> T planned(Supplier<T> planner) {
+    try {
+      return planner.get();
+    } catch (IllegalArgumentException e) {
+      throw GrpcErrors.invalid(e.getMessage());
+    }
   }
 }

@@ -160,26 +160,32 @@ public final class PeerReplicaLogReader implements AutoCloseable {
     throw new IOException("no other replica could serve " + wanted + " of " + what + ": " + problems);
   }
 
-  /** Other replicas' broker ids: the leader first, then the others starting at a rotating index. */
+  /**
+   * Other replicas' broker ids: the leader first, then the others starting at a rotating index.
+   * Members are the group's configuration and the metadata assignment's current and target replicas:
+   * a replica joining through a reassignment has no configuration until the leader sends one.
+   */
   private List<Integer> peers(PartitionDescriptor partition, Supplier<RaftServer.Division> division, int rotation) {
-    List<Integer> members = new ArrayList<>();
+    Set<Integer> memberSet = new LinkedHashSet<>();
     int leader = -1;
     RaftServer.Division d = division.get();
     if (d != null) {
       for (RaftPeer p : d.getGroup().getPeers()) {
-        members.add(GroupIds.brokerId(p.getId()));
+        memberSet.add(GroupIds.brokerId(p.getId()));
       }
       RaftPeerId leaderId = d.getInfo().getLeaderId();
-      leader = GroupIds.brokerId(leaderId);
-    } else {
-      metadata.image().getTopicsList().stream().filter(t -> t.getTopicId().equals(partition.topicId()))
-          .findFirst().map(TopicRecord::getAssignmentsList)
-          .filter(a -> partition.partition() < a.size())
-          .ifPresent(a -> members.addAll(a.get(partition.partition()).getReplicasList()));
+      leader = leaderId == null ? -1 : GroupIds.brokerId(leaderId);
     }
+    metadata.topicById(partition.topicId()).map(TopicRecord::getAssignmentsList)
+        .filter(a -> partition.partition() < a.size())
+        .ifPresent(a -> {
+          memberSet.addAll(a.get(partition.partition()).getReplicasList());
+          memberSet.addAll(a.get(partition.partition()).getTargetReplicasList());
+        });
+    List<Integer> members = new ArrayList<>(memberSet);
     members.removeIf(id -> id == brokerId);
     Set<Integer> ordered = new LinkedHashSet<>();
-    if (leader >= 0 && leader != brokerId && members.contains(leader)) {
+    if (leader >= 0 && leader != brokerId) {
       ordered.add(leader);
     }
     for (int i = 0; i < members.size(); i++) {

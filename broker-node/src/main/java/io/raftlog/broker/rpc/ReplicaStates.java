@@ -53,8 +53,8 @@ public final class ReplicaStates implements AutoCloseable {
     long now = clock.millis();
     List<LocalReplicaState> out = new ArrayList<>();
     for (PartitionReplica r : partitions.replicas()) {
-      if (!topic.isEmpty() && !topic.equals(r.topic())) {
-        continue;
+      if ((!topic.isEmpty() && !topic.equals(r.topic())) || r.division() == null) {
+        continue; // another topic, or Ratis is still adding the group
       }
       LocalReplicaState.Builder b = LocalReplicaState.newBuilder().setTopic(r.topic()).setPartition(r.partition())
           .setLeaderId(r.leaderId()).setTerm(r.term()).setIsLeader(r.isLeader())
@@ -96,6 +96,19 @@ public final class ReplicaStates implements AutoCloseable {
       }
       return best;
     });
+  }
+
+  /**
+   * Whether a broker hosts a running replica of the partition (its Raft group is added), as the
+   * broker itself reports; false when it does not answer in time.
+   */
+  public CompletableFuture<Boolean> hostsReplica(int broker, String topic, int partition) {
+    if (broker == brokerId) {
+      return CompletableFuture.completedFuture(local(topic).stream().anyMatch(s -> s.getPartition() == partition));
+    }
+    return metadata.broker(broker)
+        .map(b -> remote(b, topic).thenApply(states -> states.stream().anyMatch(s -> s.getPartition() == partition)))
+        .orElse(CompletableFuture.completedFuture(false));
   }
 
   private static LocalReplicaState better(LocalReplicaState a, LocalReplicaState b) {

@@ -118,7 +118,9 @@ public final class FakeCluster implements AutoCloseable {
 
     private static final class Partition {
         int leaderId;
-        final List<Integer> replicas;
+        List<Integer> replicas;
+        /** Non-empty while reassigning. */
+        List<Integer> target = List.of();
         final List<Record> log = new ArrayList<>();
         final Map<Long, Integer> nextSequence = new HashMap<>();
         final Map<String, Long> dedup = new HashMap<>();
@@ -587,7 +589,7 @@ public final class FakeCluster implements AutoCloseable {
                 for (int i = 0; i < list.size(); i++) {
                     Partition p = list.get(i);
                     response.addPartitions(PartitionDescription.newBuilder().setPartition(i).setLeaderId(p.leaderId)
-                            .addAllReplicas(p.replicas).addAllIsr(p.replicas)
+                            .addAllReplicas(p.replicas).addAllIsr(p.replicas).addAllTargetReplicas(p.target)
                             .setLogStartOffset(0).setLogEndOffset(p.log.size()));
                 }
             }
@@ -643,6 +645,76 @@ public final class FakeCluster implements AutoCloseable {
             observer.onCompleted();
         }
 
+        /**
+         * Records targets like the broker (checks: topic, partition, non-empty distinct brokers of this
+         * cluster); they complete when the test calls {@link #completeReassignments()}, or by
+         * themselves on the listing after {@link #completeReassignmentsWhenListed}.
+         */
+        @Override
+        public void reassignPartitions(io.raftlog.api.v1.ReassignPartitionsRequest request,
+                                       StreamObserver<io.raftlog.api.v1.ReassignPartitionsResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getTopic(), observer)) {
+                return;
+            }
+            io.raftlog.api.v1.ReassignPartitionsResponse.Builder response =
+                    io.raftlog.api.v1.ReassignPartitionsResponse.newBuilder();
+            synchronized (FakeCluster.this) {
+                List<Partition> list = topics.get(request.getTopic());
+                if (list == null) {
+                    fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "unknown topic '" + request.getTopic() + "'");
+                    return;
+                }
+                Map<Integer, List<Integer>> targets = new TreeMap<>();
+                for (io.raftlog.api.v1.PartitionReplicas pr : request.getPartitionsList()) {
+                    int id = pr.getPartition();
+                    String problem = id < 0 || id >= list.size() ? "topic '" + request.getTopic() + "' has no partition " + id
+                            : request.getCancel() ? null
+                            : pr.getReplicasCount() == 0 ? "a partition needs at least one replica"
+                            : new java.util.HashSet<>(pr.getReplicasList()).size() != pr.getReplicasCount()
+                                    ? "replicas " + pr.getReplicasList() + " name a broker twice"
+                            : pr.getReplicasList().stream().anyMatch(b -> b < 1 || b > brokerCount)
+                                    ? "a broker of " + pr.getReplicasList() + " is not registered" : null;
+                    if (problem != null) {
+                        fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, problem);
+                        return;
+                    }
+                    targets.put(id, request.getCancel() ? list.get(id).replicas : pr.getReplicasList());
+                }
+                targets.forEach((id, target) -> {
+                    Partition p = list.get(id);
+                    p.target = target.equals(p.replicas) ? List.of() : List.copyOf(target);
+                    response.addReassignments(reassignment(request.getTopic(), id, p));
+                });
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+
+        @Override
+        public void listPartitionReassignments(io.raftlog.api.v1.ListPartitionReassignmentsRequest request,
+                                               StreamObserver<io.raftlog.api.v1.ListPartitionReassignmentsResponse> observer) {
+            adminCalls.incrementAndGet();
+            io.raftlog.api.v1.ListPartitionReassignmentsResponse.Builder response =
+                    io.raftlog.api.v1.ListPartitionReassignmentsResponse.newBuilder();
+            synchronized (FakeCluster.this) {
+                topics.forEach((name, list) -> {
+                    for (int i = 0; i < list.size(); i++) {
+                        if ((request.getTopic().isEmpty() || request.getTopic().equals(name))
+                                && !list.get(i).target.isEmpty()) {
+                            response.addReassignments(reassignment(name, i, list.get(i)));
+                        }
+                    }
+                });
+                if (completeWhenListed) {
+                    completeReassignments();
+                }
+            }
+            observer.onNext(response.build());
+            observer.onCompleted();
+        }
+
         /** Checks the request like the broker, then elects against the fake's state: see {@link #elect}. */
         @Override
         public void electPreferredLeaders(ElectPreferredLeadersRequest request,
@@ -689,6 +761,32 @@ public final class FakeCluster implements AutoCloseable {
             observer.onNext(response.build());
             observer.onCompleted();
         }
+    }
+
+    private static io.raftlog.api.v1.PartitionReassignment reassignment(String topic, int id, Partition p) {
+        io.raftlog.api.v1.PartitionReassignment.Builder b = io.raftlog.api.v1.PartitionReassignment.newBuilder()
+                .setTopic(topic).setPartition(id).addAllReplicas(p.replicas).addAllTargetReplicas(p.target);
+        p.target.stream().filter(r -> !p.replicas.contains(r)).forEach(b::addAddingReplicas);
+        if (!p.target.isEmpty()) {
+            p.replicas.stream().filter(r -> !p.target.contains(r)).forEach(b::addRemovingReplicas);
+        }
+        return b.build();
+    }
+
+    private boolean completeWhenListed;
+
+    /** Every reassignment under way completes: its target becomes its replicas, the first leads. */
+    public synchronized void completeReassignments() {
+        topics.values().forEach(list -> list.stream().filter(p -> !p.target.isEmpty()).forEach(p -> {
+            p.replicas = p.target;
+            p.leaderId = p.target.get(0);
+            p.target = List.of();
+        }));
+    }
+
+    /** From now on, each listing of reassignments reports them, then completes them. */
+    public synchronized void completeReassignmentsWhenListed() {
+        completeWhenListed = true;
     }
 
     private static List<Integer> allPartitions(List<Partition> list) {

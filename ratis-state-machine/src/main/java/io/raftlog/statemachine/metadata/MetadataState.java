@@ -2,11 +2,13 @@ package io.raftlog.statemachine.metadata;
 
 import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.CompleteReassignment;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.MetadataStatus;
+import io.raftlog.log.v1.ReassignPartitions;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.group.ConsumerGroups;
@@ -65,9 +67,12 @@ public final class MetadataState {
     switch (cmd.getCommandCase()) {
       case REGISTER_BROKER -> {
         var reg = cmd.getRegisterBroker();
+        int known = indexOfBroker(next, reg.getBrokerId());
         BrokerRecord record = BrokerRecord.newBuilder().setBrokerId(reg.getBrokerId()).setHost(reg.getHost())
             .setPort(reg.getPort()).setRaftPort(reg.getRaftPort())
-            .setLastHeartbeatMs(cmd.getTimestampMs()).build();
+            .setLastHeartbeatMs(cmd.getTimestampMs())
+            // A decommissioned broker that restarts stays decommissioned until an operator says otherwise.
+            .setDecommissioned(known >= 0 && next.getBrokers(known).getDecommissioned()).build();
         upsertBroker(next, record);
         reply = ok();
       }
@@ -94,6 +99,18 @@ public final class MetadataState {
         }
       }
       case ALTER_TOPIC_CONFIG -> reply = alterTopicConfig(next, cmd.getAlterTopicConfig());
+      case SET_BROKER_DECOMMISSIONED -> {
+        var mark = cmd.getSetBrokerDecommissioned();
+        int i = indexOfBroker(next, mark.getBrokerId());
+        if (i < 0) {
+          reply = error(MetadataStatus.METADATA_INVALID, "broker " + mark.getBrokerId() + " is not registered");
+        } else {
+          next.setBrokers(i, next.getBrokers(i).toBuilder().setDecommissioned(mark.getDecommissioned()));
+          reply = ok();
+        }
+      }
+      case REASSIGN_PARTITIONS -> reply = reassignPartitions(next, cmd.getReassignPartitions());
+      case COMPLETE_REASSIGNMENT -> reply = completeReassignment(next, cmd.getCompleteReassignment());
       case ALLOCATE_PRODUCER_ID -> {
         long id = next.getNextProducerId();
         next.setNextProducerId(id + 1);
@@ -167,6 +184,65 @@ public final class MetadataState {
     return MetadataReply.newBuilder().setStatus(MetadataStatus.METADATA_OK).putAllTopicConfig(config).build();
   }
 
+  /**
+   * Sets the target replicas of partitions (all or nothing). A target equal to the current replicas,
+   * in the same order, clears the partition's target: that cancels a reassignment under way.
+   */
+  private static MetadataReply reassignPartitions(MetadataImage.Builder next, ReassignPartitions reassign) {
+    int i = indexOfTopic(next, reassign.getName());
+    if (i < 0 || (!reassign.getTopicId().isEmpty() && !next.getTopics(i).getTopicId().equals(reassign.getTopicId()))) {
+      return error(MetadataStatus.METADATA_UNKNOWN_TOPIC, "topic '" + reassign.getName() + "' does not exist");
+    }
+    TopicRecord.Builder topic = next.getTopics(i).toBuilder();
+    Set<Integer> known = new HashSet<>();
+    next.getBrokersList().forEach(b -> known.add(b.getBrokerId()));
+    Set<Integer> seen = new HashSet<>();
+    for (ReplicaAssignment target : reassign.getAssignmentsList()) {
+      int p = target.getPartition();
+      String problem = p < 0 || p >= topic.getAssignmentsCount()
+          ? "topic '" + reassign.getName() + "' has no partition " + p
+          : !seen.add(p) ? "partition " + p + " is named twice"
+          : ReplicaPlans.checkReplicas(target.getReplicasList(), known);
+      if (problem != null) {
+        return error(MetadataStatus.METADATA_INVALID, problem);
+      }
+      ReplicaAssignment.Builder a = topic.getAssignments(p).toBuilder().clearTargetReplicas();
+      if (!a.getReplicasList().equals(target.getReplicasList())) {
+        a.addAllTargetReplicas(target.getReplicasList());
+      }
+      topic.setAssignments(p, a);
+    }
+    next.setTopics(i, topic);
+    return ok();
+  }
+
+  /** The partition's Raft group has exactly its target replicas as members: they become its replicas. */
+  private static MetadataReply completeReassignment(MetadataImage.Builder next, CompleteReassignment complete) {
+    int i = indexOfTopicId(next, complete.getTopicId());
+    if (i < 0) {
+      return error(MetadataStatus.METADATA_UNKNOWN_TOPIC, "topic id " + complete.getTopicId() + " does not exist");
+    }
+    TopicRecord.Builder topic = next.getTopics(i).toBuilder();
+    int p = complete.getPartition();
+    if (p < 0 || p >= topic.getAssignmentsCount()
+        || !topic.getAssignments(p).getTargetReplicasList().equals(complete.getReplicasList())
+        || complete.getReplicasCount() == 0) {
+      // The target changed (or was cancelled) since the leader read it: its next pass decides again.
+      return error(MetadataStatus.METADATA_INVALID, "partition " + p + " of '" + topic.getName()
+          + "' no longer has target replicas " + complete.getReplicasList());
+    }
+    topic.setAssignments(p, topic.getAssignments(p).toBuilder().clearReplicas()
+        .addAllReplicas(complete.getReplicasList()).clearTargetReplicas());
+    // The replication factor a topic shows is its partitions' replica count, while they agree.
+    Set<Integer> counts = new HashSet<>();
+    topic.getAssignmentsList().forEach(a -> counts.add(a.getReplicasCount()));
+    if (counts.size() == 1) {
+      topic.setReplicationFactor(counts.iterator().next());
+    }
+    next.setTopics(i, topic);
+    return ok();
+  }
+
   private static String checkAssignments(MetadataImage.Builder next, CreateTopic create) {
     Set<Integer> known = new HashSet<>();
     next.getBrokersList().forEach(b -> known.add(b.getBrokerId()));
@@ -212,6 +288,15 @@ public final class MetadataState {
   private static int indexOfTopic(MetadataImage.Builder next, String name) {
     for (int i = 0; i < next.getTopicsCount(); i++) {
       if (next.getTopics(i).getName().equals(name)) {
+        return i;
+      }
+    }
+    return -1;
+  }
+
+  private static int indexOfTopicId(MetadataImage.Builder next, String topicId) {
+    for (int i = 0; i < next.getTopicsCount(); i++) {
+      if (next.getTopics(i).getTopicId().equals(topicId)) {
         return i;
       }
     }

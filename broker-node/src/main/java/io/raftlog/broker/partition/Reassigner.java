@@ -1,0 +1,334 @@
+package io.raftlog.broker.partition;
+
+import io.raftlog.broker.metadata.MetadataClient;
+import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.CompleteReassignment;
+import io.raftlog.log.v1.MetadataCommand;
+import io.raftlog.log.v1.MetadataStatus;
+import io.raftlog.log.v1.ReplicaAssignment;
+import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.metadata.ReplicaPlans;
+import java.io.IOException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Collectors;
+import org.apache.ratis.protocol.ClientId;
+import org.apache.ratis.protocol.RaftClientReply;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeer;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.protocol.SetConfigurationRequest;
+import org.apache.ratis.protocol.TransferLeadershipRequest;
+import org.apache.ratis.server.RaftConfiguration;
+import org.apache.ratis.server.RaftServer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Carries out partition reassignments, on the broker that leads the partition: moves the Raft
+ * group's membership from the assignment's replicas to its {@code target_replicas}, then records
+ * the move in metadata ({@code CompleteReassignment}).
+ *
+ * <p>Each pass decides the next step from what the group's configuration is now, so a new leader
+ * (after a failover) or a changed target simply continues from there:
+ * <ol>
+ *   <li>Some target replica is not a member: <b>grow</b> the group to members plus targets
+ *       ({@code setConfiguration}; Ratis stages the new peers, which catch up from the log or, past
+ *       a purge, from a snapshot, before the change commits). Leaving members get priority
+ *       {@link LeadershipGuard#REPAIRING_PRIORITY}, so Ratis hands leadership to a target replica.
+ *   <li>All targets are members and this leader is leaving: <b>hand leadership</b> to the most
+ *       caught-up target replica of the highest priority. A leader that removed itself would shut
+ *       its division down (Ratis), so it never does.
+ *   <li>All targets are members, some members are not targets, this leader stays: <b>shrink</b> to
+ *       the targets.
+ *   <li>Members are exactly the targets: <b>complete</b> in metadata; brokers that left then
+ *       remove their replicas ({@link PartitionManager}).
+ * </ol>
+ * Every membership change is compare-and-set on the configuration this pass read, and waits while
+ * another change is under way, so it cannot race the {@link LeadershipGuard}'s priority changes.
+ * A step that fails (a new replica's broker is down: Ratis times its staging out) is retried with
+ * backoff; the reassignment stays visible until it completes or is cancelled.
+ */
+public final class Reassigner {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Reassigner.class);
+  static final long INITIAL_BACKOFF_MS = 500;
+  static final long MAX_BACKOFF_MS = 10_000;
+  static final long TRANSFER_TIMEOUT_MS = 3_000;
+
+  private final int brokerId;
+  private final RaftServer server;
+  private final MetadataView metadata;
+  private final MetadataClient metadataClient;
+  private final boolean autoLeaderRebalance;
+  private final Clock clock;
+  private final ClientId clientId = ClientId.randomId();
+  private final AtomicLong callIds = new AtomicLong();
+  private final ReplicaPresence presence;
+  private final Map<RaftGroupId, Step> steps = new ConcurrentHashMap<>();
+
+  /** Whether a broker has started its replica of a partition (asked before adding it to the group). */
+  @FunctionalInterface
+  public interface ReplicaPresence {
+    CompletableFuture<Boolean> hostsReplica(int brokerId, String topic, int partition);
+  }
+
+  public Reassigner(int brokerId, RaftServer server, MetadataView metadata, MetadataClient metadataClient,
+      boolean autoLeaderRebalance, Clock clock, ReplicaPresence presence) {
+    this.presence = presence;
+    this.brokerId = brokerId;
+    this.server = server;
+    this.metadata = metadata;
+    this.metadataClient = metadataClient;
+    this.autoLeaderRebalance = autoLeaderRebalance;
+    this.clock = clock;
+  }
+
+  /** One pass over the local replicas; call periodically from one thread. */
+  public void checkAll(Collection<PartitionReplica> replicas) {
+    Set<RaftGroupId> present = replicas.stream().map(PartitionReplica::groupId).collect(Collectors.toSet());
+    steps.keySet().retainAll(present);
+    for (PartitionReplica r : replicas) {
+      try {
+        check(r);
+      } catch (RuntimeException e) {
+        LOG.warn("[broker-{} {}] reassignment step failed: {}", brokerId, r, e.toString());
+      }
+    }
+  }
+
+  private void check(PartitionReplica r) {
+    RaftServer.Division d = r.division();
+    if (d == null || !d.getInfo().isLeader() || !d.getInfo().isLeaderReady()) {
+      return;
+    }
+    Optional<TopicRecord> topic = metadata.topicById(r.topicId());
+    if (topic.isEmpty() || r.partition() >= topic.get().getAssignmentsCount()) {
+      return;
+    }
+    ReplicaAssignment a = topic.get().getAssignments(r.partition());
+    List<Integer> target = a.getTargetReplicasList();
+    if (target.isEmpty()) {
+      return;
+    }
+    long now = clock.millis();
+    Step step = steps.computeIfAbsent(r.groupId(), g -> new Step());
+    synchronized (step) {
+      if (step.inFlight || now < step.nextAttemptMs) {
+        return;
+      }
+    }
+    RaftConfiguration conf = d.getRaftConf();
+    if (!conf.getPreviousPeers().isEmpty()) {
+      return; // a membership change is under way
+    }
+    List<RaftPeer> current = List.copyOf(conf.getCurrentPeers());
+    Set<Integer> members = current.stream().map(p -> GroupIds.brokerId(p.getId())).collect(Collectors.toCollection(TreeSet::new));
+    Set<Integer> targets = new TreeSet<>(target);
+    String what = topic.get().getName() + "-" + r.partition();
+
+    if (members.equals(targets)) {
+      start(step, what, "recording the completed reassignment to " + target, completeInMetadata(r, target));
+    } else if (!members.containsAll(targets)) {
+      List<Integer> grown = grow(members, target);
+      List<RaftPeer> next = peers(grown, target, current);
+      if (next == null) {
+        backOff(step, what, "a target broker is not registered", null);
+        return;
+      }
+      Set<Integer> adding = new TreeSet<>(grown);
+      adding.removeAll(members);
+      start(step, what, "adding replicas " + adding + " (members " + members + " -> " + grown + ")",
+          whenStarted(adding, r).thenCompose(v -> setConfiguration(r.groupId(), current, next)));
+    } else if (!targets.contains(brokerId)) {
+      RaftPeerId to = handOverTarget(d, conf, targets);
+      if (to == null) {
+        backOff(step, what, "no target replica has caught up yet to take leadership", null);
+        return;
+      }
+      start(step, what, "handing leadership to broker " + GroupIds.brokerId(to) + " as this broker leaves",
+          transferLeadership(r.groupId(), to));
+    } else {
+      List<RaftPeer> next = peers(target, target, current);
+      if (next == null) {
+        backOff(step, what, "a target broker is not registered", null);
+        return;
+      }
+      start(step, what, "removing replicas " + minus(members, targets) + " (members " + members + " -> " + target + ")",
+          setConfiguration(r.groupId(), current, next));
+    }
+  }
+
+  /**
+   * The members after one grow step: the current members plus as many missing targets (in target
+   * order) as Ratis accepts in one change: fewer new peers than members kept, except one new peer
+   * for a single member.
+   */
+  static List<Integer> grow(Set<Integer> members, List<Integer> target) {
+    int allowed = Math.max(1, members.size() - 1);
+    List<Integer> grown = new ArrayList<>();
+    int added = 0;
+    for (int t : target) {
+      if (members.contains(t)) {
+        grown.add(t);
+      } else if (added < allowed) {
+        grown.add(t);
+        added++;
+      }
+    }
+    members.stream().filter(m -> !target.contains(m)).forEach(grown::add);
+    return grown;
+  }
+
+  /**
+   * Peers for {@code brokers}: targets at their base priority, others (leaving) at the lowest. A
+   * repairing replica keeps its lowered priority (the guard raises it after the repair).
+   */
+  private List<RaftPeer> peers(List<Integer> brokers, List<Integer> target, List<RaftPeer> current) {
+    List<RaftPeer> peers = new ArrayList<>();
+    for (int b : brokers) {
+      Optional<BrokerRecord> record = metadata.broker(b);
+      if (record.isEmpty()) {
+        return null;
+      }
+      int priority = LeadershipGuard.basePriority(target, b, autoLeaderRebalance);
+      for (RaftPeer p : current) {
+        if (GroupIds.brokerId(p.getId()) == b && p.getPriority() == LeadershipGuard.REPAIRING_PRIORITY) {
+          priority = LeadershipGuard.REPAIRING_PRIORITY;
+        }
+      }
+      peers.add(PartitionManager.peer(record.get(), priority));
+    }
+    return peers;
+  }
+
+  private CompletableFuture<RaftClientReply> setConfiguration(RaftGroupId group, List<RaftPeer> current,
+      List<RaftPeer> next) {
+    SetConfigurationRequest request = new SetConfigurationRequest(clientId, server.getId(), group,
+        callIds.incrementAndGet(), SetConfigurationRequest.Arguments.newBuilder()
+            .setServersInCurrentConf(current)
+            .setServersInNewConf(next)
+            .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
+            .build());
+    try {
+      return server.setConfigurationAsync(request);
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * Completes once every broker of {@code adding} runs its replica (fails otherwise). Ratis' leader
+   * tries to send a joining peer a snapshot only once; a peer that did not have the group then
+   * would never be sent one.
+   */
+  private CompletableFuture<Void> whenStarted(Set<Integer> adding, PartitionReplica r) {
+    List<CompletableFuture<Boolean>> checks = new ArrayList<>();
+    for (int b : adding) {
+      checks.add(presence.hostsReplica(b, r.topic(), r.partition()).thenApply(present -> {
+        if (!present) {
+          throw new IllegalStateException("broker " + b + " has not started its replica yet");
+        }
+        return true;
+      }));
+    }
+    return CompletableFuture.allOf(checks.toArray(CompletableFuture[]::new));
+  }
+
+  private CompletableFuture<RaftClientReply> transferLeadership(RaftGroupId group, RaftPeerId to) {
+    try {
+      return server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, server.getId(), group,
+          callIds.incrementAndGet(), to, TRANSFER_TIMEOUT_MS));
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  private CompletableFuture<Void> completeInMetadata(PartitionReplica r, List<Integer> target) {
+    return metadataClient.submit(MetadataCommand.newBuilder().setCompleteReassignment(CompleteReassignment.newBuilder()
+            .setTopicId(r.topicId()).setPartition(r.partition()).addAllReplicas(target)))
+        .thenApply(reply -> {
+          if (reply.getStatus() != MetadataStatus.METADATA_OK) {
+            // Completed already (this view had not applied it yet), or the target changed: the next
+            // pass sees which.
+            LOG.debug("[broker-{}] {}: {}", brokerId, r, reply.getMessage());
+            return null;
+          }
+          LOG.info("[broker-{} {}] reassignment complete: replicas are now {}", brokerId, r, target);
+          return null;
+        });
+  }
+
+  /**
+   * The target member to hand leadership to: Ratis accepts only a peer of the highest priority; among
+   * those, the furthest ahead that answered recently. Null when none qualifies yet.
+   */
+  private static RaftPeerId handOverTarget(RaftServer.Division d, RaftConfiguration conf, Set<Integer> targets) {
+    RaftPeerId best = LeadershipGuard.transferTarget(d, conf);
+    return best != null && targets.contains(GroupIds.brokerId(best)) ? best : null;
+  }
+
+  private void start(Step step, String what, String action, CompletableFuture<?> call) {
+    synchronized (step) {
+      step.inFlight = true;
+      if (!action.equals(step.lastAction)) {
+        step.lastAction = action;
+        LOG.info("[broker-{} {}] reassignment: {}", brokerId, what, action);
+      }
+    }
+    call.whenComplete((reply, e) -> {
+      Throwable problem = e != null ? e
+          : reply instanceof RaftClientReply rr && !rr.isSuccess() ? rr.getException() : null;
+      synchronized (step) {
+        step.inFlight = false;
+      }
+      if (problem == null) {
+        synchronized (step) {
+          step.failures = 0;
+          step.nextAttemptMs = 0;
+        }
+      } else {
+        backOff(step, what, action + " failed", problem);
+      }
+    });
+  }
+
+  private void backOff(Step step, String what, String why, Throwable problem) {
+    synchronized (step) {
+      step.failures++;
+      long backoff = Math.min(MAX_BACKOFF_MS, INITIAL_BACKOFF_MS << Math.min(10, step.failures - 1));
+      step.nextAttemptMs = clock.millis() + backoff;
+      String message = why + (problem == null ? "" : ": " + problem);
+      if (!message.equals(step.lastProblem)) {
+        step.lastProblem = message;
+        LOG.info("[broker-{} {}] reassignment: {}; retrying in {} ms", brokerId, what, message, backoff);
+      }
+    }
+  }
+
+  private static Set<Integer> minus(Set<Integer> a, Set<Integer> b) {
+    Set<Integer> d = new TreeSet<>(a);
+    d.removeAll(b);
+    return d;
+  }
+
+  /** Per partition; guarded by its own monitor. */
+  private static final class Step {
+    boolean inFlight;
+    int failures;
+    long nextAttemptMs;
+    String lastAction;
+    String lastProblem;
+  }
+}
