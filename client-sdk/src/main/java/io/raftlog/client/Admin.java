@@ -474,11 +474,11 @@ public final class Admin implements AutoCloseable {
      *
      * <p>The future completes once the metadata group has recorded the partitions; the brokers then
      * start their replicas and elect leaders within moments (produce to a new partition meanwhile is
-     * retried as for any partition without a leader). Producers and consumers of this client see
-     * the new partitions after their next metadata refresh (at most {@code metadata.max.age.ms}),
-     * consumer groups at once (their coordinator assigns them). Keyed records: the partition of a
-     * key is {@code hash(key) % partitions}, so after the change most keys map to another partition
-     * than before, as in Kafka.
+     * retried as for any partition without a leader). Running producers see the new partitions at
+     * their next metadata refresh (at the latest after their {@code metadata.max.age.ms}); members
+     * of consumer groups subscribed to the topic get them assigned at once by their coordinator.
+     * Keyed records: the partition of a key is {@code murmur2(key) % partitions}, so after the
+     * change most keys map to another partition than before, as in Kafka.
      */
     public CompletableFuture<CreatePartitionsResult> createPartitions(String topic, int totalCount) {
         CompletableFuture<CreatePartitionsResult> invalid = invalidTopic(topic);
