@@ -198,6 +198,8 @@ class BadInputTest {
         new Method(AdminServiceGrpc.getDescribeClusterMethod(), DescribeClusterRequest.getDefaultInstance()),
         new Method(AdminServiceGrpc.getAlterTopicConfigMethod(), AlterTopicConfigRequest.newBuilder()
             .setName("no-such-topic").putSet("retention.ms", "1000").build()),
+        new Method(AdminServiceGrpc.getCreatePartitionsMethod(), io.raftlog.api.v1.CreatePartitionsRequest.newBuilder()
+            .setName(REF).setTotalCount(REF_PARTITIONS).build()),
         new Method(MetadataServiceGrpc.getGetMetadataMethod(), GetMetadataRequest.newBuilder().addTopics(REF).build()),
         new Method(io.raftlog.api.v1.GroupServiceGrpc.getFindCoordinatorMethod(),
             io.raftlog.api.v1.FindCoordinatorRequest.newBuilder().setGroupId("bad-input").build()),
@@ -264,6 +266,7 @@ class BadInputTest {
     bodies.put(AdminServiceGrpc.getDeleteTopicMethod(), badName);
     bodies.put(AdminServiceGrpc.getDescribeTopicMethod(), badName);
     bodies.put(AdminServiceGrpc.getAlterTopicConfigMethod(), badName);
+    bodies.put(AdminServiceGrpc.getCreatePartitionsMethod(), badName);
     bodies.put(MetadataServiceGrpc.getGetMetadataMethod(), badName);
     bodies.put(ProduceServiceGrpc.getProduceMethod(), concat(new byte[] {0x1a, 0x04}, badName));
     bodies.put(FetchServiceGrpc.getFetchMethod(), concat(new byte[] {0x0a, 0x04}, badName));
@@ -901,6 +904,38 @@ class BadInputTest {
       assertEquals(Map.of(), describe(b, REF).getConfigOverridesMap(), "broker " + b + ": ref has no overrides");
     }
     assertUnharmed("invalid topic config changes");
+  }
+
+  @Test
+  void invalidPartitionAdditionsAreRefusedAndChangeNothing() {
+    Map<Integer, Integer> replicasBefore = replicaCounts();
+    AdminServiceGrpc.AdminServiceBlockingStub admin = AdminServiceGrpc.newBlockingStub(cluster.channel(3))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    java.util.function.IntFunction<io.raftlog.api.v1.CreatePartitionsRequest> ref = total ->
+        io.raftlog.api.v1.CreatePartitionsRequest.newBuilder().setName(REF).setTotalCount(total).build();
+    for (int total : new int[] {REF_PARTITIONS, 1, 0, -1, Integer.MIN_VALUE}) {
+      assertAdminError(assertThrows(StatusRuntimeException.class, () -> admin.createPartitions(ref.apply(total))),
+          Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, "topic 'ref' has " + REF_PARTITIONS
+              + " partitions; the count can only grow: give a new total above " + REF_PARTITIONS + ", got " + total);
+    }
+    for (int total : new int[] {MAX_PARTITIONS + 1, 1_000_000, Integer.MAX_VALUE}) {
+      assertAdminError(assertThrows(StatusRuntimeException.class, () -> admin.createPartitions(ref.apply(total))),
+          Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
+          "at most " + MAX_PARTITIONS + " (max.partitions.per.topic), got " + total);
+    }
+    for (String name : invalidTopicNames()) {
+      assertAdminError(assertThrows(StatusRuntimeException.class, () -> admin.createPartitions(
+          io.raftlog.api.v1.CreatePartitionsRequest.newBuilder().setName(name).setTotalCount(5).build())),
+          Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, "topic name");
+    }
+    assertAdminError(assertThrows(StatusRuntimeException.class, () -> admin.createPartitions(
+        io.raftlog.api.v1.CreatePartitionsRequest.newBuilder().setName("no-such-topic").setTotalCount(5).build())),
+        Status.Code.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, "topic 'no-such-topic' does not exist");
+    assertEquals(replicasBefore, replicaCounts(), "no partition replica was created");
+    for (int b : cluster.runningIds()) {
+      assertEquals(REF_PARTITIONS, describe(b, REF).getPartitionsCount(), "broker " + b + ": ref keeps its partitions");
+    }
+    assertUnharmed("invalid partition additions");
   }
 
   /**

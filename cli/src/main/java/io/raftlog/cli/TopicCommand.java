@@ -1,6 +1,7 @@
 package io.raftlog.cli;
 
 import io.raftlog.client.Admin;
+import io.raftlog.client.CreatePartitionsResult;
 import io.raftlog.client.PartitionInfo;
 import io.raftlog.client.TopicDescription;
 import java.io.PrintWriter;
@@ -17,10 +18,12 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 import picocli.CommandLine.Spec;
 
-/** {@code raftlog topic create|list|delete|describe|alter-config|set-replication-factor}. */
-@Command(name = "topic", description = "Create, list, describe and delete topics, and change their configs.",
+/** {@code raftlog topic create|list|delete|describe|alter-config|add-partitions|set-replication-factor}. */
+@Command(name = "topic", description = "Create, list, describe and delete topics, change their configs, add "
+        + "partitions and change their replication factor.",
         subcommands = {TopicCommand.Create.class, TopicCommand.ListTopics.class, TopicCommand.Delete.class,
-                TopicCommand.Describe.class, TopicCommand.AlterConfig.class, TopicReplicationFactorCommand.class})
+                TopicCommand.Describe.class, TopicCommand.AlterConfig.class, TopicCommand.AddPartitions.class,
+                TopicReplicationFactorCommand.class})
 final class TopicCommand {
 
     /** Shared plumbing of topic subcommands: an Admin client for the resolved cluster. */
@@ -212,5 +215,34 @@ final class TopicCommand {
 
     private static String join(List<Integer> ids) {
         return ids.isEmpty() ? "-" : ids.stream().map(String::valueOf).collect(Collectors.joining(","));
+    }
+
+    @Command(name = "add-partitions", description = "Add partitions to a topic so that it has N in all (the new "
+            + "total, as kafka-topics --alter --partitions). Prints: Topic NAME now has N partitions (was M). "
+            + "Records with a key may map to another partition afterwards.")
+    static final class AddPartitions extends AdminCommand {
+        @Parameters(index = "0", paramLabel = "NAME")
+        String name;
+
+        @Option(names = "--partitions", required = true, paramLabel = "N",
+                description = "The new total number of partitions; larger than the current one.")
+        int partitions;
+
+        @Option(names = "--json", description = "Print one JSON document instead of text.")
+        boolean json;
+
+        @Override
+        void run(Admin admin, PrintWriter out) {
+            CreatePartitionsResult r = admin.blocking().createPartitions(name, partitions);
+            out.println(json ? toJson(r) : "Topic " + r.topic() + " now has " + r.partitions() + " partitions (was "
+                    + r.previousPartitions() + ").");
+        }
+
+        /** {@code {"topic":"orders","previousPartitions":3,"partitions":6}}. */
+        static String toJson(CreatePartitionsResult r) {
+            return new JsonWriter().beginObject().name("topic").value(r.topic())
+                    .name("previousPartitions").value(r.previousPartitions())
+                    .name("partitions").value(r.partitions()).endObject().toString();
+        }
     }
 }

@@ -104,6 +104,44 @@ class CliCommandsTest {
     }
 
     @Test
+    void topicAddPartitions() {
+        cluster.createTopic("orders", 3, 2);
+        CliHarness.Result added = cli.run("topic", "add-partitions", "orders", "--partitions", "6");
+        assertEquals(0, added.exitCode(), added.err());
+        assertEquals("", added.err());
+        assertEquals("Topic orders now has 6 partitions (was 3).\n", added.out());
+        assertEquals(6, cluster.partitionCount("orders"));
+        assertEquals("Topic: orders  Partitions: 6  ReplicationFactor: 2",
+                cli.run("topic", "describe", "orders").outLines().get(0));
+
+        CliHarness.Result json = cli.run("topic", "add-partitions", "orders", "--partitions", "8", "--json");
+        assertEquals(0, json.exitCode(), json.err());
+        assertEquals("{\"topic\":\"orders\",\"previousPartitions\":6,\"partitions\":8}\n", json.out());
+
+        // Refused by the broker: one error line, exit 1, nothing changed.
+        CliHarness.Result shrink = cli.run("topic", "add-partitions", "orders", "--partitions", "4");
+        assertEquals(1, shrink.exitCode());
+        assertEquals("", shrink.out());
+        assertEquals("error: topic 'orders' has 8 partitions; the count can only grow: give a new total above 8, "
+                + "got 4\n", shrink.err());
+        CliHarness.Result missing = cli.run("topic", "add-partitions", "nope", "--partitions", "4", "--json");
+        assertEquals(1, missing.exitCode());
+        assertEquals("", missing.out());
+        assertEquals(1, missing.err().lines().count(), missing.err());
+        assertTrue(missing.err().startsWith("error: ") && missing.err().contains("does not exist"), missing.err());
+        CliHarness.Result badName = cli.run("topic", "add-partitions", "bad name!", "--partitions", "4");
+        assertEquals(1, badName.exitCode());
+        assertTrue(badName.err().startsWith("error: topic name 'bad name!' is illegal"), badName.err());
+        assertEquals(8, cluster.partitionCount("orders"));
+
+        // Usage errors (exit 2) before anything is sent.
+        assertEquals(2, cli.run("topic", "add-partitions", "orders").exitCode(), "--partitions is required");
+        assertEquals(2, cli.run("topic", "add-partitions", "--partitions", "9").exitCode(), "NAME is required");
+        assertEquals(2, cli.run("topic", "add-partitions", "orders", "--partitions", "many").exitCode());
+        assertEquals(8, cluster.partitionCount("orders"));
+    }
+
+    @Test
     void badConfigArgumentsAreClearErrors() {
         cluster.createTopic("t", 1, 1);
         // Syntax: usage errors (exit 2) before anything is sent.

@@ -6,6 +6,8 @@ import io.raftlog.api.v1.AlterReplicationFactorRequest;
 import io.raftlog.api.v1.AlterReplicationFactorResponse;
 import io.raftlog.api.v1.AlterTopicConfigRequest;
 import io.raftlog.api.v1.AlterTopicConfigResponse;
+import io.raftlog.api.v1.CreatePartitionsRequest;
+import io.raftlog.api.v1.CreatePartitionsResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.DecommissionBrokerRequest;
 import io.raftlog.api.v1.DecommissionBrokerResponse;
@@ -124,7 +126,7 @@ public final class Admin implements AutoCloseable {
         this.config = config;
         this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
-                config.retryBackoffMs(), config.requestTimeoutMs());
+                config.retryBackoffMs(), config.requestTimeoutMs(), config.metadataMaxAgeMs());
         this.scheduler = Executors.newSingleThreadScheduledExecutor(r -> {
             Thread t = new Thread(r, "raftlog-admin");
             t.setDaemon(true);
@@ -587,6 +589,38 @@ public final class Admin implements AutoCloseable {
     }
 
     /**
+     * Adds partitions to {@code topic} so that it has {@code totalCount} in all (the new total, as
+     * Kafka's {@code createPartitions}, not the number to add). Existing partitions and their data
+     * stay as they are; the new ones start empty. Completes with the counts before and after.
+     *
+     * <p>Fails with {@code UnknownTopicOrPartitionException} if the topic does not exist, and
+     * {@code InvalidArgumentException} if {@code totalCount} is not above the current count, is over
+     * the broker's {@code max.partitions.per.topic}, or fewer brokers are live than the topic's
+     * replication factor. A retry after a lost answer may find the partitions already added and
+     * fail with {@code InvalidArgumentException} ("the count can only grow").
+     *
+     * <p>The future completes once the metadata group has recorded the partitions; the brokers then
+     * start their replicas and elect leaders within moments (produce to a new partition meanwhile is
+     * retried as for any partition without a leader). Running producers see the new partitions at
+     * their next metadata refresh (at the latest after their {@code metadata.max.age.ms}); members
+     * of consumer groups subscribed to the topic get them assigned at once by their coordinator.
+     * Keyed records: the partition of a key is {@code murmur2(key) % partitions}, so after the
+     * change most keys map to another partition than before, as in Kafka.
+     */
+    public CompletableFuture<CreatePartitionsResult> createPartitions(String topic, int totalCount) {
+        CompletableFuture<CreatePartitionsResult> invalid = invalidTopic(topic);
+        if (invalid != null) {
+            return invalid;
+        }
+        CreatePartitionsRequest request = CreatePartitionsRequest.newBuilder().setName(topic).setTotalCount(totalCount)
+                .build();
+        return callAnyBroker("CreatePartitions", (channel, deadlineMs) -> Futures.<CreatePartitionsResponse>unary(
+                o -> AdminServiceGrpc.newStub(channel).withDeadlineAfter(deadlineMs, TimeUnit.MILLISECONDS)
+                        .createPartitions(request, o)))
+                .thenApply(r -> new CreatePartitionsResult(topic, r.getPreviousCount(), r.getCount()));
+    }
+
+    /**
      * Sends a GroupService RPC to the group coordinator through {@link #coordinator}, which finds
      * it, follows NOT_COORDINATOR hints and retries until {@code requestTimeoutMs} has elapsed.
      */
@@ -843,6 +877,10 @@ public final class Admin implements AutoCloseable {
         public Map<TopicPartition, CommittedOffset> resetGroupOffsets(String groupId, String topic,
                                                                       GroupOffsetReset to) {
             return Futures.await(Admin.this.resetGroupOffsets(groupId, topic, to));
+        }
+
+        public CreatePartitionsResult createPartitions(String topic, int totalCount) {
+            return Futures.await(Admin.this.createPartitions(topic, totalCount));
         }
     }
 }

@@ -12,9 +12,13 @@ import java.util.Objects;
  * Instances are immutable and thread-safe; build them with the subclasses' builders.
  */
 public abstract class ClientConfig {
+    /** Default of {@link #metadataMaxAgeMs()}: 5 minutes, Kafka's. */
+    public static final long DEFAULT_METADATA_MAX_AGE_MS = 300_000;
+
     private final List<String> bootstrapServers;
     private final int requestTimeoutMs;
     private final long retryBackoffMs;
+    private final long metadataMaxAgeMs;
     private final ChannelFactory channelFactory;
     private final Clock clock;
 
@@ -31,9 +35,13 @@ public abstract class ClientConfig {
         if (b.retryBackoffMs < 0) {
             throw new IllegalArgumentException("retryBackoffMs must be >= 0");
         }
+        if (b.metadataMaxAgeMs < 0) {
+            throw new IllegalArgumentException("metadata.max.age.ms must be >= 0, got " + b.metadataMaxAgeMs);
+        }
         this.bootstrapServers = List.copyOf(b.bootstrapServers);
         this.requestTimeoutMs = b.requestTimeoutMs;
         this.retryBackoffMs = b.retryBackoffMs;
+        this.metadataMaxAgeMs = b.metadataMaxAgeMs;
         this.channelFactory = Objects.requireNonNull(b.channelFactory, "channelFactory");
         this.clock = Objects.requireNonNull(b.clock, "clock");
     }
@@ -68,6 +76,15 @@ public abstract class ClientConfig {
         return retryBackoffMs;
     }
 
+    /**
+     * Longest cached cluster metadata is used before it is refreshed even though nothing failed
+     * ({@code metadata.max.age.ms}, default 300000 as in Kafka). It bounds how long a running
+     * producer, or a consumer with assigned partitions, takes to see partitions added to a topic.
+     */
+    public long metadataMaxAgeMs() {
+        return metadataMaxAgeMs;
+    }
+
     /** Creates gRPC channels to brokers; replaceable for tests (in-process transport). */
     public ChannelFactory channelFactory() {
         return channelFactory;
@@ -83,6 +100,7 @@ public abstract class ClientConfig {
         private final List<String> bootstrapServers = new ArrayList<>();
         private int requestTimeoutMs = 30_000;
         private long retryBackoffMs = 100;
+        private long metadataMaxAgeMs = DEFAULT_METADATA_MAX_AGE_MS;
         private ChannelFactory channelFactory = ChannelFactory.plaintext();
         private Clock clock = Clock.systemUTC();
 
@@ -112,6 +130,12 @@ public abstract class ClientConfig {
 
         public B retryBackoffMs(long ms) {
             this.retryBackoffMs = ms;
+            return self();
+        }
+
+        /** See {@link ClientConfig#metadataMaxAgeMs()}. */
+        public B metadataMaxAgeMs(long ms) {
+            this.metadataMaxAgeMs = ms;
             return self();
         }
 

@@ -119,9 +119,11 @@ public final class Consumer<K, V> implements AutoCloseable {
         this.valueDeserializer = Objects.requireNonNull(valueDeserializer, "valueDeserializer");
         this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
-                config.retryBackoffMs(), config.requestTimeoutMs());
+                config.retryBackoffMs(), config.requestTimeoutMs(), config.metadataMaxAgeMs());
         ConsumerTransport transport = new GrpcConsumerTransport(channels);
-        Routing routing = new MetadataRouting(metadata);
+        // A subscribed consumer's partitions come from the coordinator: they exist even where a
+        // broker's metadata answer does not show them yet (just added to the topic).
+        Routing routing = new MetadataRouting(metadata, () -> mode == Mode.SUBSCRIBED);
         Waiter waiter = Waiter.monitor();
         this.fetcher = new Fetcher(Fetcher.Settings.from(config), transport, routing, config.clock(), waiter);
         String name = config.clientId().isEmpty() ? "consumer-" + INSTANCES.incrementAndGet() : config.clientId();

@@ -24,6 +24,8 @@ import java.util.TreeSet;
  *   <tr><td>max.poll.records</td><td>500</td><td>most records one poll returns</td></tr>
  *   <tr><td>request.timeout.ms</td><td>30000</td><td>deadline of one RPC (on top of the long-poll wait)</td></tr>
  *   <tr><td>retry.backoff.ms</td><td>100</td><td>first retry pause (doubles up to 1 s)</td></tr>
+ *   <tr><td>metadata.max.age.ms</td><td>300000</td><td>cluster metadata is refreshed at least this often
+ *       (how soon assigned partitions' leaders and partitions added to a topic are seen)</td></tr>
  *   <tr><td>client.id</td><td>(empty)</td><td>free-form name shown in logs and by group describe</td></tr>
  *   <tr><td>group.id</td><td>(none)</td><td>consumer group; required for {@link Consumer#subscribe} and commits</td></tr>
  *   <tr><td>session.timeout.ms</td><td>10000</td><td>a member is expelled after this long without a heartbeat</td></tr>
@@ -55,12 +57,13 @@ public final class ConsumerConfig extends ClientConfig {
     public static final String ENABLE_AUTO_COMMIT = "enable.auto.commit";
     public static final String AUTO_COMMIT_INTERVAL_MS = "auto.commit.interval.ms";
     public static final String GROUP_REMOTE_ASSIGNOR = "group.remote.assignor";
+    public static final String METADATA_MAX_AGE_MS = "metadata.max.age.ms";
 
     /** Every key {@link #fromProperties} accepts. */
     public static final Set<String> KEYS = Set.of(BOOTSTRAP_SERVERS, AUTO_OFFSET_RESET, FETCH_MIN_BYTES,
             FETCH_MAX_WAIT_MS, MAX_PARTITION_FETCH_BYTES, MAX_POLL_RECORDS, REQUEST_TIMEOUT_MS, RETRY_BACKOFF_MS,
             CLIENT_ID, GROUP_ID, SESSION_TIMEOUT_MS, HEARTBEAT_INTERVAL_MS, ENABLE_AUTO_COMMIT, AUTO_COMMIT_INTERVAL_MS,
-            GROUP_REMOTE_ASSIGNOR);
+            GROUP_REMOTE_ASSIGNOR, METADATA_MAX_AGE_MS);
 
     /** The server-side assignors a member can ask for ({@code group.remote.assignor}). */
     public static final Set<String> ASSIGNORS = Set.of("sticky", "range", "roundrobin");
@@ -363,6 +366,9 @@ public final class ConsumerConfig extends ClientConfig {
             }
             if (p.containsKey(GROUP_REMOTE_ASSIGNOR)) {
                 groupRemoteAssignor(p.get(GROUP_REMOTE_ASSIGNOR).toLowerCase(Locale.ROOT));
+            }
+            if (p.containsKey(METADATA_MAX_AGE_MS)) {
+                metadataMaxAgeMs(parseLong(p, METADATA_MAX_AGE_MS));
             }
             return this;
         }

@@ -75,7 +75,7 @@ public final class Producer<K, V> implements AutoCloseable {
         this.valueSerializer = Objects.requireNonNull(valueSerializer, "valueSerializer");
         this.channels = new ChannelPool(config.channelFactory(), config.clock(), config.retryBackoffMs());
         this.metadata = new MetadataCache(config.bootstrapServers(), channels, config.clock(),
-                config.retryBackoffMs(), config.requestTimeoutMs());
+                config.retryBackoffMs(), config.requestTimeoutMs(), config.metadataMaxAgeMs());
         this.bufferPool = new BufferPool(config.bufferMemoryBytes());
         this.accumulator = new RecordAccumulator(config.batchSizeBytes(), config.lingerMs(),
                 config.deliveryTimeoutMs(), bufferPool);

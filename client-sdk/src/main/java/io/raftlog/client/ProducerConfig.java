@@ -34,13 +34,14 @@ public final class ProducerConfig extends ClientConfig {
     public static final String DELIVERY_TIMEOUT_MS = "delivery.timeout.ms";
     public static final String REQUEST_TIMEOUT_MS = "request.timeout.ms";
     public static final String RETRY_BACKOFF_MS = "retry.backoff.ms";
+    public static final String METADATA_MAX_AGE_MS = "metadata.max.age.ms";
 
     /** The broker's duplicate detection remembers this many batches per producer and partition. */
     public static final int MAX_IN_FLIGHT_WITH_IDEMPOTENCE = 5;
 
     private static final Set<String> KEYS = Set.of(BOOTSTRAP_SERVERS, ACKS, ENABLE_IDEMPOTENCE, LINGER_MS, BATCH_SIZE,
             BUFFER_MEMORY, MAX_BLOCK_MS, MAX_IN_FLIGHT, COMPRESSION_TYPE, DELIVERY_TIMEOUT_MS, REQUEST_TIMEOUT_MS,
-            RETRY_BACKOFF_MS);
+            RETRY_BACKOFF_MS, METADATA_MAX_AGE_MS);
 
     /** Codec applied to each record batch by the producer; the broker stores batches as sent. */
     public enum CompressionType {
@@ -176,6 +177,7 @@ public final class ProducerConfig extends ClientConfig {
         // Mirrors of the inherited settings so build() can name the key in its error.
         private int requestTimeoutMs = 30_000;
         private long retryBackoffMs = 100;
+        private long metadataMaxAgeMs = DEFAULT_METADATA_MAX_AGE_MS;
         private boolean bootstrapSet;
 
         @Override
@@ -199,6 +201,12 @@ public final class ProducerConfig extends ClientConfig {
         public Builder retryBackoffMs(long ms) {
             this.retryBackoffMs = ms;
             return super.retryBackoffMs(ms);
+        }
+
+        @Override
+        public Builder metadataMaxAgeMs(long ms) {
+            this.metadataMaxAgeMs = ms;
+            return super.metadataMaxAgeMs(ms);
         }
 
         public Builder acks(Acks acks) {
@@ -276,6 +284,7 @@ public final class ProducerConfig extends ClientConfig {
                     case DELIVERY_TIMEOUT_MS -> deliveryTimeoutMs(parseLong(key, value));
                     case REQUEST_TIMEOUT_MS -> requestTimeoutMs(parseInt(key, value));
                     case RETRY_BACKOFF_MS -> retryBackoffMs(parseLong(key, value));
+                    case METADATA_MAX_AGE_MS -> metadataMaxAgeMs(parseLong(key, value));
                     default -> throw new AssertionError(key);
                 }
             }
@@ -289,6 +298,7 @@ public final class ProducerConfig extends ClientConfig {
             }
             positive(REQUEST_TIMEOUT_MS, requestTimeoutMs);
             atLeast(RETRY_BACKOFF_MS, retryBackoffMs, 0);
+            atLeast(METADATA_MAX_AGE_MS, metadataMaxAgeMs, 0);
             atLeast(LINGER_MS, lingerMs, 0);
             positive(BATCH_SIZE, batchSizeBytes);
             positive(BUFFER_MEMORY, bufferMemoryBytes);

@@ -325,4 +325,34 @@ class AdminTest {
         assertEquals("the broker answered outcome 7, unknown to this client: moved", e.message());
         assertEquals(2, e.leader());
     }
+
+    @Test
+    void createPartitionsGrowsTheTopicToTheNewTotal() {
+        admin.blocking().createTopic("orders", 3, 2);
+        CreatePartitionsResult r = admin.blocking().createPartitions("orders", 6);
+        assertEquals(new CreatePartitionsResult("orders", 3, 6), r);
+        TopicDescription d = admin.blocking().describeTopic("orders");
+        assertEquals(6, d.partitions().size());
+        assertEquals(List.of(0, 1, 2, 3, 4, 5), d.partitions().stream().map(PartitionInfo::partition).toList());
+        d.partitions().forEach(p -> assertEquals(2, p.replicas().size()));
+        assertEquals(new CreatePartitionsResult("orders", 6, 7), admin.createPartitions("orders", 7).join());
+    }
+
+    @Test
+    void createPartitionsErrorsAreTyped() {
+        admin.blocking().createTopic("t", 3, 1);
+        InvalidArgumentException shrink = assertThrows(InvalidArgumentException.class,
+                () -> admin.blocking().createPartitions("t", 2));
+        assertTrue(shrink.getMessage().contains("topic 't' has 3 partitions; the count can only grow"),
+                shrink.getMessage());
+        assertThrows(InvalidArgumentException.class, () -> admin.blocking().createPartitions("t", 3));
+        assertThrows(UnknownTopicOrPartitionException.class, () -> admin.blocking().createPartitions("nope", 4));
+        CompletionException e = assertThrows(CompletionException.class, () -> admin.createPartitions("t", 0).join());
+        assertInstanceOf(InvalidArgumentException.class, e.getCause());
+        assertEquals(3, cluster.partitionCount("t"), "nothing changed");
+
+        int calls = cluster.adminCalls();
+        assertThrows(InvalidTopicException.class, () -> admin.blocking().createPartitions("bad name", 4));
+        assertEquals(calls, cluster.adminCalls(), "an impossible name is refused without a request");
+    }
 }

@@ -105,7 +105,8 @@ class ConsumerConfigTest {
                 "max.partition.fetch.bytes", "0",
                 "max.poll.records", "0",
                 "request.timeout.ms", "0",
-                "retry.backoff.ms", "-5");
+                "retry.backoff.ms", "-5",
+                "metadata.max.age.ms", "-1");
         bad.forEach((key, value) -> {
             Map<String, String> props = new HashMap<>(Map.of("bootstrap.servers", "h:1"));
             props.put(key, value);
@@ -128,5 +129,13 @@ class ConsumerConfigTest {
                 () -> ConsumerConfig.builder().bootstrapServers("h:1").maxPollRecords(0).build());
         assertThrows(IllegalArgumentException.class,
                 () -> ConsumerConfig.builder().bootstrapServers("h:1").fetchMaxWaitMs(-1).build());
+    }
+
+    @Test
+    void metadataMaxAgeDefaultsToKafkasAndIsSet() {
+        assertEquals(300_000, ConsumerConfig.fromProperties(Map.of("bootstrap.servers", "h:1")).metadataMaxAgeMs());
+        assertEquals(1000, ConsumerConfig.fromProperties(Map.of("bootstrap.servers", "h:1",
+                "metadata.max.age.ms", "1000")).metadataMaxAgeMs());
+        assertEquals(20, AdminConfig.builder().bootstrapServers("h:1").metadataMaxAgeMs(20).build().metadataMaxAgeMs());
     }
 }

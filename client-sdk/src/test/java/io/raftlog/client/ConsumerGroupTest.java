@@ -314,4 +314,27 @@ class ConsumerGroupTest {
         assertEquals(Set.of(), b.assignment());
         assertEquals(2, groups.members("g").size(), "b is a member without partitions");
     }
+
+    /**
+     * Partitions added to a subscribed topic: the coordinator assigns them and the member, whose
+     * cached metadata still shows 3 partitions (nothing made it stale), looks them up and reads them.
+     */
+    @Test
+    void aSubscriberGetsAndReadsPartitionsAddedToTheTopic() {
+        cluster.append(P0, "a0");
+        Consumer<String, String> c = consumer();
+        Log log = new Log();
+        c.subscribe(List.of("t"), log);
+        assertEquals(List.of("a0"), pollFor(c, 1).stream().map(ConsumerRecord::value).toList());
+
+        cluster.addPartitions("t", 5);
+        TopicPartition p3 = new TopicPartition("t", 3);
+        TopicPartition p4 = new TopicPartition("t", 4);
+        cluster.append(p3, "d0", "d1");
+        cluster.append(p4, "e0");
+        List<ConsumerRecord<String, String>> records = pollFor(c, 3);
+        assertEquals(Set.of("d0", "d1", "e0"), new HashSet<>(records.stream().map(ConsumerRecord::value).toList()));
+        assertEquals(Set.of(P0, P1, P2, p3, p4), c.assignment());
+        assertTrue(log.events.contains("assigned [t-3, t-4]"), log.events.toString());
+    }
 }

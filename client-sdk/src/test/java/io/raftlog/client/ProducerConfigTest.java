@@ -79,6 +79,8 @@ class ProducerConfigTest {
         assertEquals("delivery.timeout.ms", badKey(Map.of("delivery.timeout.ms", "0")));
         assertEquals("request.timeout.ms", badKey(Map.of("request.timeout.ms", "0")));
         assertEquals("retry.backoff.ms", badKey(Map.of("retry.backoff.ms", "-5")));
+        assertEquals("metadata.max.age.ms", badKey(Map.of("metadata.max.age.ms", "-1")));
+        assertEquals("metadata.max.age.ms", badKey(Map.of("metadata.max.age.ms", "soon")));
         assertEquals("bootstrap.servers", badKey(Map.of("bootstrap.servers", "nohost")));
         assertEquals("bootstrap.servers", assertThrows(ConfigException.class,
                 () -> ProducerConfig.fromProperties(Map.of("acks", "1"))).key());
@@ -88,5 +90,14 @@ class ProducerConfigTest {
     void moreInFlightIsAllowedWithoutIdempotence() {
         assertEquals(10, ProducerConfig.builder().bootstrapServers("h:1").idempotence(false)
                 .maxInFlightPerPartition(10).build().maxInFlightPerPartition());
+    }
+
+    @Test
+    void metadataMaxAgeDefaultsToKafkasAndIsSet() {
+        assertEquals(300_000, ProducerConfig.builder().bootstrapServers("h:1").build().metadataMaxAgeMs());
+        assertEquals(1234, ProducerConfig.fromProperties(Map.of("bootstrap.servers", "h:1",
+                "metadata.max.age.ms", "1234")).metadataMaxAgeMs());
+        assertEquals(50, ProducerConfig.builder().bootstrapServers("h:1").metadataMaxAgeMs(50).build()
+                .metadataMaxAgeMs());
     }
 }

@@ -218,4 +218,30 @@ class ProducerTest {
         CompletionException e = assertThrows(CompletionException.class, f::join);
         assertInstanceOf(TimeoutException.class, e.getCause());
     }
+
+    /**
+     * Partitions added to a topic while a producer runs: keyless records reach them once the
+     * producer's metadata is {@code metadata.max.age.ms} old and refreshed, without any error.
+     */
+    @Test
+    void aRunningProducerSendsToPartitionsAddedToTheTopicAfterTheMetadataMaxAge() throws Exception {
+        Producer<String, String> producer = producer(ProducerConfig.builder().lingerMs(0).metadataMaxAgeMs(200));
+        for (int i = 0; i < 3; i++) {
+            assertTrue(get(producer.send(new ProducerRecord<>("t", "before-" + i))).partition() < 3);
+        }
+        cluster.addPartitions("t", 5);
+        java.util.Set<Integer> seen = new java.util.TreeSet<>();
+        int[] sent = {0};
+        io.raftlog.client.fake.Await.until("keyless records reach partitions 3 and 4", java.time.Duration.ofSeconds(10),
+                () -> {
+                    try {
+                        seen.add(get(producer.send(new ProducerRecord<>("t", "after-" + sent[0]++))).partition());
+                    } catch (Exception e) {
+                        throw new AssertionError(e);
+                    }
+                    return seen.containsAll(List.of(3, 4));
+                });
+        assertTrue(cluster.log(new TopicPartition("t", 3)).size() >= 1);
+        assertTrue(cluster.log(new TopicPartition("t", 4)).size() >= 1);
+    }
 }

@@ -15,6 +15,8 @@ import io.raftlog.log.v1.SetBrokerDecommissioned;
 import io.raftlog.api.v1.AlterTopicConfigRequest;
 import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.BrokerInfo;
+import io.raftlog.api.v1.CreatePartitionsRequest;
+import io.raftlog.api.v1.CreatePartitionsResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.CreateTopicResponse;
 import io.raftlog.api.v1.DeleteTopicRequest;
@@ -36,6 +38,7 @@ import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.internal.v1.LocalReplicaState;
 import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerRecord;
+import io.raftlog.log.v1.CreatePartitions;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.DeleteTopic;
 import io.raftlog.log.v1.MetadataCommand;
@@ -44,6 +47,7 @@ import io.raftlog.log.v1.MetadataReply;
 import io.raftlog.log.v1.ReplicaAssignment;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.metadata.Placement;
+import io.raftlog.statemachine.metadata.ReplicaPlans;
 import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.statemachine.metadata.TopicRules;
 import java.util.ArrayList;
@@ -351,6 +355,70 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       b.addAllBrokerLoads(overview.loads()).addAllUnderReplicatedPartitions(overview.underReplicated());
       response.onNext(b.build());
       response.onCompleted();
+    });
+  }
+
+  /**
+   * Adds partitions to a topic (Kafka's CreatePartitions: {@code total_count} is the new total).
+   * Checked here against this broker's view, like createTopic: the topic must exist, the count must
+   * grow and stay within {@code max.partitions.per.topic}, and enough brokers must be live for the
+   * topic's replication factor. The placement of the new partitions ({@link Placement#assignAdded})
+   * goes into the command, and the metadata group checks on apply that the topic and its count are
+   * still the ones seen here.
+   */
+  @Override
+  public void createPartitions(CreatePartitionsRequest request, StreamObserver<CreatePartitionsResponse> response) {
+    String what = "add partitions to topic '" + request.getName() + "'";
+    CreatePartitions.Builder create;
+    int previous;
+    try {
+      TopicRecord topic = metadata.requireTopic(request.getName());
+      previous = topic.getAssignmentsCount();
+      int total = request.getTotalCount();
+      String problem = null;
+      if (total <= previous) {
+        problem = "topic '" + topic.getName() + "' has " + previous + " partition" + (previous == 1 ? "" : "s")
+            + "; the count can only grow: give a new total above " + previous + ", got " + total;
+      } else if (total > maxPartitionsPerTopic) {
+        problem = "number of partitions must be at most " + maxPartitionsPerTopic + " ("
+            + BrokerConfig.MAX_PARTITIONS_PER_TOPIC + "), got " + total;
+      } else {
+        problem = TopicRules.checkPartitions(total);
+      }
+      if (problem == null) {
+        // Live brokers are judged from this view: a view still replaying metadata would miss some.
+        metadata.requireCaughtUp();
+      }
+      List<Integer> live = metadata.placementBrokerIds();
+      if (problem == null) {
+        problem = TopicRules.checkReplicationFactor(topic.getReplicationFactor(), live.size());
+        if (problem != null) {
+          problem = "cannot place the new partitions of topic '" + topic.getName() + "': " + problem;
+        }
+      }
+      if (problem != null) {
+        throw GrpcErrors.invalid(problem);
+      }
+      List<List<Integer>> existing = topic.getAssignmentsList().stream().map(a -> List.copyOf(ReplicaPlans.effective(a)))
+          .toList();
+      List<List<Integer>> placement = Placement.assignAdded(existing, total, topic.getReplicationFactor(), live);
+      create = CreatePartitions.newBuilder().setName(topic.getName()).setTopicId(topic.getTopicId());
+      for (int i = 0; i < placement.size(); i++) {
+        create.addAssignments(ReplicaAssignment.newBuilder().setPartition(previous + i).addAllReplicas(placement.get(i)));
+      }
+    } catch (RuntimeException e) {
+      response.onError(GrpcErrors.toStatus(e, what));
+      return;
+    }
+    int count = previous + create.getAssignmentsCount();
+    submit(MetadataCommand.newBuilder().setCreatePartitions(create), what).whenComplete((reply, error) -> {
+      if (error != null) {
+        response.onError(GrpcErrors.toStatus(error, what));
+      } else {
+        response.onNext(CreatePartitionsResponse.newBuilder().setName(request.getName()).setPreviousCount(previous)
+            .setCount(count).build());
+        response.onCompleted();
+      }
     });
   }
 

@@ -93,21 +93,32 @@ public final class MetadataCache {
     private final Clock clock;
     private final long refreshBackoffMs;
     private final int requestTimeoutMs;
+    private final long maxAgeMs;
 
     private final Set<String> trackedTopics = new TreeSet<>();
     private volatile Snapshot snapshot = Snapshot.EMPTY;
     private volatile boolean stale = true;
     private boolean attempted;
     private long lastRefreshAttemptMs;
+    /** When the last refresh succeeded (clock millis); meaningful once {@link #refreshCount} > 0. */
+    private volatile long lastRefreshMs;
     private long refreshCount;
 
+    /** A cache that is only refreshed on demand (no maximum age). */
     public MetadataCache(List<String> bootstrapServers, ChannelPool channels, Clock clock,
                          long refreshBackoffMs, int requestTimeoutMs) {
+        this(bootstrapServers, channels, clock, refreshBackoffMs, requestTimeoutMs, Long.MAX_VALUE);
+    }
+
+    /** @param maxAgeMs the cache is stale once its last successful refresh is this old */
+    public MetadataCache(List<String> bootstrapServers, ChannelPool channels, Clock clock,
+                         long refreshBackoffMs, int requestTimeoutMs, long maxAgeMs) {
         this.bootstrapServers = List.copyOf(bootstrapServers);
         this.channels = channels;
         this.clock = clock;
         this.refreshBackoffMs = refreshBackoffMs;
         this.requestTimeoutMs = requestTimeoutMs;
+        this.maxAgeMs = maxAgeMs;
     }
 
     /** The configured bootstrap addresses. */
@@ -124,8 +135,9 @@ public final class MetadataCache {
         stale = true;
     }
 
+    /** Invalidated, never refreshed, or last refreshed {@code maxAgeMs} ago or longer. */
     public boolean isStale() {
-        return stale;
+        return stale || clock.millis() - lastRefreshMs >= maxAgeMs;
     }
 
     /** Number of GetMetadata RPCs that succeeded (for tests and diagnostics). */
@@ -140,7 +152,7 @@ public final class MetadataCache {
      */
     public Snapshot maybeRefresh() {
         synchronized (this) {
-            if (!stale || (attempted && clock.millis() - lastRefreshAttemptMs < refreshBackoffMs)) {
+            if (!isStale() || (attempted && clock.millis() - lastRefreshAttemptMs < refreshBackoffMs)) {
                 return snapshot;
             }
         }
@@ -173,6 +185,7 @@ public final class MetadataCache {
                         .getMetadata(request);
                 snapshot = merge(response);
                 stale = false;
+                lastRefreshMs = clock.millis();
                 refreshCount++;
                 return snapshot;
             } catch (StatusRuntimeException e) {

@@ -11,6 +11,8 @@ import io.raftlog.api.v1.AdminServiceGrpc;
 import io.raftlog.api.v1.AlterTopicConfigRequest;
 import io.raftlog.api.v1.AlterTopicConfigResponse;
 import io.raftlog.api.v1.BrokerInfo;
+import io.raftlog.api.v1.CreatePartitionsRequest;
+import io.raftlog.api.v1.CreatePartitionsResponse;
 import io.raftlog.api.v1.CreateTopicRequest;
 import io.raftlog.api.v1.CreateTopicResponse;
 import io.raftlog.api.v1.DeleteTopicRequest;
@@ -237,7 +239,21 @@ public final class FakeCluster implements AutoCloseable {
     public synchronized void createTopic(String name, int partitions, int replicationFactor) {
         topicConfigs.put(name, new TreeMap<>());
         List<Partition> list = new ArrayList<>();
-        for (int p = 0; p < partitions; p++) {
+        addPartitions(list, partitions, replicationFactor);
+        topics.put(name, list);
+    }
+
+    /**
+     * Grows an existing topic to {@code totalCount} partitions, placed like {@link #createTopic}
+     * (partition p led by broker {@code p % brokers + 1}), as the CreatePartitions RPC does.
+     */
+    public synchronized void addPartitions(String name, int totalCount) {
+        List<Partition> list = topics.get(name);
+        addPartitions(list, totalCount, list.get(0).replicas.size());
+    }
+
+    private void addPartitions(List<Partition> list, int totalCount, int replicationFactor) {
+        for (int p = list.size(); p < totalCount; p++) {
             int leader = p % brokerCount + 1;
             List<Integer> replicas = new ArrayList<>();
             for (int r = 0; r < replicationFactor; r++) {
@@ -245,7 +261,6 @@ public final class FakeCluster implements AutoCloseable {
             }
             list.add(new Partition(leader, List.copyOf(replicas)));
         }
-        topics.put(name, list);
     }
 
     /**
@@ -759,6 +774,36 @@ public final class FakeCluster implements AutoCloseable {
                 });
             }
             observer.onNext(response.build());
+            observer.onCompleted();
+        }
+
+        /** Checks like the broker (unknown topic, a count that does not grow), then grows the topic. */
+        @Override
+        public void createPartitions(CreatePartitionsRequest request,
+                                     StreamObserver<CreatePartitionsResponse> observer) {
+            adminCalls.incrementAndGet();
+            if (failIfRefused(request.getName(), observer)) {
+                return;
+            }
+            int previous;
+            synchronized (FakeCluster.this) {
+                List<Partition> list = topics.get(request.getName());
+                if (list == null) {
+                    fail(observer, Status.NOT_FOUND, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                            "topic '" + request.getName() + "' does not exist");
+                    return;
+                }
+                previous = list.size();
+                if (request.getTotalCount() <= previous) {
+                    fail(observer, Status.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT, "topic '" + request.getName()
+                            + "' has " + previous + " partitions; the count can only grow: give a new total above "
+                            + previous + ", got " + request.getTotalCount());
+                    return;
+                }
+                addPartitions(request.getName(), request.getTotalCount());
+            }
+            observer.onNext(CreatePartitionsResponse.newBuilder().setName(request.getName())
+                    .setPreviousCount(previous).setCount(request.getTotalCount()).build());
             observer.onCompleted();
         }
     }

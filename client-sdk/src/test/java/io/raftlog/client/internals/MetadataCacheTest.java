@@ -125,4 +125,37 @@ class MetadataCacheTest {
         BrokerNotAvailableException e = assertThrows(BrokerNotAvailableException.class, () -> cache.refresh(List.of()));
         assertTrue(e.isRetriable());
     }
+
+    @Test
+    void aCacheOlderThanMaxAgeIsStaleAndSeesAddedPartitions() {
+        ManualClock clock = new ManualClock();
+        MetadataCache cache = new MetadataCache(List.of(cluster.address(1)), pool, clock, 100, 5000, 1000);
+        assertEquals(3, cache.partitionCount("t"));
+        long calls = cache.refreshCount();
+        cluster.addPartitions("t", 5);
+
+        clock.advance(Duration.ofMillis(999));
+        assertFalse(cache.isStale());
+        cache.maybeRefresh();
+        assertEquals(calls, cache.refreshCount(), "younger than the max age: no RPC");
+        assertEquals(3, cache.partitionCount("t"));
+
+        clock.advance(Duration.ofMillis(1));
+        assertTrue(cache.isStale(), "as old as the max age");
+        cache.maybeRefresh();
+        assertEquals(calls + 1, cache.refreshCount());
+        assertFalse(cache.isStale());
+        assertEquals(5, cache.partitionCount("t"));
+        assertEquals(Optional.of(cluster.address(cluster.leader(new TopicPartition("t", 4)))),
+                cache.snapshot().leaderAddress(new TopicPartition("t", 4)));
+    }
+
+    @Test
+    void withoutAMaxAgeTheCacheStaysFreshUntilInvalidated() {
+        ManualClock clock = new ManualClock();
+        MetadataCache cache = new MetadataCache(List.of(cluster.address(1)), pool, clock, 100, 5000);
+        cache.partitionCount("t");
+        clock.advance(Duration.ofDays(365));
+        assertFalse(cache.isStale());
+    }
 }

@@ -3,6 +3,7 @@ package io.raftlog.statemachine.metadata;
 import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.CompleteReassignment;
+import io.raftlog.log.v1.CreatePartitions;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
@@ -116,11 +117,12 @@ public final class MetadataState {
         next.setNextProducerId(id + 1);
         reply = MetadataReply.newBuilder().setStatus(MetadataStatus.METADATA_OK).setProducerId(id).build();
       }
+      case CREATE_PARTITIONS -> reply = createPartitions(next, cmd.getCreatePartitions());
       default -> reply = error(MetadataStatus.METADATA_INVALID, "unknown metadata command " + cmd.getCommandCase());
     }
     image = next.build();
     if (reply.getStatus() == MetadataStatus.METADATA_OK
-        && (cmd.hasCreateTopic() || cmd.hasDeleteTopic())) {
+        && (cmd.hasCreateTopic() || cmd.hasDeleteTopic() || cmd.hasCreatePartitions())) {
       groups.onTopicsChanged(image);
     }
     return reply;
@@ -254,6 +256,73 @@ public final class MetadataState {
       if (a.getReplicasCount() != create.getReplicationFactor()
           || new HashSet<>(a.getReplicasList()).size() != a.getReplicasCount()) {
         return "partition " + p + " needs " + create.getReplicationFactor() + " distinct replicas";
+      }
+      for (int broker : a.getReplicasList()) {
+        if (!known.contains(broker)) {
+          return "partition " + p + " names unknown broker " + broker;
+        }
+      }
+    }
+    return null;
+  }
+
+  /**
+   * Appends new partitions to a topic. The proposing broker computed their placement from its view;
+   * here every replica checks it against the applied state: the topic must still be the one the
+   * broker saw (same id), the new partitions must continue from its current count (so two
+   * concurrent requests cannot both add partition N), and each names the topic's replication
+   * factor of distinct registered brokers.
+   */
+  private static MetadataReply createPartitions(MetadataImage.Builder next, CreatePartitions create) {
+    int i = indexOfTopic(next, create.getName());
+    if (i < 0) {
+      return error(MetadataStatus.METADATA_UNKNOWN_TOPIC, "topic '" + create.getName() + "' does not exist");
+    }
+    TopicRecord topic = next.getTopics(i);
+    if (!topic.getTopicId().equals(create.getTopicId())) {
+      return error(MetadataStatus.METADATA_INVALID, "topic '" + create.getName() + "' was deleted and re-created"
+          + " (id " + topic.getTopicId() + ", not " + create.getTopicId() + ") while partitions were being added;"
+          + " nothing was changed");
+    }
+    int current = topic.getAssignmentsCount();
+    if (create.getAssignmentsCount() == 0) {
+      return error(MetadataStatus.METADATA_INVALID, "no partitions to add to topic '" + create.getName() + "'");
+    }
+    int first = create.getAssignments(0).getPartition();
+    if (first != current) {
+      return error(MetadataStatus.METADATA_INVALID, "topic '" + create.getName() + "' has " + current
+          + " partitions now, so new partitions start at " + current + ", not " + first
+          + " (was it changed concurrently?); nothing was changed");
+    }
+    String problem = TopicRules.checkPartitions(current + create.getAssignmentsCount());
+    if (problem == null) {
+      problem = checkNewAssignments(next, create.getAssignmentsList(), current, topic.getReplicationFactor());
+    }
+    if (problem != null) {
+      return error(MetadataStatus.METADATA_INVALID, problem);
+    }
+    next.setTopics(i, topic.toBuilder().addAllAssignments(create.getAssignmentsList()));
+    return ok();
+  }
+
+  /**
+   * What is wrong with the assignments of added partitions, or null: they must be partitions
+   * {@code first}, {@code first + 1}, ... in order, each with {@code replicationFactor} distinct
+   * registered brokers (the rules {@link #checkAssignments} applies to a new topic).
+   */
+  private static String checkNewAssignments(MetadataImage.Builder next, List<ReplicaAssignment> assignments,
+      int first, int replicationFactor) {
+    Set<Integer> known = new HashSet<>();
+    next.getBrokersList().forEach(b -> known.add(b.getBrokerId()));
+    for (int i = 0; i < assignments.size(); i++) {
+      int p = first + i;
+      ReplicaAssignment a = assignments.get(i);
+      if (a.getPartition() != p) {
+        return "assignment for partition " + p + " is missing";
+      }
+      if (a.getReplicasCount() != replicationFactor
+          || new HashSet<>(a.getReplicasList()).size() != a.getReplicasCount()) {
+        return "partition " + p + " needs " + replicationFactor + " distinct replicas";
       }
       for (int broker : a.getReplicasList()) {
         if (!known.contains(broker)) {

@@ -7,8 +7,10 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import io.raftlog.log.v1.AllocateProducerId;
 import io.raftlog.log.v1.AlterTopicConfig;
 import io.raftlog.log.v1.BrokerHeartbeat;
+import io.raftlog.log.v1.CreatePartitions;
 import io.raftlog.log.v1.CreateTopic;
 import io.raftlog.log.v1.DeleteTopic;
+import io.raftlog.log.v1.GroupJoin;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataReply;
@@ -381,5 +383,156 @@ class MetadataStateTest {
     assertEquals(state.image(), other.image());
     assertEquals(state.image().toByteString(), other.image().toByteString(),
         "byte for byte: snapshots of every replica agree");
+  }
+
+  // ---- CreatePartitions ------------------------------------------------------------------------
+
+  private static MetadataCommand.Builder addPartitions(String name, String id, int first, List<List<Integer>> replicas) {
+    CreatePartitions.Builder b = CreatePartitions.newBuilder().setName(name).setTopicId(id);
+    for (int i = 0; i < replicas.size(); i++) {
+      b.addAssignments(ReplicaAssignment.newBuilder().setPartition(first + i).addAllReplicas(replicas.get(i)));
+    }
+    return MetadataCommand.newBuilder().setTimestampMs(1).setCreatePartitions(b);
+  }
+
+  @Test
+  void createPartitionsAppendsTheNewAssignmentsAndKeepsTheRest() {
+    threeBrokers();
+    apply(create(topic("orders", "id-1", 3, Placement.assign(2, 3, List.of(1, 2, 3), 0))
+        .putConfig("retention.ms", "1000"), 42));
+    TopicRecord before = state.image().getTopics(0);
+    List<List<Integer>> added = Placement.assignAdded(List.of(List.of(1, 2, 3), List.of(2, 3, 1)), 4, 3,
+        List.of(1, 2, 3));
+    assertStatus(MetadataStatus.METADATA_OK, apply(addPartitions("orders", "id-1", 2, added)));
+    TopicRecord after = state.image().getTopics(0);
+    assertEquals(4, after.getAssignmentsCount());
+    assertEquals(before.getAssignmentsList(), after.getAssignmentsList().subList(0, 2), "old partitions unchanged");
+    assertEquals(List.of(2, 3), after.getAssignmentsList().subList(2, 4).stream().map(ReplicaAssignment::getPartition)
+        .toList());
+    assertEquals(added.get(0), after.getAssignments(2).getReplicasList());
+    assertEquals(before.toBuilder().clearAssignments().addAllAssignments(after.getAssignmentsList()).build(), after,
+        "name, id, replication factor, config and creation time unchanged");
+
+    // And again, on from the new count.
+    assertStatus(MetadataStatus.METADATA_OK, apply(addPartitions("orders", "id-1", 4, List.of(List.of(3, 1, 2)))));
+    assertEquals(5, state.image().getTopics(0).getAssignmentsCount());
+  }
+
+  @Test
+  void createPartitionsOfAnUnknownOrReCreatedTopicChangesNothingButTheIndex() {
+    threeBrokers();
+    apply(create(topic("orders", "id-2", 1, List.of(List.of(1))), 1));
+    MetadataImage before = state.image();
+    MetadataReply unknown = apply(addPartitions("nope", "id-x", 1, List.of(List.of(2))));
+    assertStatus(MetadataStatus.METADATA_UNKNOWN_TOPIC, unknown);
+    assertEquals("topic 'nope' does not exist", unknown.getMessage());
+    // The broker saw an earlier incarnation of the topic (deleted and re-created since).
+    MetadataReply recreated = apply(addPartitions("orders", "id-1", 1, List.of(List.of(2))));
+    assertStatus(MetadataStatus.METADATA_INVALID, recreated);
+    assertTrue(recreated.getMessage().contains("re-created"), recreated.getMessage());
+    assertEquals(before.toBuilder().setAppliedIndex(index).build(), state.image());
+  }
+
+  @Test
+  void createPartitionsMustContinueFromTheCurrentCount() {
+    threeBrokers();
+    apply(create(topic("t", "id-t", 1, List.of(List.of(1), List.of(2), List.of(3))), 1));
+    MetadataImage before = state.image();
+    // Two brokers computed partition 3 from the same view: the second finds the count moved on.
+    assertStatus(MetadataStatus.METADATA_OK, apply(addPartitions("t", "id-t", 3, List.of(List.of(1)))));
+    MetadataImage afterFirst = state.image();
+    MetadataReply stale = apply(addPartitions("t", "id-t", 3, List.of(List.of(2))));
+    assertStatus(MetadataStatus.METADATA_INVALID, stale);
+    assertTrue(stale.getMessage().contains("has 4 partitions now, so new partitions start at 4, not 3"),
+        stale.getMessage());
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(addPartitions("t", "id-t", 5, List.of(List.of(2)))));
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(addPartitions("t", "id-t", 2, List.of(List.of(2)))));
+    // A gap or a disorder inside the new ones.
+    MetadataCommand.Builder gap = addPartitions("t", "id-t", 4, List.of(List.of(1), List.of(2)));
+    gap.getCreatePartitionsBuilder().getAssignmentsBuilder(1).setPartition(6);
+    MetadataReply gapReply = apply(gap);
+    assertStatus(MetadataStatus.METADATA_INVALID, gapReply);
+    assertTrue(gapReply.getMessage().contains("assignment for partition 5 is missing"), gapReply.getMessage());
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(MetadataCommand.newBuilder().setTimestampMs(1)
+        .setCreatePartitions(CreatePartitions.newBuilder().setName("t").setTopicId("id-t"))));
+    assertEquals(afterFirst.toBuilder().setAppliedIndex(index).build(), state.image());
+    assertEquals(before.getTopics(0).getAssignmentsCount() + 1, state.image().getTopics(0).getAssignmentsCount());
+  }
+
+  @Test
+  void createPartitionsChecksReplicasLikeCreateTopic() {
+    threeBrokers();
+    apply(create(topic("t", "id-t", 2, List.of(List.of(1, 2))), 1));
+    MetadataImage before = state.image();
+    MetadataReply unknownBroker = apply(addPartitions("t", "id-t", 1, List.of(List.of(2, 7))));
+    assertStatus(MetadataStatus.METADATA_INVALID, unknownBroker);
+    assertTrue(unknownBroker.getMessage().contains("partition 1 names unknown broker 7"), unknownBroker.getMessage());
+    MetadataReply duplicate = apply(addPartitions("t", "id-t", 1, List.of(List.of(2, 2))));
+    assertStatus(MetadataStatus.METADATA_INVALID, duplicate);
+    assertTrue(duplicate.getMessage().contains("partition 1 needs 2 distinct replicas"), duplicate.getMessage());
+    // The topic's replication factor, not another.
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(addPartitions("t", "id-t", 1, List.of(List.of(3)))));
+    assertStatus(MetadataStatus.METADATA_INVALID, apply(addPartitions("t", "id-t", 1, List.of(List.of(1, 2, 3)))));
+    // The second new partition is the bad one: none is added.
+    assertStatus(MetadataStatus.METADATA_INVALID,
+        apply(addPartitions("t", "id-t", 1, List.of(List.of(2, 3), List.of(3, 3)))));
+    assertEquals(before.toBuilder().setAppliedIndex(index).build(), state.image());
+  }
+
+  @Test
+  void createPartitionsBeyondTheTopicRulesIsInvalid() {
+    threeBrokers();
+    apply(create(topic("t", "id-t", 1, List.of(List.of(1))), 1));
+    List<List<Integer>> tooMany = new ArrayList<>();
+    for (int i = 0; i < TopicRules.MAX_PARTITIONS; i++) {
+      tooMany.add(List.of(1 + i % 3));
+    }
+    MetadataReply r = apply(addPartitions("t", "id-t", 1, tooMany));
+    assertStatus(MetadataStatus.METADATA_INVALID, r);
+    assertTrue(r.getMessage().contains("at most " + TopicRules.MAX_PARTITIONS + ", got " + (TopicRules.MAX_PARTITIONS + 1)),
+        r.getMessage());
+    assertEquals(1, state.image().getTopics(0).getAssignmentsCount());
+    // Exactly at the bound is fine.
+    assertStatus(MetadataStatus.METADATA_OK, apply(addPartitions("t", "id-t", 1, tooMany.subList(1, tooMany.size()))));
+    assertEquals(TopicRules.MAX_PARTITIONS, state.image().getTopics(0).getAssignmentsCount());
+  }
+
+  @Test
+  void addedPartitionsAreAssignedToConsumerGroups() {
+    threeBrokers();
+    apply(create(topic("t", "id-t", 1, List.of(List.of(1), List.of(2))), 1));
+    MetadataReply joined = apply(MetadataCommand.newBuilder().setTimestampMs(5).setGroupJoin(GroupJoin.newBuilder()
+        .setGroupId("g").setMemberId("m1").addSubscribedTopics("t").setSessionTimeoutMs(10_000)));
+    assertStatus(MetadataStatus.METADATA_OK, joined);
+    int epoch = state.groups().group("g").orElseThrow().getGroupEpoch();
+    assertEquals(List.of(0, 1), targetOf("g", "m1", "t"));
+
+    assertStatus(MetadataStatus.METADATA_OK, apply(addPartitions("t", "id-t", 2, List.of(List.of(3), List.of(1)))));
+    assertEquals(epoch + 1, state.groups().group("g").orElseThrow().getGroupEpoch(), "the group epoch moved on");
+    assertEquals(List.of(0, 1, 2, 3), targetOf("g", "m1", "t"), "the new partitions are in the member's target");
+  }
+
+  private List<Integer> targetOf(String group, String member, String topic) {
+    return state.groups().group(group).orElseThrow().getTargetAssignmentList().stream()
+        .filter(t -> t.getMemberId().equals(member)).flatMap(t -> t.getPartitionsList().stream())
+        .filter(s -> s.getTopic().equals(topic)).flatMap(s -> s.getPartitionsList().stream()).toList();
+  }
+
+  @Test
+  void createPartitionsReplaysTheSameOnARestoredState() throws Exception {
+    threeBrokers();
+    apply(create(topic("a", "id-a", 2, Placement.assign(2, 2, List.of(1, 2, 3), 0)), 7));
+    MetadataState restored = new MetadataState(MetadataImage.parseFrom(state.snapshotImage().toByteArray()));
+    List<MetadataCommand> next = List.of(
+        addPartitions("a", "id-a", 2, List.of(List.of(3, 1))).build(),
+        addPartitions("a", "id-a", 2, List.of(List.of(1, 2))).build(), // stale
+        addPartitions("a", "id-a", 3, List.of(List.of(1, 2), List.of(2, 3))).build());
+    long i = index;
+    for (MetadataCommand c : next) {
+      i++;
+      assertEquals(state.apply(c, i), restored.apply(c, i), c.toString());
+    }
+    assertEquals(state.image().toByteString(), restored.image().toByteString());
+    assertEquals(5, restored.image().getTopics(0).getAssignmentsCount());
   }
 }

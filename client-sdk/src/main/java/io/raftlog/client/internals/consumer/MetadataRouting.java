@@ -9,13 +9,31 @@ import io.raftlog.client.internals.MetadataCache;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.BooleanSupplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@link Routing} backed by the client's {@link MetadataCache}. */
 public final class MetadataRouting implements Routing {
-    private final MetadataCache metadata;
+    private static final Logger log = LoggerFactory.getLogger(MetadataRouting.class);
 
+    private final MetadataCache metadata;
+    private final BooleanSupplier partitionsFromCoordinator;
+
+    /** Routing for partitions the application chose: one the topic does not have is an error. */
     public MetadataRouting(MetadataCache metadata) {
+        this(metadata, () -> false);
+    }
+
+    /**
+     * @param partitionsFromCoordinator true while the partitions asked about come from the group
+     *        coordinator (a subscribed consumer). A partition beyond the topic's count in fresh
+     *        metadata is then one just added to the topic that the answering broker has not applied
+     *        yet: it is not routable for now (retried) instead of an error
+     */
+    public MetadataRouting(MetadataCache metadata, BooleanSupplier partitionsFromCoordinator) {
         this.metadata = metadata;
+        this.partitionsFromCoordinator = partitionsFromCoordinator;
     }
 
     @Override
@@ -54,8 +72,9 @@ public final class MetadataRouting implements Routing {
     }
 
     /**
-     * A snapshot that knows {@code tp}, or null when no broker answers; throws if {@code tp} does
-     * not exist or its topic name is invalid.
+     * A snapshot that knows {@code tp}, or null when no broker answers (or, with partitions from the
+     * coordinator, the answer does not show {@code tp} yet); throws if {@code tp} does not exist or
+     * its topic name is invalid. A partition beyond the cached count is looked up afresh once.
      */
     private MetadataCache.Snapshot current(TopicPartition tp) {
         MetadataCache.Snapshot snapshot = metadata.isStale() ? metadata.maybeRefresh() : metadata.snapshot();
@@ -78,8 +97,24 @@ public final class MetadataRouting implements Routing {
             }
         }
         if (tp.partition() >= snapshot.partitionCount(tp.topic()).getAsInt()) {
-            throw new UnknownTopicOrPartitionException("topic '" + tp.topic() + "' has no partition "
-                    + tp.partition() + " (it has " + snapshot.partitionCount(tp.topic()).getAsInt() + ")");
+            // Partitions may have been added to the topic since the cache was filled: ask again.
+            try {
+                snapshot = metadata.refresh(List.of(tp.topic()));
+            } catch (BrokerNotAvailableException e) {
+                return null;
+            }
+            if (snapshot.partitionCount(tp.topic()).isEmpty()) {
+                throw new UnknownTopicOrPartitionException("unknown topic '" + tp.topic() + "'");
+            }
+            int count = snapshot.partitionCount(tp.topic()).getAsInt();
+            if (tp.partition() >= count) {
+                if (partitionsFromCoordinator.getAsBoolean()) {
+                    log.debug("{} is assigned but metadata shows {} partitions of {}; retrying", tp, count, tp.topic());
+                    return null;
+                }
+                throw new UnknownTopicOrPartitionException("topic '" + tp.topic() + "' has no partition "
+                        + tp.partition() + " (it has " + count + ")");
+            }
         }
         return snapshot;
     }
