@@ -11,7 +11,8 @@
 #   DIR/cluster.conf              "broker ID PORT RAFT_PORT" per broker (plus # comments); with
 #                                 --netns also "bridge NAME IP/PREFIX" (the root namespace's end: the
 #                                 clients' address) and "netns ID NAMESPACE IP VETH" per broker.
-#                                 Readers skip line kinds they do not know.
+#                                 Readers skip line kinds they do not know. add-broker inserts the
+#                                 lines of the broker it added once that broker is up.
 #   DIR/bootstrap                 one line: 127.0.0.1:P1,127.0.0.1:P2,... (public gRPC ports); with
 #                                 --netns each broker's namespace IP instead of 127.0.0.1
 #   DIR/broker-N/broker.properties
@@ -69,6 +70,13 @@ Commands:
                                     cut the network; exits $EXIT_NETNS_UNAVAILABLE if namespaces cannot be created.
                                     --broker-config KEY=VALUE (repeatable, new clusters only): an
                                     extra line in every broker.properties (keys: README)
+  add-broker                        start one more broker in the running cluster and wait until it is
+                                    up and registered: id = highest id + 1, new free ports, its own
+                                    data dir, the metadata.voters and --broker-config lines of the
+                                    other brokers (it never becomes a metadata voter); with --netns
+                                    also its own namespace and IP. It hosts no partition until some
+                                    are reassigned to it. Last line printed:
+                                    Broker ID added (pid PID, port PORT, raft port RPORT)
   stop                              stop every broker (SIGTERM, SIGKILL after ${STOP_TIMEOUT}s)
   status [--json]                   one line per broker: broker ID pid PID alive|dead port PORT raft-port RPORT
   kill ID                           SIGKILL broker ID
@@ -249,9 +257,10 @@ launch_broker() {
   # whether or not setsid had to fork. `ip netns exec` execs too (it forks only in batch mode).
   local -a netns_exec=()
   if ((NETNS)); then netns_exec=(ip netns exec "${NS_NAMES[$id]}"); fi
+  # Descriptor 8 (add-broker's lock) is closed for the broker, or the lock would live as long as it.
   nohup setsid bash -c 'echo "$$" >"$0"; exec "$@"' "$bdir/pid" ${netns_exec[@]+"${netns_exec[@]}"} \
     "$java" "${java_opts[@]}" -cp "$BROKER_JAR:$BROKER_LIB/*" "$BROKER_MAIN" --config "$bdir/broker.properties" \
-    </dev/null >>"$bdir/broker.log" 2>&1 &
+    </dev/null >>"$bdir/broker.log" 2>&1 8>&- &
   local deadline=$((SECONDS + 10))
   until [[ -s "$bdir/pid" ]]; do
     ((SECONDS < deadline)) || die "broker $id did not start (no pid file after 10 s); see $bdir/broker.log"
@@ -663,30 +672,37 @@ setup_network() {
   NETWORK_READY=1
 }
 
+# Removes the namespace and veth of broker ID (it must be stopped). A namespace in which some
+# process still runs is kept and reported; returns non-zero then.
+teardown_broker_network() {
+  local id="$1" ns veth pids kept=0
+  ns="${NS_NAMES[$id]}"
+  veth="${VETHS[$id]}"
+  if netns_exists "$ns"; then
+    pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
+    if [[ -n "${pids// /}" ]]; then
+      echo "$PROG: network namespace $ns of broker $id not removed: processes still run in it (pids ${pids% })" >&2
+      return 1
+    fi
+  fi
+  # Deleting one end of a veth deletes both at once (a deleted namespace's devices go asynchronously).
+  if link_exists "$veth"; then ip link del "$veth" || kept=1; fi
+  if netns_exists "$ns"; then
+    if ip netns delete "$ns"; then
+      echo "Removed network namespace $ns and veth $veth (broker $id)"
+    else
+      kept=1
+    fi
+  fi
+  return "$kept"
+}
+
 # Removes the namespaces, veths and bridge of the cluster (its brokers must be stopped). A namespace
 # in which some process still runs is kept and reported; returns non-zero then.
 teardown_network() {
-  local id ns veth pids kept=0
+  local id kept=0
   for id in "${BROKER_IDS[@]}"; do
-    ns="${NS_NAMES[$id]}"
-    veth="${VETHS[$id]}"
-    if netns_exists "$ns"; then
-      pids="$(ip netns pids "$ns" 2>/dev/null | tr '\n' ' ')"
-      if [[ -n "${pids// /}" ]]; then
-        echo "$PROG: network namespace $ns of broker $id not removed: processes still run in it (pids ${pids% })" >&2
-        kept=1
-        continue
-      fi
-    fi
-    # Deleting one end of a veth deletes both at once (a deleted namespace's devices go asynchronously).
-    if link_exists "$veth"; then ip link del "$veth" || kept=1; fi
-    if netns_exists "$ns"; then
-      if ip netns delete "$ns"; then
-        echo "Removed network namespace $ns and veth $veth (broker $id)"
-      else
-        kept=1
-      fi
-    fi
+    teardown_broker_network "$id" || kept=1
   done
   if link_exists "$BRIDGE_NAME" && bridge_is_ours; then
     if ((kept)); then
@@ -876,6 +892,29 @@ plan_cluster() {
   done
 }
 
+# The line before the BROKER_CONFIG lines in broker.properties; add-broker copies what follows it.
+readonly BROKER_CONFIG_MARKER="# From --broker-config:"
+
+# Creates DIR/broker-ID/data and writes DIR/broker-ID/broker.properties (with the BROKER_CONFIG
+# lines) for broker ID with metadata voters VOTERS; COMMAND names the command that wrote it.
+write_broker_properties() {
+  local id="$1" voters="$2" command="$3" props
+  props="$(broker_dir "$id")/broker.properties"
+  mkdir -p "$(broker_dir "$id")/data"
+  cat >"$props" <<EOF
+# Written by scripts/cluster.sh $command; keys: broker-node/.../config/BrokerConfig.java
+broker.id=$id
+host=$(broker_host "$id")
+port=${PORTS[$id]}
+raft.port=${RAFT_PORTS[$id]}
+data.dir=$(broker_dir "$id")/data
+metadata.voters=$voters
+EOF
+  if ((${#BROKER_CONFIG[@]} > 0)); then
+    printf '%s\n' "$BROKER_CONFIG_MARKER" "${BROKER_CONFIG[@]}" >>"$props"
+  fi
+}
+
 # Writes cluster.conf, bootstrap and every broker.properties of the cluster planned above.
 write_cluster() {
   local id voters=""
@@ -885,19 +924,7 @@ write_cluster() {
     voters+="${voters:+,}$id@$(broker_host "$id"):${RAFT_PORTS[$id]}"
   done
   for id in "${BROKER_IDS[@]}"; do
-    mkdir -p "$(broker_dir "$id")/data"
-    cat >"$(broker_dir "$id")/broker.properties" <<EOF
-# Written by scripts/cluster.sh start; keys: broker-node/.../config/BrokerConfig.java
-broker.id=$id
-host=$(broker_host "$id")
-port=${PORTS[$id]}
-raft.port=${RAFT_PORTS[$id]}
-data.dir=$(broker_dir "$id")/data
-metadata.voters=$voters
-EOF
-    if ((${#BROKER_CONFIG[@]} > 0)); then
-      printf '%s\n' "# From --broker-config:" "${BROKER_CONFIG[@]}" >>"$(broker_dir "$id")/broker.properties"
-    fi
+    write_broker_properties "$id" "$voters" start
   done
   {
     echo "# Raftlog local cluster written by scripts/cluster.sh start."
@@ -1035,12 +1062,123 @@ cmd_restart() {
   echo "Broker $id is up (pid $(running_pid "$id"))"
 }
 
+# The broker add-broker launched and has not yet recorded in cluster.conf: abandon_added_broker
+# stops it (and removes its namespace) when add-broker fails or is interrupted.
+ADDED_ID=""
+
+# EXIT trap of add-broker.
+abandon_added_broker() {
+  local rc=$? id="$ADDED_ID"
+  [[ -n "$id" ]] || exit "$rc"
+  ADDED_ID=""
+  set +e
+  stop_broker "$id" >&2
+  if ((NETNS)); then teardown_broker_network "$id" >&2; fi
+  echo "$PROG: broker $id was not added: it is stopped and $DIR/cluster.conf is unchanged (its files stay in $(broker_dir "$id"))" >&2
+  ((rc != 0)) || rc=1
+  exit "$rc"
+}
+
+# Inserts the lines of broker ID into cluster.conf (after the last line of the same kind, through a
+# temporary file so that readers never see half a file) and rewrites bootstrap.
+record_added_broker() {
+  local id="$1" netns_line="" tmp="$DIR/cluster.conf.tmp"
+  if ((NETNS)); then netns_line="netns $id ${NS_NAMES[$id]} ${NS_IPS[$id]} ${VETHS[$id]}"; fi
+  awk -v broker_line="broker $id ${PORTS[$id]} ${RAFT_PORTS[$id]}" -v netns_line="$netns_line" '
+    { line[NR] = $0; if ($1 == "broker") last_broker = NR; if ($1 == "netns") last_netns = NR }
+    END {
+      if (netns_line != "" && !last_netns) last_netns = NR
+      for (i = 1; i <= NR; i++) {
+        print line[i]
+        if (i == last_broker) print broker_line
+        if (netns_line != "" && i == last_netns) print netns_line
+      }
+    }' "$DIR/cluster.conf" >"$tmp"
+  mv -f "$tmp" "$DIR/cluster.conf"
+  bootstrap_string >"$DIR/bootstrap"
+}
+
+cmd_add_broker() {
+  local id max=0 pid live="" other voters first props port rport voter_id running_voters=0 voter_count=0
+  require_broker_build
+  for id in "${BROKER_IDS[@]}"; do
+    if ((id > max)); then max="$id"; fi
+    if [[ -n "$(running_pid "$id")" ]]; then live+="${live:+ }$id"; fi
+  done
+  [[ -n "$live" ]] || die "the cluster in $DIR is not running (no live broker): run '$PROG start --dir $DIR' first"
+
+  # The new broker gets the metadata voters and the --broker-config lines of the first broker.
+  first="${BROKER_IDS[0]}"
+  props="$(broker_dir "$first")/broker.properties"
+  [[ -f "$props" ]] || die "cannot copy the configuration of broker $first: $props is missing"
+  voters="$(sed -n 's/^metadata\.voters=//p' "$props" | tail -n 1)"
+  [[ -n "$voters" ]] || die "cannot copy the configuration of broker $first: $props has no metadata.voters line"
+  mapfile -t BROKER_CONFIG < <(awk -v marker="$BROKER_CONFIG_MARKER" 'copy { print } $0 == marker { copy = 1 }' "$props")
+  # Registration needs a metadata leader: fail now rather than after START_TIMEOUT.
+  for voter_id in $(tr ',' '\n' <<<"$voters" | sed -n 's/@.*//p'); do
+    voter_count=$((voter_count + 1))
+    if [[ " $live " == *" $voter_id "* ]]; then running_voters=$((running_voters + 1)); fi
+  done
+  ((running_voters * 2 > voter_count)) ||
+    die "only $running_voters of the $voter_count metadata voters of $DIR are running (live brokers: $live): a new broker could not register; run '$PROG start --dir $DIR' first"
+
+  # One add-broker at a time per cluster: the next one must see this one's broker in cluster.conf.
+  if command -v flock >/dev/null 2>&1; then
+    exec 8<"$DIR" || die "cannot open $DIR to lock it"
+    flock -n 8 || die "another '$PROG add-broker' is adding a broker to $DIR; wait until it is done"
+  fi
+
+  id=$((max + 1))
+  pid="$(running_pid "$id")"
+  [[ -z "$pid" ]] || die "broker $id (pid $pid) runs but is not in $DIR/cluster.conf (left by an interrupted add-broker?); stop it (kill $pid) and run add-broker again"
+  # Also the ports of brokers that are down now: they take them back when restarted.
+  for other in "${BROKER_IDS[@]}"; do
+    TAKEN_PORTS[${PORTS[$other]}]=1
+    TAKEN_PORTS[${RAFT_PORTS[$other]}]=1
+  done
+  port="$(pick_free_port)"
+  TAKEN_PORTS[$port]=1
+  rport="$(pick_free_port)"
+  if ((NETNS)); then
+    ((id <= NETNS_MAX_BROKERS)) || die "--netns supports broker ids up to $NETNS_MAX_BROKERS, and this one would be $id"
+    netns_preflight
+  fi
+
+  # From here on a failure or an interrupt stops the new broker and leaves cluster.conf as it was.
+  ADDED_ID="$id"
+  trap abandon_added_broker EXIT
+  trap 'exit 130' INT
+  trap 'exit 143' TERM
+  BROKER_IDS+=("$id")
+  PORTS[$id]="$port"
+  RAFT_PORTS[$id]="$rport"
+  if ((NETNS)); then
+    # Named and numbered like choose_network does for the brokers of start.
+    local prefix="${BRIDGE_NAME%-br}" bridge_addr
+    bridge_addr="$(bridge_ip)"
+    NS_NAMES[$id]="$prefix-b$id"
+    NS_IPS[$id]="${bridge_addr%.*}.$((10 + id))"
+    VETHS[$id]="$prefix-v$id"
+    # Creates the new broker's namespace and veth; what exists stays as it is (cuts included).
+    setup_network
+  fi
+  write_broker_properties "$id" "$voters" add-broker
+  launch_broker "$id" >/dev/null
+  wait_broker_up "$id"
+  pid="$(running_pid "$id")"
+  [[ -n "$pid" ]] || report_dead_broker "$id"
+  record_added_broker "$id"
+  ADDED_ID=""
+  trap - EXIT INT TERM
+  echo "Broker $id added (pid $pid, port $port, raft port $rport)"
+}
+
 main() {
   (($# > 0)) || usage_error "missing command"
   local cmd="$1"
   shift
   case "$cmd" in
-    start | stop | status | kill | restart | pause | resume) ;;
+    start | stop | status | kill | restart | pause | resume | add-broker) ;;
     cut | isolate | split | drop-client-traffic | heal | net-status) ;;
     -h | --help | help)
       usage
@@ -1140,6 +1278,7 @@ main() {
     status) cmd_status "$json" ;;
     kill | pause | resume) cmd_signal "$cmd" "${positional[0]}" ;;
     restart) cmd_restart "${positional[0]}" ;;
+    add-broker) cmd_add_broker ;;
     cut | isolate | split | drop-client-traffic | heal | net-status)
       require_netns_cluster
       case "$cmd" in

@@ -27,7 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The operator-facing contract of scripts/cluster.sh: its files, output lines, exit codes and
- * signals, on one 3-broker cluster. Every test leaves all brokers running for the next one.
+ * signals, on one 3-broker cluster. Every test leaves all brokers running for the next one; the
+ * add-broker test grows a cluster of its own.
  * Commands without --dir rely on the directory remembered by `start` under the test's HOME.
  */
 @Timeout(value = 150, unit = TimeUnit.SECONDS)
@@ -35,6 +36,8 @@ class ClusterScriptContractTest {
 
   private static final Pattern STATUS_LINE =
       Pattern.compile("broker (\\d+) pid (\\d+) (alive|dead) port (\\d+) raft-port (\\d+)");
+  private static final Pattern STATUS_JSON_BROKER =
+      Pattern.compile("\\{\"id\":(\\d+),\"pid\":(\\d+),\"alive\":(true|false),");
   private static final Duration WAIT = Duration.ofSeconds(30);
 
   @TempDir(cleanup = CleanupMode.ON_SUCCESS)
@@ -184,6 +187,71 @@ class ClusterScriptContractTest {
     }
     assertTrue(cluster.netns().isEmpty());
     assertEquals("127.0.0.1", cluster.brokers().get(1).host());
+  }
+
+  /**
+   * On a cluster of its own (the shared one must keep brokers 1-3 only): add-broker starts broker 4
+   * with the cluster's voters and --broker-config lines, records it for the other commands, and the
+   * broker registers with the metadata group. Its own start and add-broker each have the script's
+   * 90 s deadline, hence the longer timeout.
+   */
+  @Test
+  @Timeout(value = 240, unit = TimeUnit.SECONDS)
+  void addBrokerStartsTheNextIdWhichRegistersAndIsListedByEveryCommand() throws IOException {
+    try (ClusterScript grown = new ClusterScript(tmp.resolve("add-broker"), tmp.resolve("add-broker-home"))) {
+      grown.runOk("start", "--brokers", "3", "--broker-config", "max.partitions.per.topic=500");
+      String voters = property(grown, 1, "metadata.voters");
+
+      ClusterScript.Result added = grown.runOk("add-broker");
+      Map<Integer, ClusterScript.BrokerAddress> brokers = grown.brokers();
+      assertEquals(List.of(1, 2, 3, 4), List.copyOf(brokers.keySet()), added::toString);
+      ClusterScript.BrokerAddress b4 = brokers.get(4);
+      assertEquals(List.of("Broker 4 added (pid " + grown.pid(4) + ", port " + b4.port() + ", raft port "
+          + b4.raftPort() + ")"), added.stdoutLines(), added::toString);
+      assertTrue(grown.process(4).isPresent(), "add-broker returned but broker 4 does not run");
+      assertEquals(voters, property(grown, 4, "metadata.voters"), "the new broker must join the same metadata group");
+      assertEquals("500", property(grown, 4, "max.partitions.per.topic"), "--broker-config lines are copied");
+      assertEquals(4, Files.readString(grown.dir().resolve("bootstrap")).strip().split(",").length);
+
+      ClusterScript.Result status = grown.runOk("status", "--json");
+      Matcher m = STATUS_JSON_BROKER.matcher(status.stdout());
+      int listed = 0;
+      while (m.find()) {
+        listed++;
+        assertEquals(listed, Integer.parseInt(m.group(1)), status::toString);
+        assertEquals(grown.pid(listed), Long.parseLong(m.group(2)), status::toString);
+        assertEquals("true", m.group(3), status::toString);
+      }
+      assertEquals(4, listed, status::toString);
+
+      // Registered with the metadata group: the cluster knows broker 4 and counts it alive.
+      Await.condition("cluster describe to list broker 4 alive", WAIT, () -> {
+        ClusterScript.Result describe = grown.raftlog("", "cluster", "describe", "--json");
+        String json = describe.stdout().replaceAll("\\s", "");
+        return describe.exitCode() == 0 && json.matches("(?s).*\\{\"id\":4,[^}]*\"alive\":true.*");
+      });
+
+      long pid4 = grown.pid(4);
+      grown.runOk("kill", "4");
+      assertFalse(isRunning(pid4), "broker 4 (pid " + pid4 + ") survived kill");
+      assertTrue(grown.runOk("status").stdoutLines().contains(
+          "broker 4 pid " + pid4 + " dead port " + b4.port() + " raft-port " + b4.raftPort()));
+
+      List<Long> pids = List.of(grown.pid(1), grown.pid(2), grown.pid(3));
+      ClusterScript.Result stop = grown.runOk("stop");
+      assertTrue(stop.stdoutLines().contains("Cluster stopped: " + grown.dir()), stop::toString);
+      for (long pid : pids) {
+        assertFalse(isRunning(pid), "broker pid " + pid + " survived stop");
+      }
+    }
+  }
+
+  /** The last value of KEY in DIR/broker-ID/broker.properties. */
+  private static String property(ClusterScript script, int id, String key) throws IOException {
+    List<String> values = Files.readAllLines(script.dir().resolve("broker-" + id + "/broker.properties")).stream()
+        .filter(l -> l.startsWith(key + "=")).map(l -> l.substring(key.length() + 1)).toList();
+    assertFalse(values.isEmpty(), "broker " + id + " has no " + key);
+    return values.get(values.size() - 1);
   }
 
   /** The status line of one broker (bare command: the remembered cluster). */
