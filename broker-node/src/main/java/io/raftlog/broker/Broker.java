@@ -88,7 +88,7 @@ public final class Broker implements AutoCloseable {
   private Reassigner reassigner;
   private RaftHost raft;
   private MetadataView metadataView;
-  private MetadataClient metadataClient;
+  private volatile MetadataClient metadataClient;
   private BrokerRegistrar registrar;
   private ReplicaStates replicaStates;
   private PeerReplicaLogReader peerLogReader;
@@ -154,7 +154,8 @@ public final class Broker implements AutoCloseable {
         (partition, division) -> repairSourceWrapper.apply(peerLogReader.sourceFor(partition, division)), onFatalError);
     metadataView.addListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
-      metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries, onFatalError);
+      metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries,
+          onFatalError, new LeaderMetadataSnapshots());
       metadataStateMachine.addListener(metadataView::update);
     }
     raft = new RaftHost(config, groupId -> groupId.equals(GroupIds.METADATA)
@@ -278,6 +279,23 @@ public final class Broker implements AutoCloseable {
     }
   }
 
+  /** Where this voter copies the metadata state from when it is behind the leader's log start. */
+  private final class LeaderMetadataSnapshots implements ReplicaRepairSource {
+    @Override
+    public java.nio.ByteBuffer read(long fromOffset, long untilOffset, int maxBytes) throws IOException {
+      throw new IOException("the metadata group has no record batches");
+    }
+
+    @Override
+    public SnapshotCopy latestSnapshot(long minIndex) throws IOException {
+      MetadataClient client = metadataClient;
+      if (client == null) {
+        throw new IOException("the metadata client is not started yet");
+      }
+      return client.fetchLatestSnapshot();
+    }
+  }
+
   /** The coordinator's view of this broker: metadata leadership, the applied group state, proposals. */
   private final class LocalGroupHost implements GroupHost {
     @Override
@@ -318,6 +336,11 @@ public final class Broker implements AutoCloseable {
         return out;
       });
     }
+  }
+
+  /** This broker's division of the metadata group (for diagnostics and tests), or null if not a voter. */
+  public RaftServer.Division metadataDivision() {
+    return raft == null ? null : raft.division(GroupIds.METADATA);
   }
 
   /** The metadata group's leader as this broker knows it, or -1. */

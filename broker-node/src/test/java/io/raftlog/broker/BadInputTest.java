@@ -777,7 +777,9 @@ class BadInputTest {
             FetchPartition.newBuilder().setTopic(REF).setOffset(refEnd.get(0))).build());
     assertEquals(ErrorCode.NONE, waited.getResults(0).getError().getCode());
 
-    List<ListOffsetsResult> offsets = FetchServiceGrpc.newBlockingStub(cluster.channel(2))
+    // LATEST comes from the partition's leader only (a follower answers NOT_LEADER).
+    int leaderOf1 = cluster.awaitLeader(REF, 1, Duration.ofSeconds(30));
+    List<ListOffsetsResult> offsets = FetchServiceGrpc.newBlockingStub(cluster.channel(leaderOf1))
         .withDeadlineAfter(10, TimeUnit.SECONDS).listOffsets(ListOffsetsRequest.newBuilder()
             .addPartitions(ListOffsetsPartition.newBuilder().setTopic(REF).setPartition(0).setSpecValue(9))
             .addPartitions(ListOffsetsPartition.newBuilder().setTopic(REF).setPartition(-1))
@@ -826,11 +828,11 @@ class BadInputTest {
         "max.message.bytes", "max.message.bytes must be a number of bytes from 1 to the broker's max.batch.bytes ("
             + MAX_BATCH_BYTES + ")",
         "cleanup.policy", "not supported yet",
-        "segment.ms", "segment.ms (rolling segments by age) is not supported yet",
+        "segment.ms", "segment.ms must be a positive number of milliseconds, got '0'",
         "flush.ms", "unknown topic config 'flush.ms'");
     Map<String, String> badValues = Map.of("retention.ms", "soon", "segment.bytes", "100",
         "max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1), "cleanup.policy", "compact",
-        "segment.ms", "1000", "flush.ms", "1");
+        "segment.ms", "0", "flush.ms", "1");
     badConfigs.forEach((key, message) -> expectAdminError(Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
         message, create("new-topic", 1, 1).toBuilder().putConfig("retention.bytes", "100")
             .putConfig(key, badValues.get(key)).build()));
@@ -952,7 +954,8 @@ class BadInputTest {
     BrokerConfig brokerConfig = cluster.config(leader);
     assertEquals(Map.of("retention.ms", Long.toString(brokerConfig.retentionMs),
         "retention.bytes", Long.toString(brokerConfig.retentionBytes),
-        "segment.bytes", Integer.toString(brokerConfig.segmentBytes), "max.message.bytes", "1024",
+        "segment.bytes", Integer.toString(brokerConfig.segmentBytes),
+        "segment.ms", Long.toString(brokerConfig.segmentMs), "max.message.bytes", "1024",
         "cleanup.policy", "delete"), described.getConfigMap());
 
     byte[] value = new byte[2000];

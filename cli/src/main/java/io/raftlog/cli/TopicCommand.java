@@ -69,7 +69,8 @@ final class TopicCommand {
         int replicationFactor;
 
         @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A topic config (repeatable), e.g. "
-                + "retention.ms=86400000; keys: retention.ms, retention.bytes, segment.bytes, max.message.bytes, "
+                + "retention.ms=86400000; keys: retention.ms, retention.bytes, segment.bytes, segment.ms, "
+                + "max.message.bytes, "
                 + "cleanup.policy. Others take the broker defaults.")
         List<String> configArguments = new ArrayList<>();
 

@@ -70,7 +70,7 @@ class CliCommandsTest {
     /** The JSON "config" member of a topic without overrides on the fake cluster. */
     private static final String DEFAULT_CONFIG_JSON = "\"config\":{\"cleanup.policy\":\"delete\","
             + "\"max.message.bytes\":\"1048576\",\"retention.bytes\":\"-1\",\"retention.ms\":\"604800000\","
-            + "\"segment.bytes\":\"67108864\"}";
+            + "\"segment.bytes\":\"67108864\",\"segment.ms\":\"604800000\"}";
 
     @Test
     void topicConfigsAreSetShownAndAltered() {

@@ -213,8 +213,11 @@ final class Nemeses {
     return history.now() - start;
   }
 
-  /** How long a reassignment may take after its kill was healed. */
-  private static final long REASSIGN_DEADLINE_MS = 120_000;
+  /**
+   * How long a reassignment may take after its kill was healed: a replica whose staging stalls
+   * (Ratis gives up after ~2 min without progress) is staged again by a leader of a new term.
+   */
+  private static final long REASSIGN_DEADLINE_MS = 300_000;
 
   /**
    * Reassigns the step's partition to {@code target}, SIGKILLs a broker (the partition's leader, or

@@ -37,6 +37,7 @@ public final class BrokerConfig {
   public static final String RAFT_SEGMENT_BYTES = "raft.log.segment.bytes";
   public static final String MAX_BATCH_BYTES = "max.batch.bytes";
   public static final String SEGMENT_BYTES = "segment.bytes";
+  public static final String SEGMENT_MS = "segment.ms";
   public static final String INDEX_INTERVAL_BYTES = "index.interval.bytes";
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
@@ -76,6 +77,8 @@ public final class BrokerConfig {
       new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition"
           + " (Kafka's message.max.bytes); a larger one is refused with RECORD_TOO_LARGE."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),
+      new Key(SEGMENT_MS, "604800000", "Default segment.ms of topics: a batch whose timestamp is more than this"
+          + " after the first batch of the active segment starts a new segment (Kafka's log.roll.ms)."),
       new Key(INDEX_INTERVAL_BYTES, "4096", "Bytes of log between two offset index entries."),
       new Key(RETENTION_MS, "604800000", "Default retention.ms of topics: records older than this (by the newest"
           + " timestamp of their segment) are deleted, whole segments at a time; -1 keeps them for ever."),
@@ -122,6 +125,7 @@ public final class BrokerConfig {
   public final int raftSegmentBytes;
   public final int maxBatchBytes;
   public final int segmentBytes;
+  public final long segmentMs;
   public final int indexIntervalBytes;
   public final long retentionMs;
   public final long retentionBytes;
@@ -158,6 +162,7 @@ public final class BrokerConfig {
     raftSegmentBytes = Math.max(intValue(v, RAFT_SEGMENT_BYTES, 64 * 1024, Integer.MAX_VALUE),
         raftEntryLimitBytes(maxBatchBytes));
     segmentBytes = intValue(v, SEGMENT_BYTES, 1024, Integer.MAX_VALUE);
+    segmentMs = longValue(v, SEGMENT_MS, 1);
     indexIntervalBytes = intValue(v, INDEX_INTERVAL_BYTES, 1, Integer.MAX_VALUE);
     retentionMs = longValue(v, RETENTION_MS, -1);
     retentionBytes = longValue(v, RETENTION_BYTES, -1);
@@ -220,7 +225,7 @@ public final class BrokerConfig {
 
   /** Broker-wide values of the topic configs; a topic's own settings override them. */
   public TopicConfig.Defaults topicDefaults() {
-    return new TopicConfig.Defaults(retentionMs, retentionBytes, segmentBytes, maxBatchBytes);
+    return new TopicConfig.Defaults(retentionMs, retentionBytes, segmentBytes, segmentMs, maxBatchBytes);
   }
 
   /** Largest Raft entry: a batch plus the command envelope, with room to spare. */

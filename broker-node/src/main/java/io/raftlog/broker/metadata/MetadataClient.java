@@ -8,6 +8,8 @@ import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
 import io.raftlog.log.v1.MetadataQuery;
 import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.log.v1.MetadataSnapshotCopy;
+import io.raftlog.statemachine.ratis.ReplicaRepairSource;
 import java.io.IOException;
 import java.time.Clock;
 import java.util.List;
@@ -16,6 +18,7 @@ import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftPeer;
 import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.protocol.TermIndex;
 import org.apache.ratis.thirdparty.com.google.protobuf.UnsafeByteOperations;
 
 /** Proposes commands to the metadata Raft group and queries its image, from any broker. */
@@ -70,6 +73,28 @@ public final class MetadataClient implements AutoCloseable {
             throw new MetadataUnavailableException("unreadable metadata image", e);
           }
         });
+  }
+
+  /**
+   * The metadata leader's latest snapshot, for a voter that lost its data ({@code
+   * MetadataStateMachine}); blocks the calling thread.
+   */
+  public ReplicaRepairSource.SnapshotCopy fetchLatestSnapshot() throws IOException {
+    try {
+      var reply = client.sendReadOnly(Message.valueOf(UnsafeByteOperations.unsafeWrap(
+          MetadataQuery.newBuilder().setLatestSnapshot(true).build().toByteArray()))).get();
+      if (!reply.isSuccess()) {
+        throw new IOException("metadata leader: " + reply.getException(), reply.getException());
+      }
+      MetadataSnapshotCopy copy = MetadataSnapshotCopy.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer());
+      return new ReplicaRepairSource.SnapshotCopy(TermIndex.valueOf(copy.getTerm(), copy.getIndex()),
+          copy.getContent().toByteArray());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IOException("interrupted while asking the metadata leader for its snapshot", e);
+    } catch (java.util.concurrent.ExecutionException e) {
+      throw new IOException("cannot read the metadata leader's snapshot: " + e.getCause(), e.getCause());
+    }
   }
 
   /** The metadata leader as last seen by this client, or null. */

@@ -130,9 +130,8 @@ public final class PartitionManager implements AutoCloseable {
         assigned.put(gid, a);
         PartitionReplica existing = replicas.get(gid);
         if (existing != null) {
-          // A changed segment.bytes applies from the replica's next segment roll.
-          existing.stateMachine().setSegmentBytes(
-              TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults()).segmentBytes());
+          // A changed segment.bytes or segment.ms applies from the replica's next append.
+          applySegmentConfig(existing, topic);
           continue;
         }
         try {
@@ -190,14 +189,19 @@ public final class PartitionManager implements AutoCloseable {
     }
     PartitionReplica created = replicas.get(group.getGroupId());
     if (created != null) {
-      created.stateMachine().setSegmentBytes(
-          TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults()).segmentBytes());
+      applySegmentConfig(created, topic);
     }
     if (added) {
       LOG.info("[broker-{}] created replica of {}-{} (group {}, replicas {}{})", config.brokerId, topic.getName(),
           a.getPartition(), group.getGroupId().getUuid(), a.getReplicasList(),
           joining ? ", joining as a new replica of target " + a.getTargetReplicasList() : "");
     }
+  }
+
+  private void applySegmentConfig(PartitionReplica replica, TopicRecord topic) {
+    TopicConfig resolved = TopicConfig.resolve(topic.getConfigMap(), config.topicDefaults());
+    replica.stateMachine().setSegmentBytes(resolved.segmentBytes());
+    replica.stateMachine().setSegmentMs(resolved.segmentMs());
   }
 
   /**

@@ -150,7 +150,8 @@ public final class Reassigner {
       Set<Integer> adding = new TreeSet<>(grown);
       adding.removeAll(members);
       start(step, what, "adding replicas " + adding + " (members " + members + " -> " + grown + ")",
-          whenStarted(adding, r).thenCompose(v -> setConfiguration(r.groupId(), current, next)));
+          whenStarted(adding, r).thenCompose(v -> setConfiguration(r.groupId(), current, next))
+              .thenApply(reply -> stepDownIfStagingTimedOut(r, what, reply)));
     } else if (!targets.contains(brokerId)) {
       RaftPeerId to = handOverTarget(d, conf, targets);
       if (to == null) {
@@ -226,6 +227,29 @@ public final class Reassigner {
     } catch (IOException e) {
       return CompletableFuture.failedFuture(e);
     }
+  }
+
+  /**
+   * After Ratis gave up staging a new replica (no progress), this leader steps down so that the
+   * group elects a leader in a new term; the reply is passed on (the step is retried with backoff).
+   * Why: a deposed leader's log appender in Ratis 3.2.2 may still send the joining replica a request
+   * in the new term (seen in the fault suite, logged "Failed to step down"); the joining replica
+   * then takes it for that term's leader and refuses the real one until the term changes, so every
+   * staging in this term fails.
+   */
+  private RaftClientReply stepDownIfStagingTimedOut(PartitionReplica r, String what, RaftClientReply reply) {
+    if (reply != null && !reply.isSuccess()
+        && reply.getException() instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException) {
+      LOG.warn("[broker-{} {}] reassignment: a new replica made no progress while staged; stepping down so that"
+          + " a leader of a new term retries", brokerId, what);
+      try {
+        server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, server.getId(), r.groupId(),
+            callIds.incrementAndGet(), null, TRANSFER_TIMEOUT_MS));
+      } catch (IOException e) {
+        LOG.info("[broker-{} {}] stepping down failed: {}", brokerId, what, e.toString());
+      }
+    }
+    return reply;
   }
 
   /**

@@ -35,6 +35,9 @@ import java.util.concurrent.TimeUnit;
 /**
  * Fetch (long poll) and ListOffsets, served from local replicas. A partition not hosted here
  * answers NOT_LEADER with the leader hint this broker has, so the client goes to a replica.
+ * ListOffsets LATEST is answered by the partition's leader only, once it has applied everything
+ * committed before its term (NOT_LEADER or LEADER_NOT_AVAILABLE otherwise), so the latest offset
+ * never goes back; EARLIEST and fetches are served by any replica.
  *
  * <p>Size bounds: a partition returns up to its {@code max_bytes} (0 = 1 MiB) and the whole
  * response up to {@code fetch.max.bytes}; the first batch found is returned even when it is larger
@@ -215,6 +218,18 @@ public final class FetchServiceImpl extends FetchServiceGrpc.FetchServiceImplBas
           // Its high watermark is held back below committed data: not the latest offset.
           throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the replica of " + replica
               + " on this broker is repairing its segment files from peers; retry");
+        }
+        if (p.getSpec() == OffsetSpec.LATEST && !replica.isLeaderReady()) {
+          // As in Kafka, only the leader answers: a follower's high watermark, or that of a leader
+          // still applying what was committed before its term, may be below offsets already
+          // acknowledged, and the latest offset must never go back.
+          int leader = replica.leaderId();
+          if (replica.isLeader() || leader < 0) {
+            throw new BrokerException(ErrorCode.LEADER_NOT_AVAILABLE, "the leader of " + replica
+                + " is not ready yet (applying earlier entries); retry");
+          }
+          throw new BrokerException(ErrorCode.NOT_LEADER, "the latest offset of " + replica + " comes from its leader,"
+              + " broker " + leader + "; this broker follows", leader);
         }
         r.setOffset(p.getSpec() == OffsetSpec.EARLIEST ? replica.stateMachine().logStartOffset()
             : replica.stateMachine().highWatermark());

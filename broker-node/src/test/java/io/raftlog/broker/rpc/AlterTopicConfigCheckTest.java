@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 /** The broker's checks of a requested topic config change, before anything reaches the metadata log. */
 class AlterTopicConfigCheckTest {
 
-  private static final TopicConfig.Defaults DEFAULTS = new TopicConfig.Defaults(604_800_000L, -1, 64 << 20, 1 << 20);
+  private static final TopicConfig.Defaults DEFAULTS = new TopicConfig.Defaults(604_800_000L, -1, 64 << 20, 604_800_000L, 1 << 20);
 
   private static String check(Map<String, String> set, Set<String> remove) {
     return AdminServiceImpl.checkAlteration(set, remove, DEFAULTS);
@@ -40,6 +40,6 @@ class AlterTopicConfigCheckTest {
     assertEquals("max.message.bytes must be a number of bytes from 1 to the broker's max.batch.bytes (1048576),"
         + " got '1048577'", check(Map.of("max.message.bytes", "1048577"), Set.of()));
     assertEquals("unknown topic config 'retention'; supported: retention.ms, retention.bytes, segment.bytes,"
-        + " max.message.bytes, cleanup.policy", check(Map.of("retention.ms", "5"), Set.of("retention")));
+        + " segment.ms, max.message.bytes, cleanup.policy", check(Map.of("retention.ms", "5"), Set.of("retention")));
   }
 }

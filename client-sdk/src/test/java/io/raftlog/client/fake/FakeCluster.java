@@ -228,7 +228,7 @@ public final class FakeCluster implements AutoCloseable {
      */
     public static final Map<String, String> TOPIC_CONFIG_DEFAULTS = Map.of(
             "retention.ms", "604800000", "retention.bytes", "-1", "segment.bytes", "67108864",
-            "max.message.bytes", "1048576", "cleanup.policy", "delete");
+            "segment.ms", "604800000", "max.message.bytes", "1048576", "cleanup.policy", "delete");
 
     /** The configuration overrides of a topic, sorted by key; null if the topic does not exist. */
     public synchronized Map<String, String> topicConfig(String name) {
@@ -866,7 +866,7 @@ public final class FakeCluster implements AutoCloseable {
         for (String key : keys) {
             if (!TOPIC_CONFIG_DEFAULTS.containsKey(key)) {
                 return "unknown topic config '" + key + "'; supported: retention.ms, retention.bytes, segment.bytes,"
-                        + " max.message.bytes, cleanup.policy";
+                        + " segment.ms, max.message.bytes, cleanup.policy";
             }
         }
         return null;

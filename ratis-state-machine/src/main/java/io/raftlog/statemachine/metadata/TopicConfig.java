@@ -16,24 +16,26 @@ import java.util.TreeMap;
  *       are deleted, whole segments at a time; -1 keeps them for ever.</li>
  *   <li>{@code retention.bytes}: the most bytes a partition keeps; older segments are deleted
  *       beyond it; -1 for unlimited.</li>
- *   <li>{@code segment.bytes}: the size at which a partition's active segment file is rolled.
- *       Applies to replicas opened after the change (a broker restart or a new replica).</li>
+ *   <li>{@code segment.bytes}: the size at which a partition's active segment file is rolled.</li>
+ *   <li>{@code segment.ms}: the age at which it is rolled: a batch whose timestamp is more than
+ *       this after the first batch of the active segment starts a new one (Kafka's rule, by record
+ *       timestamps), so time-based retention can delete old records of a slow partition.</li>
  *   <li>{@code max.message.bytes}: the largest record batch a produce may append to one
  *       partition, at most the broker's {@code max.batch.bytes}.</li>
  *   <li>{@code cleanup.policy}: only {@code delete} is supported; {@code compact} is refused
  *       (log compaction is not built yet).</li>
  * </ul>
- * {@code segment.ms} (rolling by age) is not supported yet and is refused like an unknown key.
  */
-public record TopicConfig(long retentionMs, long retentionBytes, int segmentBytes, int maxMessageBytes,
+public record TopicConfig(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxMessageBytes,
     String cleanupPolicy) {
 
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
   public static final String SEGMENT_BYTES = "segment.bytes";
+  public static final String SEGMENT_MS = "segment.ms";
   public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
   public static final String CLEANUP_POLICY = "cleanup.policy";
-  public static final List<String> KEYS = List.of(RETENTION_MS, RETENTION_BYTES, SEGMENT_BYTES,
+  public static final List<String> KEYS = List.of(RETENTION_MS, RETENTION_BYTES, SEGMENT_BYTES, SEGMENT_MS,
       MAX_MESSAGE_BYTES, CLEANUP_POLICY);
   /** The smallest segment a topic may ask for (below it every batch would get a file of its own). */
   public static final int MIN_SEGMENT_BYTES = 1024;
@@ -44,7 +46,7 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
    * @param maxBatchBytes the broker's {@code max.batch.bytes}: the default and the upper bound of
    *     {@code max.message.bytes}
    */
-  public record Defaults(long retentionMs, long retentionBytes, int segmentBytes, int maxBatchBytes) {
+  public record Defaults(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxBatchBytes) {
   }
 
   /**
@@ -95,8 +97,8 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
         }
         return "cleanup.policy must be 'delete', got '" + value + "'";
       }
-      case "segment.ms" -> {
-        return "segment.ms (rolling segments by age) is not supported yet; segments roll by segment.bytes";
+      case SEGMENT_MS -> {
+        return checkLong(key, v, 1, Long.MAX_VALUE, "a positive number of milliseconds");
       }
       default -> {
         return unknownKey(key);
@@ -129,6 +131,7 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
         longOr(overrides, RETENTION_MS, -1, Long.MAX_VALUE, defaults.retentionMs()),
         longOr(overrides, RETENTION_BYTES, -1, Long.MAX_VALUE, defaults.retentionBytes()),
         (int) longOr(overrides, SEGMENT_BYTES, MIN_SEGMENT_BYTES, Integer.MAX_VALUE, defaults.segmentBytes()),
+        longOr(overrides, SEGMENT_MS, 1, Long.MAX_VALUE, defaults.segmentMs()),
         (int) longOr(overrides, MAX_MESSAGE_BYTES, 1, defaults.maxBatchBytes(), defaults.maxBatchBytes()),
         "delete");
   }
@@ -152,6 +155,7 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
     m.put(RETENTION_MS, Long.toString(retentionMs));
     m.put(RETENTION_BYTES, Long.toString(retentionBytes));
     m.put(SEGMENT_BYTES, Integer.toString(segmentBytes));
+    m.put(SEGMENT_MS, Long.toString(segmentMs));
     m.put(MAX_MESSAGE_BYTES, Integer.toString(maxMessageBytes));
     m.put(CLEANUP_POLICY, cleanupPolicy);
     return m;

@@ -2,7 +2,9 @@ package io.raftlog.statemachine.ratis;
 
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataImage;
+import io.raftlog.log.v1.MetadataQuery;
 import io.raftlog.log.v1.MetadataReply;
+import io.raftlog.log.v1.MetadataSnapshotCopy;
 import io.raftlog.statemachine.group.ConsumerGroups;
 import io.raftlog.statemachine.metadata.MetadataState;
 import java.io.IOException;
@@ -11,6 +13,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Consumer;
 import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.protocol.Message;
 import org.apache.ratis.protocol.RaftClientRequest;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -29,7 +32,8 @@ import org.slf4j.LoggerFactory;
 /**
  * The Ratis adapter of the metadata group (the "controller", like Kafka's KRaft quorum): applies
  * {@link MetadataCommand}s to a {@link MetadataState} and tells listeners about each new image.
- * A read-only query returns the whole image (for brokers that are not voters).
+ * A read-only query returns the whole image (for brokers that are not voters), or the latest
+ * snapshot (for a voter that lost its data).
  */
 public final class MetadataStateMachine extends SnapshottingStateMachine {
 
@@ -40,6 +44,10 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
   private final Consumer<Throwable> onFatalError;
   /** Set when the applied state was found diverged: nothing more is applied or snapshotted. */
   private volatile boolean diverged;
+  private final ReplicaRepairSource peerSnapshots;
+  /** The running copy of the leader's snapshot (see notifyInstallSnapshotFromLeader), or null. */
+  private CompletableFuture<TermIndex> installing;
+  private volatile boolean closed;
 
   /**
    * @param snapshotEveryEntries see {@link SnapshottingStateMachine}
@@ -47,7 +55,17 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
    *     voters (see {@link #truncate}); the broker halts
    */
   public MetadataStateMachine(String logPrefix, long snapshotEveryEntries, Consumer<Throwable> onFatalError) {
+    this(logPrefix, snapshotEveryEntries, onFatalError, null);
+  }
+
+  /**
+   * @param peerSnapshots where a voter that is behind the leader's log start copies the leader's
+   *     latest snapshot from ({@code latestSnapshot} only); null: such a voter cannot catch up
+   */
+  public MetadataStateMachine(String logPrefix, long snapshotEveryEntries, Consumer<Throwable> onFatalError,
+      ReplicaRepairSource peerSnapshots) {
     super(logPrefix, snapshotEveryEntries);
+    this.peerSnapshots = peerSnapshots;
     this.onFatalError = onFatalError;
   }
 
@@ -193,8 +211,91 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
 
   @Override
   public CompletableFuture<Message> query(Message request) {
-    return CompletableFuture.completedFuture(
-        Message.valueOf(UnsafeByteOperations.unsafeWrap(state.image().toByteString().asReadOnlyByteBuffer())));
+    MetadataQuery q;
+    try {
+      q = MetadataQuery.parseFrom(request.getContent().asReadOnlyByteBuffer());
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(new IOException(logPrefix + ": unreadable metadata query", e));
+    }
+    if (!q.getLatestSnapshot()) {
+      return CompletableFuture.completedFuture(
+          Message.valueOf(UnsafeByteOperations.unsafeWrap(state.image().toByteString().asReadOnlyByteBuffer())));
+    }
+    try {
+      ReplicaRepairSource.SnapshotCopy copy = latestSnapshotCopy()
+          .orElseThrow(() -> new IOException(logPrefix + ": no metadata snapshot taken yet"));
+      return CompletableFuture.completedFuture(Message.valueOf(UnsafeByteOperations.unsafeWrap(
+          MetadataSnapshotCopy.newBuilder().setTerm(copy.at().getTerm()).setIndex(copy.at().getIndex())
+              .setContent(com.google.protobuf.ByteString.copyFrom(copy.content()))
+              .build().toByteArray())));
+    } catch (IOException e) {
+      return CompletableFuture.failedFuture(e);
+    }
+  }
+
+  /**
+   * This voter is behind the leader's log start (it lost its data directory, or the leader purged
+   * past it while it was down): it copies the leader's latest snapshot ({@link #peerSnapshots}),
+   * stores it as its own, and Ratis reloads the state machine from it; the entries after follow
+   * from the leader's log.
+   */
+  @Override
+  public synchronized CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
+      TermIndex firstTermIndexInLog) {
+    if (peerSnapshots == null) {
+      return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
+    }
+    if (installing != null && !installing.isDone()) {
+      return installing;
+    }
+    long minIndex = firstTermIndexInLog == null ? 0 : firstTermIndexInLog.getIndex() - 1;
+    LOG.warn("[{}] the leader's metadata log starts at {}, past what this voter holds (applied {}): copying the"
+        + " leader's latest metadata snapshot", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
+    CompletableFuture<TermIndex> attempt = new CompletableFuture<>();
+    installing = attempt;
+    Thread t = new Thread(() -> {
+      try {
+        attempt.complete(copyFromLeader(minIndex));
+      } catch (Throwable e) {
+        attempt.completeExceptionally(e);
+      }
+    }, logPrefix.replace(' ', '-') + "-install");
+    t.setDaemon(true);
+    t.start();
+    return attempt;
+  }
+
+  private TermIndex copyFromLeader(long minIndex) throws IOException, InterruptedException {
+    while (true) {
+      if (closed) {
+        throw new IOException(logPrefix + ": closing while copying the leader's metadata snapshot");
+      }
+      ReplicaRepairSource.SnapshotCopy copy;
+      try {
+        copy = peerSnapshots.latestSnapshot(minIndex);
+        MetadataImage.parseFrom(copy.content()); // checked before it becomes this voter's state
+      } catch (IOException e) {
+        LOG.info("[{}] no metadata snapshot at index {} or later to copy yet ({}); retrying in 1 s", logPrefix,
+            minIndex, e.getMessage());
+        Thread.sleep(1000); // waiting for the leader to have one, not synchronizing threads
+        continue;
+      }
+      if (copy.at().getIndex() < minIndex) {
+        LOG.info("[{}] the leader's metadata snapshot at {} is older than {}; retrying in 1 s", logPrefix,
+            copy.at(), minIndex);
+        Thread.sleep(1000);
+        continue;
+      }
+      storeSnapshotCopy(copy);
+      LOG.info("[{}] copied the leader's metadata snapshot at {}; the log follows", logPrefix, copy.at());
+      return copy.at();
+    }
+  }
+
+  @Override
+  public void close() throws IOException {
+    closed = true;
+    super.close();
   }
 
   @Override

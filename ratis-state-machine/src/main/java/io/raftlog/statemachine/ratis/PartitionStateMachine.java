@@ -107,6 +107,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private CompletableFuture<TermIndex> installing;
   /** The topic's segment.bytes once known (0: the store's own setting). */
   private volatile int segmentBytes;
+  private volatile long segmentMs;
   private volatile PartitionCore core;
   /**
    * The offset below which records are applied and stored, published only after the segment store
@@ -167,6 +168,10 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (bytes > 0) {
       s.setSegmentBytes(bytes);
     }
+    long ms = segmentMs;
+    if (ms > 0) {
+      s.setSegmentMs(ms);
+    }
     store = s;
   }
 
@@ -179,6 +184,18 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     LogStore s = store;
     if (s != null) {
       s.setSegmentBytes(bytes);
+    }
+  }
+
+  /**
+   * The topic's {@code segment.ms}: the active segment rolls once a batch's timestamp is this far
+   * past its first batch's (also when called before the replica opened its segment files).
+   */
+  public void setSegmentMs(long ms) {
+    segmentMs = ms;
+    LogStore s = store;
+    if (s != null) {
+      s.setSegmentMs(ms);
     }
   }
 

@@ -95,10 +95,8 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
 
   /**
    * The leader no longer has the log entries this replica needs (its data directory was lost, or
-   * it is a new replica). Partition replicas override this and copy a peer's state; here (the
-   * metadata group) that is not built: refuse loudly so an operator sees it, instead of
-   * pretending. (Our purge never removes entries a known replica still needs, so a replica with
-   * its data intact does not get here.)
+   * it is a new replica). Partition and metadata replicas override this and copy a peer's state;
+   * one without a source to copy from refuses loudly so an operator sees it, instead of pretending.
    */
   @Override
   public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,

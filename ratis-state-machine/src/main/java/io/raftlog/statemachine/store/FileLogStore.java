@@ -52,12 +52,22 @@ public final class FileLogStore implements LogStore {
   private volatile long logEndOffset;
   /** Roll size in force: the config's, until a topic's segment.bytes changes it. */
   private volatile int segmentBytes;
+  /** Roll age in force (segment.ms), by record timestamps; Long.MAX_VALUE until set. */
+  private volatile long segmentMs = Long.MAX_VALUE;
   private volatile boolean closed;
 
   private FileLogStore(Path dir, LogStoreConfig config) {
     this.dir = dir;
     this.config = config;
     this.segmentBytes = config.segmentBytes();
+  }
+
+  @Override
+  public void setSegmentMs(long segmentMs) {
+    if (segmentMs <= 0) {
+      throw new IllegalArgumentException("segmentMs must be positive, got " + segmentMs);
+    }
+    this.segmentMs = segmentMs;
   }
 
   @Override
@@ -194,16 +204,28 @@ public final class FileLogStore implements LogStore {
   }
 
   /**
-   * A non-empty segment rolls when the batch would push it past {@code segmentBytes}, or when the
-   * batch's offsets no longer fit the index's int32 relative offsets. An empty segment takes any
-   * batch, so an oversized batch gets a segment of its own.
+   * A non-empty segment rolls when the batch would push it past {@code segmentBytes}, when the
+   * batch's max timestamp is more than {@code segmentMs} after that of the segment's first batch
+   * (Kafka's segment.ms; batches without timestamps never roll by age), or when the batch's offsets
+   * no longer fit the index's int32 relative offsets. An empty segment takes any batch, so an
+   * oversized batch gets a segment of its own.
    */
-  private boolean mustRoll(LogSegment segment, BatchInfo batch) {
+  private boolean mustRoll(LogSegment segment, BatchInfo batch) throws IOException {
     if (segment.size() == 0) {
       return false;
     }
     return (long) segment.size() + batch.sizeInBytes() > segmentBytes
+        || tooOld(segment, batch)
         || batch.lastOffset() - segment.baseOffset() > Integer.MAX_VALUE;
+  }
+
+  private boolean tooOld(LogSegment segment, BatchInfo batch) throws IOException {
+    long ms = segmentMs;
+    if (ms == Long.MAX_VALUE || batch.maxTimestamp() < 0) {
+      return false;
+    }
+    long first = segment.firstBatchMaxTimestamp();
+    return first >= 0 && batch.maxTimestamp() - first > ms;
   }
 
   private LogSegment roll() throws IOException {

@@ -55,6 +55,8 @@ final class LogSegment implements Closeable {
    */
   private volatile long maxTimestamp = -1;
   private volatile boolean maxTimestampKnown;
+  /** Max timestamp of the first batch (segment.ms counts from it); -2 until read, -1 for none. */
+  private volatile long firstBatchMaxTimestamp = -2;
   /** Set by {@link #open} when there was no index file: the segment then needs {@link #recover()}. */
   private boolean indexMissing;
 
@@ -157,6 +159,7 @@ final class LogSegment implements Closeable {
     }
     nextOffset = expectedBase;
     size = position;
+    firstBatchMaxTimestamp = -2; // read again if asked: the first batch may be gone
     return true;
   }
 
@@ -197,6 +200,7 @@ final class LogSegment implements Closeable {
     index.flush();
     nextOffset = expectedBase;
     size = position;
+    firstBatchMaxTimestamp = -2; // read again if asked: the first batch may be gone
     maxTimestampKnown = true;
     return truncated;
   }
@@ -212,6 +216,9 @@ final class LogSegment implements Closeable {
     indexIfDue(info, position);
     nextOffset = info.nextOffset();
     maxTimestamp = Math.max(maxTimestamp, info.maxTimestamp());
+    if (position == 0) {
+      firstBatchMaxTimestamp = info.maxTimestamp();
+    }
     size = position + info.sizeInBytes(); // publishes the batch to readers
   }
 
@@ -347,6 +354,7 @@ final class LogSegment implements Closeable {
     bytesSinceLastIndexEntry = position - index.lastIndexedPosition();
     nextOffset = offset;
     size = position;
+    firstBatchMaxTimestamp = -2; // read again if asked: the first batch may be gone
   }
 
   void flush() throws IOException {
@@ -375,6 +383,20 @@ final class LogSegment implements Closeable {
       }
     }
     return maxTimestamp;
+  }
+
+  /** The max timestamp of this segment's first batch, -1 if it holds none (read once from disk). */
+  long firstBatchMaxTimestamp() throws IOException {
+    long known = firstBatchMaxTimestamp;
+    if (known != -2) {
+      return known;
+    }
+    synchronized (this) {
+      if (firstBatchMaxTimestamp == -2) {
+        firstBatchMaxTimestamp = size == 0 ? -1 : committedHeader(0, size).maxTimestamp();
+      }
+      return firstBatchMaxTimestamp;
+    }
   }
 
   long baseOffset() {

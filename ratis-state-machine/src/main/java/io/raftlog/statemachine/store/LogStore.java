@@ -97,6 +97,16 @@ public interface LogStore extends Closeable {
   void setSegmentBytes(int segmentBytes);
 
   /**
+   * Changes the age at which the active segment is rolled (a topic's {@code segment.ms}): a batch
+   * whose max timestamp is more than this after the max timestamp of the segment's first batch goes
+   * to a new segment, as in Kafka. Record timestamps, not the local clock, decide, so replicas of
+   * the same records roll alike. Stores without segments may ignore it.
+   *
+   * @throws IllegalArgumentException if not positive
+   */
+  void setSegmentMs(long segmentMs);
+
+  /**
    * Removes every batch and starts an empty log at {@code startOffset}: a replica that takes its
    * state from another replica's snapshot and copies the records after it.
    */

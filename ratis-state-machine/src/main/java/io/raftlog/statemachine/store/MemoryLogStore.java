@@ -208,6 +208,13 @@ public final class MemoryLogStore implements LogStore {
     }
   }
 
+  @Override
+  public void setSegmentMs(long segmentMs) {
+    if (segmentMs <= 0) {
+      throw new IllegalArgumentException("segmentMs must be positive, got " + segmentMs);
+    }
+  }
+
   /** Each batch plays the role of a segment. */
   @Override
   public List<SegmentInfo> segments() {

@@ -355,9 +355,9 @@ class MetadataStateTest {
     apply(create(topic("orders", "id-1", 1, List.of(List.of(1))).putConfig("retention.ms", "1000"), 1));
     MetadataImage before = state.image();
     assertStatus(MetadataStatus.METADATA_UNKNOWN_TOPIC, apply(alter("nope", Map.of("retention.ms", "5"), List.of())));
-    MetadataReply unknownSet = apply(alter("orders", Map.of("retention.ms", "5", "segment.ms", "10"), List.of()));
+    MetadataReply unknownSet = apply(alter("orders", Map.of("retention.ms", "5", "flush.ms", "10"), List.of()));
     assertStatus(MetadataStatus.METADATA_INVALID, unknownSet);
-    assertTrue(unknownSet.getMessage().contains("segment.ms"), unknownSet.getMessage());
+    assertTrue(unknownSet.getMessage().contains("flush.ms"), unknownSet.getMessage());
     assertStatus(MetadataStatus.METADATA_INVALID, apply(alter("orders", Map.of(), List.of("retention.ms", "bogus"))));
     MetadataReply both = apply(alter("orders", Map.of("retention.ms", "5"), List.of("retention.ms")));
     assertStatus(MetadataStatus.METADATA_INVALID, both);

@@ -82,6 +82,30 @@ class FileLogStoreTest extends LogStoreContractTest {
     }
   }
 
+  /** Kafka's segment.ms: by record timestamps, from the max timestamp of the segment's first batch. */
+  @Test
+  void rollsWhenABatchIsMoreThanSegmentMsNewerThanTheSegmentsFirstBatch() throws IOException {
+    LogStoreConfig config = new LogStoreConfig(1 << 20, 64);
+    try (FileLogStore store = open(config)) {
+      store.setSegmentMs(1_000);
+      store.append(TestBatches.batchAt(0, 10_000));
+      store.append(TestBatches.batchAt(1, 10_900));
+      store.append(TestBatches.batchAt(2, 11_000)); // exactly segment.ms later: stays
+      store.append(TestBatches.batchAt(3, 11_001)); // more: a new segment, counting from 11_001
+      store.append(TestBatches.batchAt(4, 5_000));  // an older timestamp never rolls
+      store.append(TestBatches.batchAt(5, 12_002));
+      assertEquals(List.of(0L, 3L, 5L), store.segmentBaseOffsets());
+    }
+    try (FileLogStore store = open(config)) {
+      store.setSegmentMs(1_000);
+      // Reopened: the active segment's first timestamp (12_002) comes from its file.
+      store.append(TestBatches.batchAt(6, 13_002));
+      assertEquals(List.of(0L, 3L, 5L), store.segmentBaseOffsets());
+      store.append(TestBatches.batchAt(7, 13_003));
+      assertEquals(List.of(0L, 3L, 5L, 7L), store.segmentBaseOffsets());
+    }
+  }
+
   @Test
   void batchLargerThanSegmentBytesGetsASegmentOfItsOwn() throws IOException {
     try (FileLogStore store = open(new LogStoreConfig(500, 64))) {

@@ -27,6 +27,12 @@ final class TestBatches {
     return MemoryRecords.withRecords(baseOffset, Compression.NONE, simpleRecords).buffer();
   }
 
+  /** A batch of one record with the given timestamp. */
+  static ByteBuffer batchAt(long baseOffset, long timestamp) {
+    return MemoryRecords.withRecords(baseOffset, Compression.NONE,
+        new SimpleRecord(timestamp, null, value(baseOffset, 16))).buffer();
+  }
+
   static ByteBuffer batch(long baseOffset, int records) {
     return batch(baseOffset, records, 16);
   }
