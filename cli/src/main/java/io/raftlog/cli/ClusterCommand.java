@@ -37,22 +37,14 @@ final class ClusterCommand {
         @CommandLine.Parameters(index = "0", paramLabel = "ID")
         int brokerId;
 
-        @Option(names = "--wait", description = "Wait until every replica has moved.")
-        boolean await;
-
-        @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "600000",
-                description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
-        long timeoutMs;
-
-        @Option(names = "--json", description = "Print one JSON document instead of text.")
-        boolean json;
+        @CommandLine.Mixin
+        Reassignments.Options options = new Reassignments.Options();
 
         @Override
         public Integer call() {
             RaftlogCli root = RaftlogCli.root(spec);
             try (Admin admin = Admin.create(root.adminConfig())) {
-                return PartitionCommand.report(root, admin, admin.blocking().decommissionBroker(brokerId), await,
-                        timeoutMs, json);
+                return PartitionCommand.report(root, admin, admin.blocking().decommissionBroker(brokerId), options);
             }
         }
     }

@@ -7,6 +7,7 @@ import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -42,15 +43,8 @@ final class PartitionCommand {
         @Option(names = "--cancel", description = "Cancel the partition's reassignment under way instead.")
         boolean cancel;
 
-        @Option(names = "--wait", description = "Wait until the reassignment is complete.")
-        boolean await;
-
-        @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "600000",
-                description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
-        long timeoutMs;
-
-        @Option(names = "--json", description = "Print one JSON document instead of text.")
-        boolean json;
+        @Mixin
+        Reassignments.Options options = new Reassignments.Options();
 
         @Override
         public Integer call() {
@@ -73,14 +67,16 @@ final class PartitionCommand {
                 List<PartitionReassignment> started = cancel
                         ? admin.blocking().cancelPartitionReassignments(topic, List.of(partition))
                         : admin.blocking().reassignPartitions(topic, Map.of(partition, target));
-                return report(root, admin, started, await, timeoutMs, json);
+                return report(root, admin, started, options);
             }
         }
     }
 
     /** Prints what started and, with {@code --wait}, waits for it; shared by the commands that reassign. */
-    static int report(RaftlogCli root, Admin admin, List<PartitionReassignment> started, boolean await, long timeoutMs,
-            boolean json) {
+    static int report(RaftlogCli root, Admin admin, List<PartitionReassignment> started, Reassignments.Options options) {
+        boolean await = options.await;
+        long timeoutMs = options.timeoutMs;
+        boolean json = options.json;
         if (!await) {
             root.environment().out().println(json ? Reassignments.json(started, null) : Reassignments.text(started));
             return 0;

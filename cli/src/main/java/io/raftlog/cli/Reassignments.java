@@ -8,11 +8,25 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
+import picocli.CommandLine.Option;
 
 /** Output and waiting shared by the commands that start partition reassignments. */
 final class Reassignments {
 
     private Reassignments() {}
+
+    /** {@code --wait}, {@code --timeout-ms} and {@code --json} of the commands that start reassignments. */
+    static final class Options {
+        @Option(names = "--wait", description = "Wait until the moves are complete.")
+        boolean await;
+
+        @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "600000",
+                description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
+        long timeoutMs;
+
+        @Option(names = "--json", description = "Print one JSON document instead of text.")
+        boolean json;
+    }
 
     /** How often {@code --wait} asks whether the reassignments are done. */
     static final long POLL_MS = 500;

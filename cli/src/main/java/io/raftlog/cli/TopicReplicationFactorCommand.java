@@ -3,6 +3,7 @@ package io.raftlog.cli;
 import io.raftlog.client.Admin;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -26,22 +27,15 @@ final class TopicReplicationFactorCommand implements Callable<Integer> {
     @Option(names = "--replication-factor", required = true, paramLabel = "R")
     int replicationFactor;
 
-    @Option(names = "--wait", description = "Wait until every partition has moved.")
-    boolean await;
-
-    @Option(names = "--timeout-ms", paramLabel = "MS", defaultValue = "600000",
-            description = "How long --wait waits (default: ${DEFAULT-VALUE}).")
-    long timeoutMs;
-
-    @Option(names = "--json", description = "Print one JSON document instead of text.")
-    boolean json;
+    @Mixin
+    Reassignments.Options options = new Reassignments.Options();
 
     @Override
     public Integer call() {
         RaftlogCli root = RaftlogCli.root(spec);
         try (Admin admin = Admin.create(root.adminConfig())) {
             return PartitionCommand.report(root, admin, admin.blocking().alterReplicationFactor(name, replicationFactor),
-                    await, timeoutMs, json);
+                    options);
         }
     }
 }

@@ -85,7 +85,8 @@ class CliCommandsTest {
         assertEquals("Configs: retention.ms=86400000,segment.bytes=1048576", table.get(table.size() - 1));
         CliHarness.Result json = cli.run("topic", "describe", "orders", "--json");
         assertTrue(json.out().endsWith("],\"config\":{\"cleanup.policy\":\"delete\",\"max.message.bytes\":\"1048576\","
-                + "\"retention.bytes\":\"-1\",\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\"},"
+                + "\"retention.bytes\":\"-1\",\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\","
+                + "\"segment.ms\":\"604800000\"},"
                 + "\"configOverrides\":{\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\"}}\n"), json.out());
 
         CliHarness.Result altered = cli.run("topic", "alter-config", "orders", "--config", "max.message.bytes=4096",

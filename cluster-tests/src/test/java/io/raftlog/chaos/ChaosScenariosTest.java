@@ -132,13 +132,14 @@ class ChaosScenariosTest {
    * minus one while its leader is SIGKILLed and restarted, then back with the removed broker first
    * (it rejoins empty and catches up from a peer's snapshot, snapshots being frequent) while a
    * random broker is SIGKILLed and restarted; each move must complete, and the replica comparison
-   * checks the rebuilt replicas. Seed 808, one fault on each of partitions 0 and 1.
+   * checks the rebuilt replicas. Seed 808, one fault on partition 0 (two membership changes, two
+   * kills; `scripts/chaos.sh --seed 808 --faults reassign --max-faults 2` runs partition 1 too).
    */
   @Test
   void membershipChangesUnderKills() throws Exception {
-    ChaosRun.Result r = new ChaosRun(scenario(808, List.of(FaultKind.REASSIGN), 2)
+    ChaosRun.Result r = new ChaosRun(scenario(808, List.of(FaultKind.REASSIGN), 1)
         .withBrokerConfig(List.of("raft.snapshot.threshold.entries=100"))).run();
-    assertEquals(2, r.faultsInjected());
+    assertEquals(1, r.faultsInjected());
     assertPassed(r);
   }
 

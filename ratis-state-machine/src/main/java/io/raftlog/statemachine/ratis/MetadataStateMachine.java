@@ -45,8 +45,6 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
   /** Set when the applied state was found diverged: nothing more is applied or snapshotted. */
   private volatile boolean diverged;
   private final ReplicaRepairSource peerSnapshots;
-  /** The running copy of the leader's snapshot (see notifyInstallSnapshotFromLeader), or null. */
-  private CompletableFuture<TermIndex> installing;
   private volatile boolean closed;
 
   /**
@@ -240,29 +238,17 @@ public final class MetadataStateMachine extends SnapshottingStateMachine {
    * from the leader's log.
    */
   @Override
-  public synchronized CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
+  public CompletableFuture<TermIndex> notifyInstallSnapshotFromLeader(RoleInfoProto roleInfo,
       TermIndex firstTermIndexInLog) {
     if (peerSnapshots == null) {
       return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
     }
-    if (installing != null && !installing.isDone()) {
-      return installing;
-    }
     long minIndex = firstTermIndexInLog == null ? 0 : firstTermIndexInLog.getIndex() - 1;
-    LOG.warn("[{}] the leader's metadata log starts at {}, past what this voter holds (applied {}): copying the"
-        + " leader's latest metadata snapshot", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
-    CompletableFuture<TermIndex> attempt = new CompletableFuture<>();
-    installing = attempt;
-    Thread t = new Thread(() -> {
-      try {
-        attempt.complete(copyFromLeader(minIndex));
-      } catch (Throwable e) {
-        attempt.completeExceptionally(e);
-      }
-    }, logPrefix.replace(' ', '-') + "-install");
-    t.setDaemon(true);
-    t.start();
-    return attempt;
+    return copyStateInBackground(() -> {
+      LOG.warn("[{}] the leader's metadata log starts at {}, past what this voter holds (applied {}): copying the"
+          + " leader's latest metadata snapshot", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
+      return copyFromLeader(minIndex);
+    });
   }
 
   private TermIndex copyFromLeader(long minIndex) throws IOException, InterruptedException {

@@ -103,8 +103,6 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
-  /** The running copy of a peer's state (see notifyInstallSnapshotFromLeader), or null. */
-  private CompletableFuture<TermIndex> installing;
   /** The topic's segment.bytes once known (0: the store's own setting). */
   private volatile int segmentBytes;
   private volatile long segmentMs;
@@ -896,25 +894,12 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (repairSource == null) {
       return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
     }
-    CompletableFuture<TermIndex> running = installing;
-    if (running != null && !running.isDone()) {
-      return running;
-    }
-    CompletableFuture<TermIndex> attempt = new CompletableFuture<>();
-    installing = attempt;
     long minIndex = firstTermIndexInLog == null ? 0 : firstTermIndexInLog.getIndex() - 1;
-    LOG.warn("[{}] the leader's Raft log starts at {}, past what this replica holds (applied {}): copying the"
-        + " state from another replica", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
-    Thread t = new Thread(() -> {
-      try {
-        attempt.complete(installFromPeers(minIndex));
-      } catch (Throwable e) {
-        attempt.completeExceptionally(e);
-      }
-    }, logPrefix.replace(' ', '-') + "-install");
-    t.setDaemon(true);
-    t.start();
-    return attempt;
+    return copyStateInBackground(() -> {
+      LOG.warn("[{}] the leader's Raft log starts at {}, past what this replica holds (applied {}): copying the"
+          + " state from another replica", logPrefix, firstTermIndexInLog, getLastAppliedTermIndex());
+      return installFromPeers(minIndex);
+    });
   }
 
   private TermIndex installFromPeers(long minIndex) throws IOException, InterruptedException {

@@ -199,6 +199,39 @@ abstract class SnapshottingStateMachine extends BaseStateMachine {
     return Optional.of(new ReplicaRepairSource.SnapshotCopy(at, content));
   }
 
+  /** Copies a peer's state; see {@link #copyStateInBackground}. */
+  @FunctionalInterface
+  protected interface StateCopy {
+    /** Copies the state and stores it ({@link #storeSnapshotCopy}); returns where it was taken. */
+    TermIndex run() throws Exception;
+  }
+
+  /** The running copy of a peer's state, or null; guarded by this. */
+  private CompletableFuture<TermIndex> installing;
+
+  /**
+   * Runs {@code copy} on a thread of its own and answers Ratis' install-snapshot notification with
+   * its future; a notification that comes while a copy runs gets the same future (Ratis repeats
+   * them while the follower answers "in progress").
+   */
+  protected final synchronized CompletableFuture<TermIndex> copyStateInBackground(StateCopy copy) {
+    if (installing != null && !installing.isDone()) {
+      return installing;
+    }
+    CompletableFuture<TermIndex> attempt = new CompletableFuture<>();
+    installing = attempt;
+    Thread t = new Thread(() -> {
+      try {
+        attempt.complete(copy.run());
+      } catch (Throwable e) {
+        attempt.completeExceptionally(e);
+      }
+    }, logPrefix.replace(' ', '-') + "-install");
+    t.setDaemon(true);
+    t.start();
+    return attempt;
+  }
+
   /** Stores a snapshot copied from a peer as this replica's latest; {@link #reinitialize} loads it. */
   protected final void storeSnapshotCopy(ReplicaRepairSource.SnapshotCopy copy) throws IOException {
     SnapshotFiles.write(storage, copy.at(), copy.content());
