@@ -233,7 +233,7 @@ class SdkAgainstClusterTest {
         () -> admin.blocking().describeTopic("configured"));
     assertEquals(Map.of("retention.ms", "86400000", "segment.bytes", "1048576"), created.configOverrides());
     assertEquals(Map.of("cleanup.policy", "delete", "max.message.bytes", "1048576", "retention.bytes", "-1",
-        "retention.ms", "86400000", "segment.bytes", "1048576"), created.config());
+        "retention.ms", "86400000", "segment.bytes", "1048576", "segment.ms", "604800000"), created.config());
 
     Map<String, String> after = admin.blocking().alterTopicConfig("configured",
         Map.of("retention.bytes", "1073741824"), List.of("segment.bytes"));
