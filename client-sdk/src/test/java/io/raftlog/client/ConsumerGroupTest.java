@@ -204,7 +204,8 @@ class ConsumerGroupTest {
             assertTrue(committed == null || committed <= before, "committed " + committed + " but only " + before
                     + " records were returned before this poll (the fetch had all 10)");
         }
-        Await.until("the last position is committed", Duration.ofSeconds(5), () -> {
+        // A generous deadline: on a loaded CI machine the commits of the polls above may still queue.
+        Await.until("the last position is committed", Duration.ofSeconds(30), () -> {
             c.poll(Duration.ofMillis(10));
             return Long.valueOf(10).equals(groups.committed("g").get(tp));
         });
