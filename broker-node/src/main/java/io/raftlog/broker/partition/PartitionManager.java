@@ -257,12 +257,13 @@ public final class PartitionManager implements AutoCloseable {
   public RenewingRaftClient clientFor(TopicRecord topic, int partition, MetadataImage image) {
     RaftGroupId gid = GroupIds.partition(topic.getTopicId(), partition);
     ReplicaAssignment a = topic.getAssignments(partition);
-    Set<Integer> members = new java.util.TreeSet<>(a.getReplicasList());
-    members.addAll(a.getTargetReplicasList());
+    // The forwarded-produce path: no allocation while the assignment is unchanged.
     PeersAndClient cached = remoteClients.get(gid);
-    if (cached != null && cached.members().equals(members)) {
+    if (cached != null && cached.isFor(a)) {
       return cached.client();
     }
+    Set<Integer> members = new java.util.TreeSet<>(a.getReplicasList());
+    members.addAll(a.getTargetReplicasList());
     Map<Integer, BrokerRecord> brokers = new HashMap<>();
     image.getBrokersList().forEach(b -> brokers.put(b.getBrokerId(), b));
     List<RaftPeer> peers = new ArrayList<>();
@@ -276,11 +277,12 @@ public final class PartitionManager implements AutoCloseable {
     RaftGroup group = RaftGroup.valueOf(gid, peers);
     AtomicReference<PeersAndClient> replaced = new AtomicReference<>();
     PeersAndClient current = remoteClients.compute(gid, (k, existing) -> {
-      if (existing != null && existing.members().equals(members)) {
+      if (existing != null && existing.isFor(a)) {
         return existing; // another thread got there first
       }
       replaced.set(existing);
-      return new PeersAndClient(Set.copyOf(members), new RenewingRaftClient(
+      return new PeersAndClient(List.copyOf(a.getReplicasList()), List.copyOf(a.getTargetReplicasList()),
+          new RenewingRaftClient(
           "broker " + config.brokerId + " client of " + topic.getName() + "-" + partition,
           () -> RaftClients.create(group, 4 * config.maxBatchBytes + 1024 * 1024)));
     });
@@ -294,7 +296,12 @@ public final class PartitionManager implements AutoCloseable {
     return current.client();
   }
 
-  private record PeersAndClient(Set<Integer> members, RenewingRaftClient client) {}
+  /** A client and the assignment (replicas and target) whose brokers it knows. */
+  private record PeersAndClient(List<Integer> replicas, List<Integer> target, RenewingRaftClient client) {
+    boolean isFor(ReplicaAssignment a) {
+      return replicas.equals(a.getReplicasList()) && target.equals(a.getTargetReplicasList());
+    }
+  }
 
   public Optional<PartitionReplica> replica(String topicId, int partition) {
     return Optional.ofNullable(replicas.get(GroupIds.partition(topicId, partition)));
