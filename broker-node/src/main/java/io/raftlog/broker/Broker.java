@@ -168,7 +168,7 @@ public final class Broker implements AutoCloseable {
           .map(v -> RaftPeer.newBuilder().setId(GroupIds.peerId(v.brokerId())).setAddress(v.host() + ":" + v.raftPort()).build())
           .toList()));
     } else {
-      scheduler.scheduleWithFixedDelay(this::pollMetadata, 0, 500, TimeUnit.MILLISECONDS);
+      scheduler.scheduleWithFixedDelay(guarded("metadata poll", this::pollMetadata), 0, 500, TimeUnit.MILLISECONDS);
     }
     registrar = new BrokerRegistrar(config, metadataClient, metadataView, scheduler);
     registrar.start();
@@ -203,13 +203,13 @@ public final class Broker implements AutoCloseable {
     catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
     reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
-    scheduler.scheduleAtFixedRate(this::tickReplicas, 200, 200, TimeUnit.MILLISECONDS);
-    scheduler.scheduleWithFixedDelay(this::tickGroups, 200, 200, TimeUnit.MILLISECONDS);
+    scheduler.scheduleAtFixedRate(guarded("replica tick", this::tickReplicas), 200, 200, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(guarded("group tick", this::tickGroups), 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
     RetentionEnforcer retention = new RetentionEnforcer(config.brokerId, raft, partitions, metadataView,
         config.topicDefaults(), clock);
     retentionTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, prefix + "-retention"));
-    retentionTimer.scheduleWithFixedDelay(retention::checkAll, config.retentionCheckIntervalMs,
+    retentionTimer.scheduleWithFixedDelay(guarded("retention pass", retention::checkAll), config.retentionCheckIntervalMs,
         config.retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
@@ -248,6 +248,21 @@ public final class Broker implements AutoCloseable {
     return sm;
   }
 
+  /**
+   * A periodic task that survives its own failures: a scheduled executor silently stops running a
+   * task once it throws, and a broker whose replica tick stopped would never again nudge, guard
+   * or reassign anything.
+   */
+  private Runnable guarded(String what, Runnable task) {
+    return () -> {
+      try {
+        task.run();
+      } catch (RuntimeException e) {
+        LOG.warn("[{}] {} failed; it runs again at its next period", prefix, what, e);
+      }
+    };
+  }
+
   private void pollMetadata() {
     metadataClient.fetchImage().thenAccept(metadataView::update).exceptionally(e -> {
       LOG.debug("[{}] metadata poll failed: {}", prefix, e.toString());
@@ -266,9 +281,10 @@ public final class Broker implements AutoCloseable {
         LOG.debug("[{}] ISR sample of {} failed: {}", prefix, r, e.toString());
       }
     });
-    leadershipGuard.checkAll(replicas, now);
-    catchUpNudge.checkAll(replicas, now);
-    reassigner.checkAll(replicas);
+    // Each on its own: one failing must not keep the others from running.
+    guarded("leadership guard", () -> leadershipGuard.checkAll(replicas, now)).run();
+    guarded("catch-up nudge", () -> catchUpNudge.checkAll(replicas, now)).run();
+    guarded("reassignment step", () -> reassigner.checkAll(replicas)).run();
   }
 
   private void tickGroups() {

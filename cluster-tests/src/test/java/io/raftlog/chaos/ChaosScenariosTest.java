@@ -44,6 +44,10 @@ class ChaosScenariosTest {
   }
 
   private static void assertPassed(ChaosRun.Result r) {
+    if (!r.passed()) {
+      // CI keeps only the test output, not the temp dir: print what explains most failures.
+      System.out.println(BrokerLogDigest.of(r.dir().resolve("cluster"), 80));
+    }
     String summary = readSummary(r.dir());
     assertTrue(r.passed(), "chaos scenario failed; history and logs in " + r.dir() + "\n" + summary);
   }

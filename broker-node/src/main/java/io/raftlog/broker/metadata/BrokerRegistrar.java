@@ -55,27 +55,44 @@ public final class BrokerRegistrar {
       cmd.setRegisterBroker(RegisterBroker.newBuilder().setBrokerId(config.brokerId).setHost(config.host)
           .setPort(config.port).setRaftPort(config.raftPort));
     }
-    metadata.submitWithIndex(cmd).whenComplete((applied, error) -> {
-      MetadataReply reply = applied == null ? null : applied.reply();
-      if (error != null) {
-        LOG.debug("[broker-{}] metadata heartbeat failed: {}", config.brokerId, error.toString());
-      } else if (reply.getStatus() == MetadataStatus.METADATA_OK) {
-        if (!registered.get()) {
-          // Mark first, then publish the flag: whoever sees isRegistered() also sees the index
-          // the view must reach before it counts as caught up.
-          view.markCommittedAt(applied.logIndex());
-          registered.set(true);
-          LOG.info("[broker-{}] registered with the metadata group", config.brokerId);
+    try {
+      metadata.submitWithIndex(cmd).whenComplete((applied, error) -> {
+        try {
+          handleReply(applied, error);
+        } finally {
+          scheduleNext();
         }
-      } else {
-        // e.g. the metadata log lost our registration: register again.
-        registered.set(false);
-        LOG.warn("[broker-{}] heartbeat refused: {}", config.brokerId, reply.getMessage());
+      });
+    } catch (RuntimeException e) {
+      // A heartbeat chain that stops would get this broker fenced for good: log and go on.
+      LOG.warn("[broker-{}] metadata heartbeat not sent", config.brokerId, e);
+      scheduleNext();
+    }
+  }
+
+  private void handleReply(MetadataClient.Applied applied, Throwable error) {
+    MetadataReply reply = applied == null ? null : applied.reply();
+    if (error != null) {
+      LOG.debug("[broker-{}] metadata heartbeat failed: {}", config.brokerId, error.toString());
+    } else if (reply.getStatus() == MetadataStatus.METADATA_OK) {
+      if (!registered.get()) {
+        // Mark first, then publish the flag: whoever sees isRegistered() also sees the index
+        // the view must reach before it counts as caught up.
+        view.markCommittedAt(applied.logIndex());
+        registered.set(true);
+        LOG.info("[broker-{}] registered with the metadata group", config.brokerId);
       }
-      if (!stopped) {
-        scheduler.schedule(this::tick, config.heartbeatIntervalMs, TimeUnit.MILLISECONDS);
-      }
-    });
+    } else {
+      // e.g. the metadata log lost our registration: register again.
+      registered.set(false);
+      LOG.warn("[broker-{}] heartbeat refused: {}", config.brokerId, reply.getMessage());
+    }
+  }
+
+  private void scheduleNext() {
+    if (!stopped) {
+      scheduler.schedule(this::tick, config.heartbeatIntervalMs, TimeUnit.MILLISECONDS);
+    }
   }
 
   public void stop() {

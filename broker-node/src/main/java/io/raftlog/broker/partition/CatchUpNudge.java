@@ -29,10 +29,12 @@ import org.slf4j.LoggerFactory;
  * and stays empty; the next write unblocks it. (Seen on a 3-partition cluster after 1 GB of writes
  * and a wiped broker; {@code CatchUpFromSnapshotTest} reproduces it.)
  *
- * <p>What: a follower replica that has applied nothing {@link #AFTER_MS} after it appeared, while
- * a leader is known, proposes a no-op entry through that leader (a {@code DeleteRecords} at offset
- * 0, which changes nothing), at most every {@link #EVERY_MS}. A replica of a new partition applies
- * the leader's first entry within milliseconds, so it is never nudged.
+ * <p>What: a follower replica that has applied nothing {@link #AFTER_MS} after it appeared
+ * proposes a no-op entry through the group's leader (a {@code DeleteRecords} at offset 0, which
+ * changes nothing), at most every {@link #EVERY_MS}. It does so also when it has heard from no
+ * leader: its Raft client finds the leader itself, and the log line then tells an operator that
+ * the leader is not reaching this replica at all. A replica of a new partition applies the
+ * leader's first entry within milliseconds, so it is never nudged.
  */
 public final class CatchUpNudge {
 
@@ -57,30 +59,39 @@ public final class CatchUpNudge {
     Set<RaftGroupId> present = replicas.stream().map(PartitionReplica::groupId).collect(Collectors.toSet());
     emptySince.keySet().retainAll(present);
     for (PartitionReplica r : replicas) {
-      TermIndex applied = r.stateMachine().getLastAppliedTermIndex();
-      if (r.division() == null || r.isLeader() || (applied != null && applied.getIndex() >= 0)
-          || r.stateMachine().isApplyDeferred()) {
-        emptySince.remove(r.groupId());
-        continue;
+      try {
+        check(r, nowMs);
+      } catch (RuntimeException e) {
+        LOG.warn("[broker-{}] catch-up check of {} failed: {}", brokerId, r, e.toString());
       }
-      long[] times = emptySince.computeIfAbsent(r.groupId(), g -> new long[] {nowMs, 0});
-      int leader = r.leaderId();
-      if (leader < 0 || nowMs - times[0] < AFTER_MS || nowMs - times[1] < EVERY_MS) {
-        continue;
-      }
-      times[1] = nowMs;
-      nudge(r, leader);
     }
   }
 
-  private void nudge(PartitionReplica r, int leader) {
+  private void check(PartitionReplica r, long nowMs) {
+    TermIndex applied = r.stateMachine().getLastAppliedTermIndex();
+    if (r.division() == null || r.isLeader() || (applied != null && applied.getIndex() >= 0)
+        || r.stateMachine().isApplyDeferred()) {
+      emptySince.remove(r.groupId());
+      return;
+    }
+    long[] times = emptySince.computeIfAbsent(r.groupId(), g -> new long[] {nowMs, 0});
+    int leader = r.leaderId();
+    if (nowMs - times[0] < AFTER_MS || nowMs - times[1] < EVERY_MS) {
+      return;
+    }
+    times[1] = nowMs;
+    nudge(r, leader, nowMs - times[0]);
+  }
+
+  private void nudge(PartitionReplica r, int leader, long emptyForMs) {
     MetadataImage image = metadata.image();
     Optional<TopicRecord> topic = metadata.topicById(r.topicId());
     if (topic.isEmpty()) {
       return;
     }
-    LOG.info("[broker-{}] replica {} has applied nothing for {} ms while broker {} leads: proposing a no-op"
-        + " entry so that the leader sends it entries or a snapshot", brokerId, r, AFTER_MS, leader);
+    LOG.info("[broker-{}] replica {} has applied nothing for {} ms {}: proposing a no-op entry so that the"
+        + " leader sends it entries or a snapshot", brokerId, r, emptyForMs,
+        leader < 0 ? "and has heard from no leader" : "while broker " + leader + " leads");
     byte[] noOp = PartitionCommand.newBuilder().setDeleteRecords(DeleteRecords.newBuilder().setBeforeOffset(0)
         .setReason("no-op from broker " + brokerId + " to get its empty replica caught up")).build().toByteArray();
     try {
@@ -88,12 +99,12 @@ public final class CatchUpNudge {
           .send(Message.valueOf(UnsafeByteOperations.unsafeWrap(noOp)))
           .whenComplete((reply, e) -> {
             if (e != null || !reply.isSuccess()) {
-              LOG.debug("[broker-{}] no-op for {} not committed: {}", brokerId, r,
+              LOG.info("[broker-{}] no-op for {} not committed: {}", brokerId, r,
                   e != null ? e.toString() : reply.getException());
             }
           });
     } catch (RuntimeException e) {
-      LOG.debug("[broker-{}] no-op for {} not sent: {}", brokerId, r, e.toString());
+      LOG.info("[broker-{}] no-op for {} not sent: {}", brokerId, r, e.toString());
     }
   }
 }
