@@ -13,6 +13,8 @@ import io.raftlog.statemachine.core.AppendOutcome;
 import io.raftlog.statemachine.core.BatchHeader;
 import io.raftlog.statemachine.core.PartitionCore;
 import io.raftlog.statemachine.core.ProducerStateTable;
+import io.raftlog.statemachine.store.Compaction;
+import io.raftlog.statemachine.store.FileLogStore;
 import io.raftlog.statemachine.store.LogStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -198,6 +200,24 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   }
 
   /** The segments of this replica, for retention decisions ({@link LogStore#segments()}). */
+  /**
+   * Log compaction of this replica's sealed segments (a topic with {@code cleanup.policy=compact});
+   * call from the broker's cleaner thread. Each replica cleans on its own, as in Kafka; see
+   * {@link Compaction}.
+   *
+   * @return what was done, or null when nothing was due
+   */
+  public Compaction.Result compact(Compaction.Policy policy, long nowMs) throws IOException {
+    LogStore s = store;
+    if (s == null || !isReady()) {
+      return null;
+    }
+    if (!(s instanceof FileLogStore files)) {
+      throw new UnsupportedOperationException(logPrefix + ": only segment files are compacted, not " + s.getClass());
+    }
+    return files.compact(policy, nowMs);
+  }
+
   public List<LogStore.SegmentInfo> segments() throws IOException {
     LogStore s = store;
     if (s == null) {

@@ -55,6 +55,13 @@ public final class FileLogStore implements LogStore {
   /** Roll age in force (segment.ms), by record timestamps; Long.MAX_VALUE until set. */
   private volatile long segmentMs = Long.MAX_VALUE;
   private volatile boolean closed;
+  /** Log compaction: the offset below which the log was cleaned; persisted in {@link #CLEANER_CHECKPOINT}. */
+  private volatile long cleanedUpTo;
+
+  /** File (in the log directory) holding {@link #cleanedUpTo}; missing means nothing was cleaned. */
+  static final String CLEANER_CHECKPOINT = "cleaner-offset-checkpoint";
+  /** Directory (in the log directory) where the cleaner writes cleaned copies before swapping them in. */
+  static final String CLEANING_DIR = ".cleaning";
 
   private FileLogStore(Path dir, LogStoreConfig config) {
     this.dir = dir;
@@ -110,6 +117,7 @@ public final class FileLogStore implements LogStore {
   }
 
   private void loadSegments(long initialStartOffset) throws IOException {
+    deleteCleaningLeftovers();
     TreeSet<Long> logBases = new TreeSet<>();
     List<Path> indexFiles = new ArrayList<>();
     try (DirectoryStream<Path> files = Files.newDirectoryStream(dir)) {
@@ -168,7 +176,32 @@ public final class FileLogStore implements LogStore {
     activeSegment = segments.lastEntry().getValue();
     logStartOffset = segments.firstKey();
     logEndOffset = activeSegment.nextOffset();
+    cleanedUpTo = readCleanerCheckpoint();
     LOG.info("Opened log {}: {} segment(s), offsets [{}, {})", dir, segments.size(), logStartOffset, logEndOffset);
+  }
+
+  /** A cleaning that did not finish left only copies; the originals are in place (the swap is a rename). */
+  private void deleteCleaningLeftovers() throws IOException {
+    Path cleaning = dir.resolve(CLEANING_DIR);
+    if (!Files.isDirectory(cleaning)) {
+      return;
+    }
+    try (DirectoryStream<Path> files = Files.newDirectoryStream(cleaning)) {
+      for (Path file : files) {
+        Files.delete(file);
+      }
+    }
+    Files.delete(cleaning);
+  }
+
+  private long readCleanerCheckpoint() {
+    Path file = dir.resolve(CLEANER_CHECKPOINT);
+    try {
+      return Files.exists(file) ? Long.parseLong(Files.readString(file).trim()) : 0;
+    } catch (IOException | NumberFormatException e) {
+      LOG.warn("Log {}: unreadable {} ({}); the whole log counts as not cleaned", dir, CLEANER_CHECKPOINT, e.toString());
+      return 0;
+    }
   }
 
   @Override
@@ -419,7 +452,109 @@ public final class FileLogStore implements LogStore {
       logEndOffset = startOffset;
       directoryChanged = true;
       flush();
+      setCleanedUpTo(startOffset);
       LOG.info("Reset log {} to an empty log starting at offset {}", dir, startOffset);
+    } finally {
+      lock.writeLock().unlock();
+    }
+  }
+
+  /**
+   * Log compaction of the sealed segments ({@link Compaction}); call from one cleaner thread at a
+   * time, never the writer (it takes the write lock only to swap a cleaned segment in). Readers
+   * and appends go on meanwhile.
+   *
+   * @return what was done, or null when nothing was due (no sealed segment, or too little written
+   *     since the last cleaning)
+   */
+  public Compaction.Result compact(Compaction.Policy policy, long nowMs) throws IOException {
+    ensureOpen();
+    return new LogCompactor(this, policy, nowMs).run();
+  }
+
+  long cleanedUpTo() {
+    return cleanedUpTo;
+  }
+
+  void setCleanedUpTo(long offset) throws IOException {
+    Path tmp = dir.resolve(CLEANER_CHECKPOINT + ".tmp");
+    Files.writeString(tmp, Long.toString(offset));
+    try (FileChannel channel = FileChannel.open(tmp, StandardOpenOption.WRITE)) {
+      channel.force(true);
+    }
+    Files.move(tmp, dir.resolve(CLEANER_CHECKPOINT), java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+        java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+    cleanedUpTo = offset;
+  }
+
+  Path cleaningDirectory() {
+    return dir.resolve(CLEANING_DIR);
+  }
+
+  /** Every segment but the active one, oldest first. */
+  List<LogSegment> sealedSegments() {
+    lock.readLock().lock();
+    try {
+      ensureOpen();
+      List<LogSegment> out = new ArrayList<>(segments.values());
+      out.remove(activeSegment);
+      return out;
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Whole batches of a sealed segment from {@code position}, at most {@code maxBytes} unless the
+   * first batch is larger; null if the segment is no longer part of the log.
+   */
+  ByteBuffer readSealed(LogSegment segment, int position, int maxBytes) throws IOException {
+    lock.readLock().lock();
+    try {
+      if (closed || segments.get(segment.baseOffset()) != segment) {
+        return null;
+      }
+      return segment.readBatches(position, segment.size(), Long.MAX_VALUE, maxBytes, true);
+    } finally {
+      lock.readLock().unlock();
+    }
+  }
+
+  /**
+   * Replaces {@code original} by its cleaned copy ({@code cleanedLog} and its index beside it), if
+   * {@code original} is still a sealed segment of this log with the size it was cleaned at.
+   * Crash-safe: the old index goes first and the log file is replaced by an atomic rename, so a
+   * crash leaves either log, the index rebuilt from it on open if need be.
+   *
+   * @return false, changing nothing, if the segment changed or went away meanwhile
+   */
+  boolean swapInCleaned(LogSegment original, int cleanedAtSize, Path cleanedLog, Path cleaningDir)
+      throws IOException {
+    lock.writeLock().lock();
+    try {
+      long base = original.baseOffset();
+      if (closed || segments.get(base) != original || original == activeSegment || original.size() != cleanedAtSize) {
+        return false;
+      }
+      Path log = dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX));
+      Path index = dir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX));
+      original.close();
+      try {
+        Files.deleteIfExists(index);
+        Files.move(cleanedLog, log, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
+            java.nio.file.StandardCopyOption.REPLACE_EXISTING);
+        Files.move(cleaningDir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX)), index,
+            java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+        syncDirectory();
+      } finally {
+        // Whichever log file is in place now (old or cleaned) is whole: open it again.
+        LogSegment reopened = LogSegment.open(dir, base, config.indexIntervalBytes());
+        if (!reopened.loadFromIndex()) {
+          reopened.recover();
+        }
+        segments.put(base, reopened);
+      }
+      return true;
     } finally {
       lock.writeLock().unlock();
     }
@@ -460,6 +595,8 @@ public final class FileLogStore implements LogStore {
         removeSegment(segment);
       }
       unflushed.clear();
+      deleteCleaningLeftovers();
+      Files.deleteIfExists(dir.resolve(CLEANER_CHECKPOINT));
       try (DirectoryStream<Path> rest = Files.newDirectoryStream(dir)) {
         if (!rest.iterator().hasNext()) {
           Files.delete(dir);
