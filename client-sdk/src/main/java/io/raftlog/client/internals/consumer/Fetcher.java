@@ -50,8 +50,11 @@ import org.slf4j.LoggerFactory;
  * <h2>Invariants</h2>
  * <ul>
  *   <li><b>Position.</b> Each partition's position is the offset of the next record to hand out.
- *       It changes only when records are handed out (to last offset + 1) or by a seek/reset, so no
- *       offset is skipped or handed out twice within an assignment.</li>
+ *       It changes only when records are handed out (to last offset + 1), when a fetch's records are
+ *       all handed out or it had none (to the end of its last whole batch below the high watermark,
+ *       which a compacted log can leave past its last record), or by a seek/reset. So it never goes
+ *       back, never passes a high watermark, and no record is skipped or handed out twice within an
+ *       assignment.</li>
  *   <li><b>Epoch.</b> Every seek/reset bumps the partition's epoch and drops its buffered records;
  *       a response sent under an older epoch is discarded, so a seek never delivers stale data.</li>
  *   <li><b>Bounded prefetch.</b> A partition is in at most one fetch in flight and is only fetched
@@ -94,6 +97,11 @@ public final class Fetcher implements AutoCloseable {
         /** Highest high watermark seen: offsets below it were committed and cannot be out of range at the end. */
         long maxHighWatermark = -1;
         final ArrayDeque<DecodedRecord> buffered = new ArrayDeque<>();
+        /**
+         * The next offset of the fetch whose records are {@link #buffered}; the position moves at
+         * least there once they are all handed out (compacted-away records after the last one).
+         */
+        long bufferedNextOffset = -1;
         boolean fetchInFlight;
         boolean listOffsetsInFlight;
         int failures;
@@ -109,6 +117,7 @@ public final class Fetcher implements AutoCloseable {
         void restart() {
             epoch++;
             buffered.clear();
+            bufferedNextOffset = -1;
             validating = false;
             invalidPosition = null;
             failures = 0;
@@ -123,8 +132,11 @@ public final class Fetcher implements AutoCloseable {
     private record SentPartition(PartitionState state, int epoch, long offset) {
     }
 
-    /** A partition's share of a fetch response, decoded on the callback thread. */
-    private record Outcome(Error error, long highWatermark, List<DecodedRecord> records,
+    /**
+     * A partition's share of a fetch response, decoded on the callback thread. {@code nextOffset}
+     * is {@link RecordBatchDecoder.Decoded#nextOffset()}, the requested offset when nothing decoded.
+     */
+    private record Outcome(Error error, long highWatermark, List<DecodedRecord> records, long nextOffset,
                            RaftlogException decodeError) {
     }
 
@@ -435,6 +447,11 @@ public final class Fetcher implements AutoCloseable {
                 remaining--;
             }
             state.position = taken.get(taken.size() - 1).offset() + 1;
+            if (state.buffered.isEmpty()) {
+                // The fetch is used up: skip the compacted-away offsets after its last record too.
+                state.position = Math.max(state.position, state.bufferedNextOffset);
+                state.bufferedNextOffset = -1;
+            }
             out.put(state.tp, taken);
         }
         return out;
@@ -522,14 +539,16 @@ public final class Fetcher implements AutoCloseable {
                 continue;
             }
             if (r.getError().getCode() != ErrorCode.NONE) {
-                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(), List.of(), null));
+                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(), List.of(), request.offset(), null));
                 continue;
             }
             try {
-                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(),
-                        RecordBatchDecoder.decode(r.getRecordBatches(), request.offset(), r.getHighWatermark()), null));
+                RecordBatchDecoder.Decoded decoded =
+                        RecordBatchDecoder.decode(r.getRecordBatches(), request.offset(), r.getHighWatermark());
+                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(), decoded.records(),
+                        decoded.nextOffset(), null));
             } catch (RaftlogException e) {
-                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(), List.of(), e));
+                out.put(tp, new Outcome(r.getError(), r.getHighWatermark(), List.of(), request.offset(), e));
             }
         }
         return out;
@@ -611,7 +630,20 @@ public final class Fetcher implements AutoCloseable {
                 return;
             }
             state.failures = 0;
-            state.buffered.addAll(outcome.records());
+            // Only called while the position is still the fetched offset (see completeFetch), so a
+            // seek, reset or unassign since the fetch was sent never gets this next offset applied.
+            if (outcome.records().isEmpty()) {
+                // Only emptied (compacted) or control batches: move past them, or the next fetch
+                // would ask for the same offset again and again.
+                if (outcome.nextOffset() > state.position) {
+                    log.trace("{}: no records up to {}, position {} -> {}", state.tp, outcome.nextOffset(),
+                            state.position, outcome.nextOffset());
+                    state.position = outcome.nextOffset();
+                }
+            } else {
+                state.buffered.addAll(outcome.records());
+                state.bufferedNextOffset = outcome.nextOffset();
+            }
             return;
         }
         switch (code) {

@@ -22,18 +22,33 @@ public final class RecordBatchDecoder {
     }
 
     /**
-     * Records with {@code fromOffset <= offset < highWatermark}, in offset order. The broker may
-     * return a first batch that starts before the requested offset (it stores whole batches), so
-     * the records below {@code fromOffset} are skipped here; batches entirely below it are not even
-     * decompressed. Every batch's CRC is checked.
+     * What one partition's fetch decoded to.
+     *
+     * @param records records with {@code fromOffset <= offset < highWatermark}, in offset order
+     * @param nextOffset where the next fetch may start: the offset after the last batch walked that
+     *     lies entirely below the high watermark, and never below {@code fromOffset}. A compacted
+     *     batch keeps its offset range while losing records (possibly all of them), so this can be
+     *     past the last record's offset + 1; a consumer that only followed its records would fetch
+     *     the same emptied range forever.
+     */
+    public record Decoded(List<DecodedRecord> records, long nextOffset) {
+    }
+
+    /**
+     * Records with {@code fromOffset <= offset < highWatermark}, in offset order, and the offset the
+     * next fetch may start at. The broker may return a first batch that starts before the requested
+     * offset (it stores whole batches), so the records below {@code fromOffset} are skipped here;
+     * batches entirely below it are not even decompressed. Record offsets within a batch may have
+     * gaps (log compaction). Every batch's CRC is checked.
      *
      * @throws CorruptRecordException if a batch fails its CRC or cannot be parsed
      */
-    public static List<DecodedRecord> decode(ByteString batches, long fromOffset, long highWatermark) {
+    public static Decoded decode(ByteString batches, long fromOffset, long highWatermark) {
         if (batches.isEmpty()) {
-            return List.of();
+            return new Decoded(List.of(), fromOffset);
         }
         List<DecodedRecord> out = new ArrayList<>();
+        long next = fromOffset;
         ByteBuffer buffer = batches.asReadOnlyByteBuffer();
         try {
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(buffer).batches()) {
@@ -44,19 +59,23 @@ public final class RecordBatchDecoder {
                     break;
                 }
                 batch.ensureValid();
-                if (batch.isControlBatch()) {
-                    continue;
+                if (!batch.isControlBatch()) {
+                    for (Record r : batch) {
+                        long offset = r.offset();
+                        if (offset < fromOffset) {
+                            continue;
+                        }
+                        if (offset >= highWatermark) {
+                            break;
+                        }
+                        out.add(new DecodedRecord(offset, r.timestamp(), r.hasKey() ? bytes(r.key()) : null,
+                                r.hasValue() ? bytes(r.value()) : null, headers(r)));
+                    }
                 }
-                for (Record r : batch) {
-                    long offset = r.offset();
-                    if (offset < fromOffset) {
-                        continue;
-                    }
-                    if (offset >= highWatermark) {
-                        break;
-                    }
-                    out.add(new DecodedRecord(offset, r.timestamp(), r.hasKey() ? bytes(r.key()) : null,
-                            r.hasValue() ? bytes(r.value()) : null, headers(r)));
+                // A batch reaching the high watermark is only partly committed: its records below
+                // the high watermark move the position, its offset range does not.
+                if (batch.lastOffset() < highWatermark) {
+                    next = Math.max(next, batch.lastOffset() + 1);
                 }
             }
         } catch (KafkaException | IllegalStateException | IllegalArgumentException
@@ -64,7 +83,7 @@ public final class RecordBatchDecoder {
             throw new CorruptRecordException("cannot decode fetched record batch at offset >= " + fromOffset
                     + ": " + e.getMessage(), e);
         }
-        return out;
+        return new Decoded(out, next);
     }
 
     private static List<Header> headers(Record r) {

@@ -9,7 +9,8 @@
  *   <li>{@link io.raftlog.client.internals.consumer.Routing}: which broker to ask for a partition,
  *       from the metadata cache.</li>
  *   <li>{@link io.raftlog.client.internals.consumer.RecordBatchDecoder}: Kafka v2 record batches
- *       (possibly lz4/gzip-compressed) to {@link io.raftlog.client.internals.consumer.DecodedRecord}s.</li>
+ *       (possibly lz4/gzip-compressed, possibly compacted) to
+ *       {@link io.raftlog.client.internals.consumer.DecodedRecord}s and the offset to fetch next.</li>
  *   <li>{@link io.raftlog.client.internals.consumer.Waiter}: how the application thread sleeps until a
  *       response arrives; a fake in tests so nothing sleeps for real.</li>
  * </ul>

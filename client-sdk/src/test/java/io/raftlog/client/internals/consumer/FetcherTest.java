@@ -1,6 +1,8 @@
 package io.raftlog.client.internals.consumer;
 
 import io.raftlog.client.fake.ManualClock;
+import static io.raftlog.client.internals.consumer.CompactedBatches.commitMarker;
+import static io.raftlog.client.internals.consumer.CompactedBatches.compacted;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -452,5 +454,123 @@ class FetcherTest {
         assertTrue(toB.future().isCancelled());
         assertThrows(IllegalStateException.class, () -> f.seek(P2, 1));
         assertEquals(List.of(P0), List.copyOf(f.assignment()));
+    }
+
+    // ---- compacted logs (offset gaps, emptied batches) ------------------------------------------
+
+    @Test
+    void aFetchOfOnlyEmptiedBatchesMovesThePositionPastThem() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 500);
+        f.assign(List.of(P0));
+        f.seek(P0, 0);
+        f.poll(0);
+        answer(transport.lastFetch(), ok(P0, 20, compacted(0, 5).concat(compacted(5, 3))));
+        assertTrue(f.poll(0).isEmpty());
+        assertEquals(8, f.position(P0, 0));
+        assertEquals(2, transport.fetches.size());
+        assertEquals(Map.of(P0, 8L), offsets(transport.lastFetch().request()), "not offset 0 again");
+        answer(transport.lastFetch(), ok(P0, 20, compacted(8, 4, 9L)));
+        assertEquals(List.of(9L), offsetsOf(f.poll(0), P0));
+        assertEquals(12, f.position(P0, 0));
+        assertEquals(Map.of(P0, 12L), offsets(transport.lastFetch().request()));
+    }
+
+    @Test
+    void aFetchOfOnlyAControlBatchMovesThePositionPastIt() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 500);
+        f.assign(List.of(P0));
+        f.seek(P0, 4);
+        f.poll(0);
+        answer(transport.lastFetch(), ok(P0, 5, commitMarker(4)));
+        assertTrue(f.poll(0).isEmpty());
+        assertEquals(5, f.position(P0, 0));
+        assertEquals(Map.of(P0, 5L), offsets(transport.lastFetch().request()));
+    }
+
+    @Test
+    void drainingAFetchWithATrailingGapMovesThePositionToItsEnd() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 2);
+        f.assign(List.of(P0));
+        f.seek(P0, 0);
+        f.poll(0);
+        answer(transport.lastFetch(), ok(P0, 20, compacted(0, 10, 1L, 4L, 7L)));
+        assertEquals(List.of(1L, 4L), offsetsOf(f.poll(0), P0));
+        assertEquals(5, f.position(P0, 0), "records still buffered: just past the last one handed out");
+        assertEquals(0, transport.pendingFetches().size());
+        assertEquals(List.of(7L), offsetsOf(f.poll(0), P0));
+        assertEquals(10, f.position(P0, 0));
+        assertEquals(Map.of(P0, 10L), offsets(transport.pendingFetches().get(0).request()));
+    }
+
+    @Test
+    void anEmptiedRangeReachingPastTheHighWatermarkIsNotSkippedYet() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 500);
+        f.assign(List.of(P0));
+        f.seek(P0, 0);
+        f.poll(0);
+        // The second batch (4..9) straddles the high watermark: its records below it are handed
+        // out, its range is not skipped, and the position does not fall back to its start (4).
+        answer(transport.lastFetch(), ok(P0, 6, compacted(0, 4, 2L).concat(compacted(4, 6, 5L, 8L))));
+        assertEquals(List.of(2L, 5L), offsetsOf(f.poll(0), P0));
+        assertEquals(6, f.position(P0, 0));
+        assertEquals(Map.of(P0, 6L), offsets(transport.lastFetch().request()));
+        answer(transport.lastFetch(), ok(P0, 6, compacted(4, 6, 5L, 8L)));
+        assertTrue(f.poll(0).isEmpty());
+        assertEquals(6, f.position(P0, 0), "offsets 6..9 are not all below the high watermark");
+        assertEquals(Map.of(P0, 6L), offsets(transport.lastFetch().request()));
+        answer(transport.lastFetch(), ok(P0, 10, compacted(4, 6, 5L, 8L)));
+        assertEquals(List.of(8L), offsetsOf(f.poll(0), P0));
+        assertEquals(10, f.position(P0, 0));
+    }
+
+    @Test
+    void aSeekOrResetIsNotUndoneByTheNextOffsetOfAnEarlierFetch() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 1);
+        f.assign(List.of(P0));
+        f.seek(P0, 0);
+        f.poll(0);
+        // Completed, but not yet processed, when the application seeks.
+        answer(transport.lastFetch(), ok(P0, 20, compacted(0, 10)));
+        f.seek(P0, 3);
+        assertEquals(3, f.position(P0, 0));
+        f.poll(0);
+        assertEquals(Map.of(P0, 3L), offsets(transport.lastFetch().request()));
+
+        // Records buffered with a next offset beyond them, then a seek back.
+        answer(transport.lastFetch(), ok(P0, 20, compacted(0, 10, 3L, 4L)));
+        assertEquals(List.of(3L), offsetsOf(f.poll(0), P0));
+        f.seek(P0, 1);
+        f.poll(0);
+        assertEquals(Map.of(P0, 1L), offsets(transport.lastFetch().request()));
+        answer(transport.lastFetch(), ok(P0, 20, compacted(0, 3, 1L)));
+        assertEquals(List.of(1L), offsetsOf(f.poll(0), P0));
+        assertEquals(3, f.position(P0, 0), "this fetch's end, not that of the dropped one (10)");
+
+        // seekToBeginning while an emptied range is on its way.
+        FakeConsumerTransport.Call<FetchRequest, FetchResponse> inFlight = transport.lastFetch();
+        assertEquals(Map.of(P0, 3L), offsets(inFlight.request()));
+        f.seekTo(List.of(P0), OffsetSpec.EARLIEST);
+        answer(inFlight, ok(P0, 20, compacted(3, 7)));
+        assertThrows(TimeoutException.class, () -> f.position(P0, 0));
+        answerOffsets(transport.lastListOffsets(), 0, 20);
+        assertEquals(0, f.position(P0, 0));
+        f.poll(0);
+        assertEquals(Map.of(P0, 0L), offsets(transport.lastFetch().request()));
+    }
+
+    @Test
+    void anUnassignedPartitionGetsNoNextOffsetFromItsOldFetch() {
+        Fetcher f = fetcher(AutoOffsetReset.NONE, 500);
+        f.assign(List.of(P0));
+        f.seek(P0, 0);
+        f.poll(0);
+        FakeConsumerTransport.Call<FetchRequest, FetchResponse> old = transport.lastFetch();
+        answer(old, ok(P0, 20, compacted(0, 10)));
+        f.assign(List.of());
+        f.assign(List.of(P0));
+        f.seek(P0, 2);
+        f.poll(0);
+        assertEquals(2, f.position(P0, 0));
+        assertEquals(Map.of(P0, 2L), offsets(transport.lastFetch().request()));
     }
 }
