@@ -12,6 +12,7 @@ import io.raftlog.broker.metadata.BrokerRegistrar;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.CatchUpNudge;
+import io.raftlog.broker.partition.LogCleaner;
 import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
@@ -84,6 +85,7 @@ public final class Broker implements AutoCloseable {
   private PartitionManager partitions;
   private LeadershipGuard leadershipGuard;
   private ScheduledExecutorService retentionTimer;
+  private ScheduledExecutorService cleanerTimer;
   private CatchUpNudge catchUpNudge;
   private Reassigner reassigner;
   private RaftHost raft;
@@ -211,6 +213,12 @@ public final class Broker implements AutoCloseable {
     retentionTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, prefix + "-retention"));
     retentionTimer.scheduleWithFixedDelay(guarded("retention pass", retention::checkAll), config.retentionCheckIntervalMs,
         config.retentionCheckIntervalMs, TimeUnit.MILLISECONDS);
+    // Its own thread too: cleaning a large segment takes seconds.
+    LogCleaner cleaner = new LogCleaner(config.brokerId, partitions, metadataView, config.topicDefaults(),
+        config.cleanerMaxKeys, clock);
+    cleanerTimer = Executors.newSingleThreadScheduledExecutor(r -> daemon(r, prefix + "-log-cleaner"));
+    cleanerTimer.scheduleWithFixedDelay(guarded("log cleaning pass", cleaner::cleanAll), config.cleanerBackoffMs,
+        config.cleanerBackoffMs, TimeUnit.MILLISECONDS);
     LOG.info("[{}] started: gRPC on {}:{}, Raft on {}:{}, data in {}", prefix, config.host, grpcServer.getPort(),
         config.host, config.raftPort, config.dataDir);
   }
@@ -422,6 +430,15 @@ public final class Broker implements AutoCloseable {
     }
     if (registrar != null) {
       registrar.stop();
+    }
+    if (cleanerTimer != null) {
+      cleanerTimer.shutdownNow();
+      try {
+        // Before the stores close: a cleaning part-way is dropped, its copy deleted on the next open.
+        cleanerTimer.awaitTermination(10, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
     }
     if (retentionTimer != null) {
       retentionTimer.shutdownNow();

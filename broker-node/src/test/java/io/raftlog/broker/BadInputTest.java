@@ -827,11 +827,11 @@ class BadInputTest {
         "segment.bytes", "segment.bytes must be a number of bytes from 1024",
         "max.message.bytes", "max.message.bytes must be a number of bytes from 1 to the broker's max.batch.bytes ("
             + MAX_BATCH_BYTES + ")",
-        "cleanup.policy", "not supported yet",
+        "cleanup.policy", "cleanup.policy must be 'delete', 'compact' or 'compact,delete', got 'shrink'",
         "segment.ms", "segment.ms must be a positive number of milliseconds, got '0'",
         "flush.ms", "unknown topic config 'flush.ms'");
     Map<String, String> badValues = Map.of("retention.ms", "soon", "segment.bytes", "100",
-        "max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1), "cleanup.policy", "compact",
+        "max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1), "cleanup.policy", "shrink",
         "segment.ms", "0", "flush.ms", "1");
     badConfigs.forEach((key, message) -> expectAdminError(Status.Code.INVALID_ARGUMENT, ErrorCode.INVALID_ARGUMENT,
         message, create("new-topic", 1, 1).toBuilder().putConfig("retention.bytes", "100")
@@ -885,8 +885,10 @@ class BadInputTest {
             .putSet("retention.bytes", "-2")));
     refused.add(Map.entry("unknown topic config 'retention'", AlterTopicConfigRequest.newBuilder().setName(REF)
         .putSet("retention.ms", "1000").addRemove("retention")));
-    refused.add(Map.entry("cleanup.policy 'compact' is not supported yet", AlterTopicConfigRequest.newBuilder()
-        .setName(REF).putSet("cleanup.policy", "compact")));
+    refused.add(Map.entry("cleanup.policy must be 'delete', 'compact' or 'compact,delete', got 'compact,compact'",
+        AlterTopicConfigRequest.newBuilder().setName(REF).putSet("cleanup.policy", "compact,compact")));
+    refused.add(Map.entry("min.cleanable.dirty.ratio must be a number from 0 to 1, got '1.5'",
+        AlterTopicConfigRequest.newBuilder().setName(REF).putSet("min.cleanable.dirty.ratio", "1.5")));
     refused.add(Map.entry("max.batch.bytes (" + MAX_BATCH_BYTES + ")", AlterTopicConfigRequest.newBuilder()
         .setName(REF).putSet("max.message.bytes", Integer.toString(MAX_BATCH_BYTES + 1))));
     for (String name : invalidTopicNames()) {
@@ -956,7 +958,8 @@ class BadInputTest {
         "retention.bytes", Long.toString(brokerConfig.retentionBytes),
         "segment.bytes", Integer.toString(brokerConfig.segmentBytes),
         "segment.ms", Long.toString(brokerConfig.segmentMs), "max.message.bytes", "1024",
-        "cleanup.policy", "delete"), described.getConfigMap());
+        "cleanup.policy", "delete", "delete.retention.ms", "86400000", "min.cleanable.dirty.ratio", "0.5",
+        "min.compaction.lag.ms", "0"), described.getConfigMap());
 
     byte[] value = new byte[2000];
     PartitionProduceResult records = produce(leader, topic, 0,

@@ -233,7 +233,9 @@ class SdkAgainstClusterTest {
         () -> admin.blocking().describeTopic("configured"));
     assertEquals(Map.of("retention.ms", "86400000", "segment.bytes", "1048576"), created.configOverrides());
     assertEquals(Map.of("cleanup.policy", "delete", "max.message.bytes", "1048576", "retention.bytes", "-1",
-        "retention.ms", "86400000", "segment.bytes", "1048576", "segment.ms", "604800000"), created.config());
+        "retention.ms", "86400000", "segment.bytes", "1048576", "segment.ms", "604800000",
+        "delete.retention.ms", "86400000", "min.cleanable.dirty.ratio", "0.5", "min.compaction.lag.ms", "0"),
+        created.config());
 
     Map<String, String> after = admin.blocking().alterTopicConfig("configured",
         Map.of("retention.bytes", "1073741824"), List.of("segment.bytes"));
@@ -250,8 +252,9 @@ class SdkAgainstClusterTest {
     assertThrows(UnknownTopicOrPartitionException.class,
         () -> admin.blocking().alterTopicConfig("no-such-topic", Map.of("retention.ms", "1"), List.of()));
     InvalidArgumentException bad = assertThrows(InvalidArgumentException.class,
-        () -> admin.blocking().createTopic("misconfigured", 1, 3, Map.of("cleanup.policy", "compact")));
-    assertTrue(bad.getMessage().contains("cleanup.policy 'compact' is not supported yet"), bad.getMessage());
+        () -> admin.blocking().createTopic("misconfigured", 1, 3, Map.of("cleanup.policy", "compacted")));
+    assertTrue(bad.getMessage().contains("cleanup.policy must be 'delete', 'compact' or 'compact,delete'"),
+        bad.getMessage());
     assertTrue(!admin.blocking().listTopics().contains("misconfigured"));
   }
 }

@@ -70,8 +70,8 @@ final class TopicCommand {
 
         @Option(names = "--config", paramLabel = "KEY=VALUE", description = "A topic config (repeatable), e.g. "
                 + "retention.ms=86400000; keys: retention.ms, retention.bytes, segment.bytes, segment.ms, "
-                + "max.message.bytes, "
-                + "cleanup.policy. Others take the broker defaults.")
+                + "max.message.bytes, cleanup.policy (delete, compact, compact,delete), delete.retention.ms, "
+                + "min.cleanable.dirty.ratio, min.compaction.lag.ms. Others take the broker defaults.")
         List<String> configArguments = new ArrayList<>();
 
         private Map<String, String> configs;

@@ -69,7 +69,9 @@ class CliCommandsTest {
 
     /** The JSON "config" member of a topic without overrides on the fake cluster. */
     private static final String DEFAULT_CONFIG_JSON = "\"config\":{\"cleanup.policy\":\"delete\","
-            + "\"max.message.bytes\":\"1048576\",\"retention.bytes\":\"-1\",\"retention.ms\":\"604800000\","
+            + "\"delete.retention.ms\":\"86400000\","
+            + "\"max.message.bytes\":\"1048576\",\"min.cleanable.dirty.ratio\":\"0.5\","
+            + "\"min.compaction.lag.ms\":\"0\",\"retention.bytes\":\"-1\",\"retention.ms\":\"604800000\","
             + "\"segment.bytes\":\"67108864\",\"segment.ms\":\"604800000\"}";
 
     @Test
@@ -84,7 +86,8 @@ class CliCommandsTest {
         assertEquals("Topic: orders  Partitions: 1  ReplicationFactor: 1", table.get(0));
         assertEquals("Configs: retention.ms=86400000,segment.bytes=1048576", table.get(table.size() - 1));
         CliHarness.Result json = cli.run("topic", "describe", "orders", "--json");
-        assertTrue(json.out().endsWith("],\"config\":{\"cleanup.policy\":\"delete\",\"max.message.bytes\":\"1048576\","
+        assertTrue(json.out().endsWith("],\"config\":{\"cleanup.policy\":\"delete\",\"delete.retention.ms\":\"86400000\","
+                + "\"max.message.bytes\":\"1048576\",\"min.cleanable.dirty.ratio\":\"0.5\",\"min.compaction.lag.ms\":\"0\","
                 + "\"retention.bytes\":\"-1\",\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\","
                 + "\"segment.ms\":\"604800000\"},"
                 + "\"configOverrides\":{\"retention.ms\":\"86400000\",\"segment.bytes\":\"1048576\"}}\n"), json.out());

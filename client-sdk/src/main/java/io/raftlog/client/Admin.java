@@ -152,8 +152,9 @@ public final class Admin implements AutoCloseable {
 
     /**
      * Creates a topic with configuration overrides, Kafka's key names ({@code retention.ms},
-     * {@code retention.bytes}, {@code segment.bytes}, {@code max.message.bytes},
-     * {@code cleanup.policy}); keys left out take the broker defaults. An unknown key or invalid
+     * {@code retention.bytes}, {@code segment.bytes}, {@code segment.ms}, {@code max.message.bytes},
+     * {@code cleanup.policy}, {@code delete.retention.ms}, {@code min.cleanable.dirty.ratio},
+     * {@code min.compaction.lag.ms}); keys left out take the broker defaults. An unknown key or invalid
      * value fails with {@code InvalidArgumentException} carrying the broker's message.
      */
     public CompletableFuture<Void> createTopic(String name, int partitions, int replicationFactor,

@@ -42,6 +42,12 @@ public final class BrokerConfig {
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
   public static final String RETENTION_CHECK_INTERVAL_MS = "retention.check.interval.ms";
+  public static final String CLEANUP_POLICY = "cleanup.policy";
+  public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+  public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+  public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
+  public static final String CLEANER_BACKOFF_MS = "cleaner.backoff.ms";
+  public static final String CLEANER_MAX_KEYS = "cleaner.max.keys";
   public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
@@ -86,6 +92,20 @@ public final class BrokerConfig {
           + " older segments are deleted beyond it; -1 for unlimited."),
       new Key(RETENTION_CHECK_INTERVAL_MS, "60000", "How often each partition leader checks retention"
           + " (Kafka's log.retention.check.interval.ms)."),
+      new Key(CLEANUP_POLICY, "delete", "Default cleanup.policy of topics: delete (retention), compact (log"
+          + " compaction: the latest record per key is kept), or compact,delete (Kafka's log.cleanup.policy)."),
+      new Key(DELETE_RETENTION_MS, "86400000", "Default delete.retention.ms of topics: how long a tombstone of a"
+          + " compacted topic stays after the cleaning that first saw it (Kafka's log.cleaner.delete.retention.ms)."),
+      new Key(MIN_CLEANABLE_DIRTY_RATIO, "0.5", "Default min.cleanable.dirty.ratio of topics: a compacted"
+          + " partition is cleaned once the bytes written since its last cleaning are at least this share of its"
+          + " sealed segments (Kafka's log.cleaner.min.cleanable.ratio)."),
+      new Key(MIN_COMPACTION_LAG_MS, "0", "Default min.compaction.lag.ms of topics: records younger than this"
+          + " (by their timestamps) are not compacted (Kafka's log.cleaner.min.compaction.lag.ms)."),
+      new Key(CLEANER_BACKOFF_MS, "15000", "How long the log cleaner sleeps when no compacted partition is due"
+          + " (Kafka's log.cleaner.backoff.ms). One cleaner thread per broker cleans its replicas one at a time."),
+      new Key(CLEANER_MAX_KEYS, "500000", "Most distinct keys one cleaning of a partition indexes (about 100"
+          + " bytes of heap each); a partition with more keys written since its last cleaning is cleaned over"
+          + " several passes."),
       new Key(AUTO_LEADER_REBALANCE_ENABLE, "true", "true: leadership moves back to a partition's preferred"
           + " replica (the first of its assignment) by itself once that replica has caught up. false: leaders"
           + " stay where elections put them until `cluster elect-leaders` moves them. Set it the same on"
@@ -130,6 +150,12 @@ public final class BrokerConfig {
   public final long retentionMs;
   public final long retentionBytes;
   public final long retentionCheckIntervalMs;
+  public final String cleanupPolicy;
+  public final long deleteRetentionMs;
+  public final double minCleanableDirtyRatio;
+  public final long minCompactionLagMs;
+  public final long cleanerBackoffMs;
+  public final int cleanerMaxKeys;
   public final boolean autoLeaderRebalanceEnable;
   public final int produceTimeoutMs;
   public final int fetchMaxBytes;
@@ -167,6 +193,16 @@ public final class BrokerConfig {
     retentionMs = longValue(v, RETENTION_MS, -1);
     retentionBytes = longValue(v, RETENTION_BYTES, -1);
     retentionCheckIntervalMs = longValue(v, RETENTION_CHECK_INTERVAL_MS, 10);
+    cleanupPolicy = TopicConfig.normalizedPolicy(v.get(CLEANUP_POLICY));
+    if (cleanupPolicy == null) {
+      throw new IllegalArgumentException("configuration key '" + CLEANUP_POLICY + "' must be delete, compact or"
+          + " compact,delete, got '" + v.get(CLEANUP_POLICY) + "'");
+    }
+    deleteRetentionMs = longValue(v, DELETE_RETENTION_MS, 0);
+    minCleanableDirtyRatio = ratioValue(v, MIN_CLEANABLE_DIRTY_RATIO);
+    minCompactionLagMs = longValue(v, MIN_COMPACTION_LAG_MS, 0);
+    cleanerBackoffMs = longValue(v, CLEANER_BACKOFF_MS, 10);
+    cleanerMaxKeys = intValue(v, CLEANER_MAX_KEYS, 1000, Integer.MAX_VALUE);
     autoLeaderRebalanceEnable = booleanValue(v, AUTO_LEADER_REBALANCE_ENABLE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
@@ -225,7 +261,8 @@ public final class BrokerConfig {
 
   /** Broker-wide values of the topic configs; a topic's own settings override them. */
   public TopicConfig.Defaults topicDefaults() {
-    return new TopicConfig.Defaults(retentionMs, retentionBytes, segmentBytes, segmentMs, maxBatchBytes);
+    return new TopicConfig.Defaults(retentionMs, retentionBytes, segmentBytes, segmentMs, maxBatchBytes,
+        cleanupPolicy, deleteRetentionMs, minCleanableDirtyRatio, minCompactionLagMs);
   }
 
   /** Largest Raft entry: a batch plus the command envelope, with room to spare. */
@@ -287,6 +324,19 @@ public final class BrokerConfig {
 
   private static int intValue(Map<String, String> v, String key, int min, int max) {
     return (int) parseLong(v, key, min, max, Long::parseLong);
+  }
+
+  private static double ratioValue(Map<String, String> v, String key) {
+    String s = v.get(key);
+    try {
+      double d = Double.parseDouble(s);
+      if (d >= 0 && d <= 1) {
+        return d;
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the message
+    }
+    throw new IllegalArgumentException("configuration key '" + key + "' must be a number from 0 to 1, got '" + s + "'");
   }
 
   private static long longValue(Map<String, String> v, String key, long min) {

@@ -26,6 +26,7 @@ import org.slf4j.LoggerFactory;
  * {@link DeleteRecords} through the partition's Raft group. Each replica's state machine then
  * moves its log start to the same offset and deletes its own segment files below it; so replicas
  * agree on the log start whatever their segment boundaries, and nothing uncommitted is removed.
+ * Topics whose {@code cleanup.policy} is {@code compact} alone are left to the {@link LogCleaner}.
  */
 public final class RetentionEnforcer {
 
@@ -72,7 +73,7 @@ public final class RetentionEnforcer {
       return; // being deleted
     }
     TopicConfig config = TopicConfig.resolve(topic.get().getConfigMap(), defaults);
-    if (config.retentionMs() < 0 && config.retentionBytes() < 0) {
+    if (!config.deletes() || (config.retentionMs() < 0 && config.retentionBytes() < 0)) {
       return;
     }
     long newStart = Retention.newLogStart(sm.segments(), sm.logStartOffset(), config.retentionMs(),

@@ -209,11 +209,31 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
       }
       producerId = data.getProducerId();
     }
+    if (compacted(topic)) {
+      for (int i = 0; i < data.getRecordsCount(); i++) {
+        if (!data.getRecords(i).hasKey()) {
+          throw GrpcErrors.invalid(missingKey(topic, "record " + i + " for " + data.getTopic() + "-"
+              + data.getPartition() + " has no key"));
+        }
+      }
+    }
     ByteBuffer batch = RecordBatches.build(data.getRecordsList(), producerId, (short) data.getProducerEpoch(),
         data.getBaseSequence(), clock.millis());
     requireBatchSizeAllowed(topic, data.getTopic() + "-" + data.getPartition(), batch.remaining());
     // The buffer was built here and is not touched again: wrap it instead of copying.
     return writer.append(topic, data.getPartition(), UnsafeByteOperations.unsafeWrap(batch), acks, timeoutMs, forward);
+  }
+
+  /** The topic's cleanup.policy includes compact (its own setting, else the broker default). */
+  private boolean compacted(TopicRecord topic) {
+    String own = topic.getConfigMap().get(TopicConfig.CLEANUP_POLICY);
+    String policy = own != null ? TopicConfig.normalizedPolicy(own) : topicDefaults.cleanupPolicy();
+    return policy != null && !policy.equals(TopicConfig.DELETE);
+  }
+
+  private static String missingKey(TopicRecord topic, String what) {
+    return what + ": topic '" + topic.getName() + "' is compacted (cleanup.policy includes compact), which keeps"
+        + " the latest record per key, so every record needs a key (Kafka refuses keyless records there too)";
   }
 
   /**
@@ -248,7 +268,10 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     try {
       // No record may be larger than a whole batch may be, once decompressed (Kafka's producer
       // refuses such a record too: max.request.size applies to its uncompressed size).
-      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer(), config.maxBatchBytes);
+      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer(), config.maxBatchBytes,
+          compacted(topic));
+    } catch (RecordBatches.MissingKeyException e) {
+      throw GrpcErrors.invalid(missingKey(topic, "record batch for " + where + " rejected: " + e.getMessage()));
     } catch (RecordBatches.RecordTooLargeException e) {
       throw new BrokerException(ErrorCode.RECORD_TOO_LARGE, "record batch for " + where + " rejected: "
           + e.getMessage() + " (max.batch.bytes)");

@@ -40,6 +40,7 @@ class AlterTopicConfigCheckTest {
     assertEquals("max.message.bytes must be a number of bytes from 1 to the broker's max.batch.bytes (1048576),"
         + " got '1048577'", check(Map.of("max.message.bytes", "1048577"), Set.of()));
     assertEquals("unknown topic config 'retention'; supported: retention.ms, retention.bytes, segment.bytes,"
-        + " segment.ms, max.message.bytes, cleanup.policy", check(Map.of("retention.ms", "5"), Set.of("retention")));
+        + " segment.ms, max.message.bytes, cleanup.policy, delete.retention.ms, min.cleanable.dirty.ratio,"
+        + " min.compaction.lag.ms", check(Map.of("retention.ms", "5"), Set.of("retention")));
   }
 }

@@ -228,7 +228,8 @@ public final class FakeCluster implements AutoCloseable {
      */
     public static final Map<String, String> TOPIC_CONFIG_DEFAULTS = Map.of(
             "retention.ms", "604800000", "retention.bytes", "-1", "segment.bytes", "67108864",
-            "segment.ms", "604800000", "max.message.bytes", "1048576", "cleanup.policy", "delete");
+            "segment.ms", "604800000", "max.message.bytes", "1048576", "cleanup.policy", "delete",
+            "delete.retention.ms", "86400000", "min.cleanable.dirty.ratio", "0.5", "min.compaction.lag.ms", "0");
 
     /** The configuration overrides of a topic, sorted by key; null if the topic does not exist. */
     public synchronized Map<String, String> topicConfig(String name) {
@@ -866,7 +867,8 @@ public final class FakeCluster implements AutoCloseable {
         for (String key : keys) {
             if (!TOPIC_CONFIG_DEFAULTS.containsKey(key)) {
                 return "unknown topic config '" + key + "'; supported: retention.ms, retention.bytes, segment.bytes,"
-                        + " segment.ms, max.message.bytes, cleanup.policy";
+                        + " segment.ms, max.message.bytes, cleanup.policy, delete.retention.ms,"
+                        + " min.cleanable.dirty.ratio, min.compaction.lag.ms";
             }
         }
         return null;

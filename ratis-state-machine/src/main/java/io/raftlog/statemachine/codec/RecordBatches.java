@@ -94,6 +94,13 @@ public final class RecordBatches {
   }
 
   /** A record in a client batch is larger (uncompressed) than the broker accepts. */
+  /** A record without a key for a compacted topic. */
+  public static final class MissingKeyException extends IllegalArgumentException {
+    MissingKeyException(String message) {
+      super(message);
+    }
+  }
+
   public static final class RecordTooLargeException extends IllegalArgumentException {
     RecordTooLargeException(String message, Throwable cause) {
       super(message, cause);
@@ -113,6 +120,14 @@ public final class RecordBatches {
    * @throws IllegalArgumentException with a message a person can act on for any other problem
    */
   public static BatchHeader validateClientBatch(ByteBuffer buffer, int maxRecordBytes) {
+    return validateClientBatch(buffer, maxRecordBytes, false);
+  }
+
+  /**
+   * Like {@link #validateClientBatch(ByteBuffer, int)}; with {@code requireKeys} (a compacted
+   * topic) a record without a key is refused too, as in Kafka.
+   */
+  public static BatchHeader validateClientBatch(ByteBuffer buffer, int maxRecordBytes, boolean requireKeys) {
     MutableRecordBatch batch = single(buffer, true);
     try {
       if (batch.compressionType() != CompressionType.NONE && batch.compressionType() != CompressionType.GZIP
@@ -136,6 +151,9 @@ public final class RecordBatches {
           if (r.offset() != expectedOffset) {
             throw new IllegalArgumentException("record " + count + " has offset delta "
                 + (r.offset() - batch.baseOffset()) + "; deltas must be 0, 1, 2, ...");
+          }
+          if (requireKeys && !r.hasKey()) {
+            throw new MissingKeyException("record " + count + " has no key");
           }
           expectedOffset++;
           count++;

@@ -22,12 +22,18 @@ import java.util.TreeMap;
  *       timestamps), so time-based retention can delete old records of a slow partition.</li>
  *   <li>{@code max.message.bytes}: the largest record batch a produce may append to one
  *       partition, at most the broker's {@code max.batch.bytes}.</li>
- *   <li>{@code cleanup.policy}: only {@code delete} is supported; {@code compact} is refused
- *       (log compaction is not built yet).</li>
+ *   <li>{@code cleanup.policy}: {@code delete} (retention deletes old segments), {@code compact}
+ *       (log compaction keeps the latest record per key; retention.ms and retention.bytes do not
+ *       apply), or {@code compact,delete} (both).</li>
+ *   <li>{@code delete.retention.ms}: how long a tombstone (a key with a null value) of a compacted
+ *       topic stays after the cleaning that first saw it.</li>
+ *   <li>{@code min.cleanable.dirty.ratio}: a compacted partition is cleaned once the bytes written
+ *       since its last cleaning are at least this share of its sealed segments.</li>
+ *   <li>{@code min.compaction.lag.ms}: records younger than this are not compacted.</li>
  * </ul>
  */
 public record TopicConfig(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxMessageBytes,
-    String cleanupPolicy) {
+    String cleanupPolicy, long deleteRetentionMs, double minCleanableDirtyRatio, long minCompactionLagMs) {
 
   public static final String RETENTION_MS = "retention.ms";
   public static final String RETENTION_BYTES = "retention.bytes";
@@ -35,8 +41,15 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
   public static final String SEGMENT_MS = "segment.ms";
   public static final String MAX_MESSAGE_BYTES = "max.message.bytes";
   public static final String CLEANUP_POLICY = "cleanup.policy";
+  public static final String DELETE_RETENTION_MS = "delete.retention.ms";
+  public static final String MIN_CLEANABLE_DIRTY_RATIO = "min.cleanable.dirty.ratio";
+  public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
   public static final List<String> KEYS = List.of(RETENTION_MS, RETENTION_BYTES, SEGMENT_BYTES, SEGMENT_MS,
-      MAX_MESSAGE_BYTES, CLEANUP_POLICY);
+      MAX_MESSAGE_BYTES, CLEANUP_POLICY, DELETE_RETENTION_MS, MIN_CLEANABLE_DIRTY_RATIO, MIN_COMPACTION_LAG_MS);
+  /** The cleanup policies, as stored and shown ("delete,compact" is taken and shown as "compact,delete"). */
+  public static final String DELETE = "delete";
+  public static final String COMPACT = "compact";
+  public static final String COMPACT_DELETE = "compact,delete";
   /** The smallest segment a topic may ask for (below it every batch would get a file of its own). */
   public static final int MIN_SEGMENT_BYTES = 1024;
 
@@ -46,7 +59,13 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
    * @param maxBatchBytes the broker's {@code max.batch.bytes}: the default and the upper bound of
    *     {@code max.message.bytes}
    */
-  public record Defaults(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxBatchBytes) {
+  public record Defaults(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxBatchBytes,
+      String cleanupPolicy, long deleteRetentionMs, double minCleanableDirtyRatio, long minCompactionLagMs) {
+
+    /** Kafka's defaults for the compaction keys, with the given values for the others. */
+    public Defaults(long retentionMs, long retentionBytes, int segmentBytes, long segmentMs, int maxBatchBytes) {
+      this(retentionMs, retentionBytes, segmentBytes, segmentMs, maxBatchBytes, DELETE, 86_400_000L, 0.5, 0);
+    }
   }
 
   /**
@@ -89,13 +108,14 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
             "a number of bytes from 1 to the broker's max.batch.bytes (" + defaults.maxBatchBytes() + ")");
       }
       case CLEANUP_POLICY -> {
-        if (v.equals("delete")) {
-          return null;
-        }
-        if (v.equals("compact") || v.equals("compact,delete") || v.equals("delete,compact")) {
-          return "cleanup.policy '" + v + "' is not supported yet (log compaction is not built); use 'delete'";
-        }
-        return "cleanup.policy must be 'delete', got '" + value + "'";
+        return normalizedPolicy(v) != null ? null
+            : "cleanup.policy must be 'delete', 'compact' or 'compact,delete', got '" + value + "'";
+      }
+      case DELETE_RETENTION_MS, MIN_COMPACTION_LAG_MS -> {
+        return checkLong(key, v, 0, Long.MAX_VALUE, "a non-negative number of milliseconds");
+      }
+      case MIN_CLEANABLE_DIRTY_RATIO -> {
+        return parseRatio(v) != null ? null : key + " must be a number from 0 to 1, got '" + v + "'";
       }
       case SEGMENT_MS -> {
         return checkLong(key, v, 1, Long.MAX_VALUE, "a positive number of milliseconds");
@@ -133,7 +153,51 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
         (int) longOr(overrides, SEGMENT_BYTES, MIN_SEGMENT_BYTES, Integer.MAX_VALUE, defaults.segmentBytes()),
         longOr(overrides, SEGMENT_MS, 1, Long.MAX_VALUE, defaults.segmentMs()),
         (int) longOr(overrides, MAX_MESSAGE_BYTES, 1, defaults.maxBatchBytes(), defaults.maxBatchBytes()),
-        "delete");
+        policyOr(overrides.get(CLEANUP_POLICY), defaults.cleanupPolicy()),
+        longOr(overrides, DELETE_RETENTION_MS, 0, Long.MAX_VALUE, defaults.deleteRetentionMs()),
+        ratioOr(overrides.get(MIN_CLEANABLE_DIRTY_RATIO), defaults.minCleanableDirtyRatio()),
+        longOr(overrides, MIN_COMPACTION_LAG_MS, 0, Long.MAX_VALUE, defaults.minCompactionLagMs()));
+  }
+
+  /** Retention (retention.ms, retention.bytes) applies. */
+  public boolean deletes() {
+    return !cleanupPolicy.equals(COMPACT);
+  }
+
+  /** Log compaction applies. */
+  public boolean compacts() {
+    return !cleanupPolicy.equals(DELETE);
+  }
+
+  /** {@link #DELETE}, {@link #COMPACT} or {@link #COMPACT_DELETE} for a valid policy (either order, spaces allowed); else null. */
+  public static String normalizedPolicy(String value) {
+    if (value == null) {
+      return null;
+    }
+    List<String> parts = java.util.Arrays.stream(value.split(",", -1)).map(String::trim).sorted().toList();
+    if (parts.equals(List.of(DELETE)) || parts.equals(List.of(COMPACT))) {
+      return parts.get(0);
+    }
+    return parts.equals(List.of(COMPACT, DELETE)) ? COMPACT_DELETE : null;
+  }
+
+  private static String policyOr(String value, String fallback) {
+    String p = normalizedPolicy(value);
+    return p != null ? p : fallback;
+  }
+
+  private static Double parseRatio(String v) {
+    try {
+      double d = Double.parseDouble(v.trim());
+      return d >= 0 && d <= 1 ? d : null;
+    } catch (NumberFormatException | NullPointerException e) {
+      return null;
+    }
+  }
+
+  private static double ratioOr(String value, double fallback) {
+    Double d = value == null ? null : parseRatio(value);
+    return d != null ? d : fallback;
   }
 
   private static long longOr(Map<String, String> overrides, String key, long min, long max, long fallback) {
@@ -158,6 +222,9 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
     m.put(SEGMENT_MS, Long.toString(segmentMs));
     m.put(MAX_MESSAGE_BYTES, Integer.toString(maxMessageBytes));
     m.put(CLEANUP_POLICY, cleanupPolicy);
+    m.put(DELETE_RETENTION_MS, Long.toString(deleteRetentionMs));
+    m.put(MIN_CLEANABLE_DIRTY_RATIO, Double.toString(minCleanableDirtyRatio));
+    m.put(MIN_COMPACTION_LAG_MS, Long.toString(minCompactionLagMs));
     return m;
   }
 }

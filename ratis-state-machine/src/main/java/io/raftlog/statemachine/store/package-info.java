@@ -13,8 +13,8 @@
  *
  * <ul>
  *   <li>{@code 00000000000000000000.log}: Kafka v2 record batches (magic 2, CRC32C) concatenated
- *       exactly as appended, the same bytes as a Kafka {@code .log} file. Batch offsets are
- *       contiguous across the whole log.
+ *       exactly as appended (or as compaction rewrote them), the same bytes as a Kafka {@code .log}
+ *       file. Batch offsets are contiguous across the whole log.
  *   <li>{@code 00000000000000000000.index}: a sparse offset index, 8-byte big-endian entries of
  *       (base offset of a batch minus the segment base offset: int32, file position of that batch
  *       in the {@code .log}: int32), ascending, one entry per {@link
@@ -28,5 +28,12 @@
  * offset of the first segment; retention deletes whole segments. No other file is needed: an
  * index can always be rebuilt from its log, and on open the last segment is validated batch by
  * batch and cut at the first torn or corrupt batch.
+ *
+ * <p>Log compaction ({@link io.raftlog.statemachine.store.Compaction}) rewrites sealed segments in
+ * place: records are removed from batches, but every batch keeps its offset range (an emptied batch
+ * stays as a bare header), so batch offsets stay contiguous; a record's offset never changes, and
+ * record offsets inside a batch may have gaps. Two more names may appear in a log directory:
+ * {@code cleaner-offset-checkpoint} (the offset below which the log was cleaned; missing means
+ * nothing was) and {@code .cleaning/} (copies being written; deleted on open).
  */
 package io.raftlog.statemachine.store;
