@@ -145,6 +145,15 @@ public final class FileLogStore implements LogStore {
     LogSegment previous = null;
     while (bases.hasNext()) {
       long base = bases.next();
+      if (previous != null && base > previous.baseOffset() && base < previous.nextOffset()) {
+        // A log compaction merged this segment into the previous one and stopped before deleting
+        // it (see swapInCleaned): the previous segment holds its offsets.
+        LOG.warn("Segment {} lies inside the previous segment {} (ending before {}): left over from an interrupted"
+            + " compaction merge; deleting it", base, previous.logPath(), previous.nextOffset());
+        Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)));
+        Files.deleteIfExists(dir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX)));
+        continue;
+      }
       if (previous != null && base != previous.nextOffset()) {
         throw new IOException("segments in " + dir + " are not contiguous: " + previous.logPath()
             + " ends before offset " + previous.nextOffset() + " but the next segment starts at " + base);
@@ -520,25 +529,41 @@ public final class FileLogStore implements LogStore {
     }
   }
 
+  /** The roll size in force (segment.bytes); merged cleaned segments stay within it. */
+  int segmentBytes() {
+    return segmentBytes;
+  }
+
   /**
-   * Replaces {@code original} by its cleaned copy ({@code cleanedLog} and its index beside it), if
-   * {@code original} is still a sealed segment of this log with the size it was cleaned at.
-   * Crash-safe: the old index goes first and the log file is replaced by an atomic rename, so a
-   * crash leaves either log, the index rebuilt from it on open if need be.
+   * Replaces consecutive sealed segments {@code originals} by one cleaned copy based at the first
+   * one's base offset ({@code cleanedLog} and its index beside it), if every one of them is still
+   * a sealed segment of this log with the size it was cleaned at.
    *
-   * @return false, changing nothing, if the segment changed or went away meanwhile
+   * <p>Crash-safe: the first segment's index goes first and its log file is replaced by an atomic
+   * rename, then the other segments are deleted (log before index). A crash in between leaves the
+   * cleaned first segment followed by segments that it already covers; {@link #open} recognises
+   * and deletes those.
+   *
+   * @return false, changing nothing, if a segment changed or went away meanwhile
    */
-  boolean swapInCleaned(LogSegment original, int cleanedAtSize, Path cleanedLog, Path cleaningDir)
-      throws IOException {
+  boolean swapInCleaned(List<LogSegment> originals, List<Integer> cleanedAtSizes, Path cleanedLog,
+      Path cleaningDir) throws IOException {
     lock.writeLock().lock();
     try {
-      long base = original.baseOffset();
-      if (closed || segments.get(base) != original || original == activeSegment || original.size() != cleanedAtSize) {
+      if (closed) {
         return false;
       }
+      for (int i = 0; i < originals.size(); i++) {
+        LogSegment original = originals.get(i);
+        if (segments.get(original.baseOffset()) != original || original == activeSegment
+            || original.size() != cleanedAtSizes.get(i)) {
+          return false;
+        }
+      }
+      long base = originals.get(0).baseOffset();
       Path log = dir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX));
       Path index = dir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX));
-      original.close();
+      originals.get(0).close();
       try {
         Files.deleteIfExists(index);
         Files.move(cleanedLog, log, java.nio.file.StandardCopyOption.ATOMIC_MOVE,
@@ -554,6 +579,10 @@ public final class FileLogStore implements LogStore {
         }
         segments.put(base, reopened);
       }
+      for (LogSegment merged : originals.subList(1, originals.size())) {
+        removeSegment(merged);
+      }
+      syncDirectory();
       return true;
     } finally {
       lock.writeLock().unlock();

@@ -94,20 +94,52 @@ final class LogCompactor {
     long before = 0;
     long after = 0;
     long[] records = new long[2]; // read, removed
+    List<LogSegment> toClean = new ArrayList<>();
     for (LogSegment s : cleanable) {
       if (s.nextOffset() > indexedUpTo) {
         break;
       }
-      int sizeBefore = s.size();
-      long sizeAfter = rewrite(s, latest, records);
+      toClean.add(s);
+    }
+    for (List<LogSegment> group : groupsToMerge(toClean, store.segmentBytes())) {
+      long sizeBefore = group.stream().mapToLong(LogSegment::size).sum();
+      long sizeAfter = rewrite(group, latest, records);
       if (sizeAfter >= 0) {
-        rewritten++;
+        rewritten += group.size();
         before += sizeBefore;
         after += sizeAfter;
       }
     }
     store.setCleanedUpTo(indexedUpTo);
     return new Compaction.Result(rewritten, before, after, records[0], records[1], indexedUpTo);
+  }
+
+  /**
+   * Consecutive segments whose sizes add up to at most {@code segmentBytes} are cleaned into one
+   * (Kafka does the same): otherwise a compacted partition would keep one file pair, and three open
+   * file handles, per segment it ever sealed, however small cleaning made it. Sizes before
+   * cleaning are used, so a merged segment never exceeds a segment's size; its offsets must fit
+   * the index's int32 relative offsets.
+   */
+  static List<List<LogSegment>> groupsToMerge(List<LogSegment> segments, int segmentBytes) {
+    List<List<LogSegment>> groups = new ArrayList<>();
+    List<LogSegment> current = new ArrayList<>();
+    long bytes = 0;
+    for (LogSegment s : segments) {
+      boolean fits = !current.isEmpty() && bytes + s.size() <= segmentBytes
+          && s.nextOffset() - 1 - current.get(0).baseOffset() <= Integer.MAX_VALUE;
+      if (!current.isEmpty() && !fits) {
+        groups.add(current);
+        current = new ArrayList<>();
+        bytes = 0;
+      }
+      current.add(s);
+      bytes += s.size();
+    }
+    if (!current.isEmpty()) {
+      groups.add(current);
+    }
+    return groups;
   }
 
   /** Sealed segments, oldest first, up to the first one with records newer than min.compaction.lag.ms. */
@@ -140,44 +172,52 @@ final class LogCompactor {
   }
 
   /**
-   * Writes the cleaned copy of {@code segment} and swaps it in.
+   * Writes the cleaned copy of a group of consecutive segments, as one segment based at the first
+   * one's base offset, and swaps it in for them.
    *
-   * @return the new size, or -1 when the segment was left as it was (nothing to remove, or it
-   *     changed or went away while being cleaned)
+   * @return the new size, or -1 when the segments were left as they were (a single segment with
+   *     nothing to remove, or one of them changed or went away while being cleaned)
    */
-  private long rewrite(LogSegment segment, Map<KeyDigest, Long> latest, long[] records) throws IOException {
+  private long rewrite(List<LogSegment> group, Map<KeyDigest, Long> latest, long[] records) throws IOException {
     Path cleaningDir = store.cleaningDirectory();
     Files.createDirectories(cleaningDir);
     RecordFilter filter = new KeepLatest(latest, nowMs, policy.deleteRetentionMs());
-    int scannedSize = segment.size();
-    boolean[] changed = {false};
+    long base = group.get(0).baseOffset();
+    List<Integer> scannedSizes = group.stream().map(LogSegment::size).toList();
+    // Merging segments is a change in itself.
+    boolean[] changed = {group.size() > 1};
     long[] counts = new long[2];
     // Left over from a cleaning that failed part-way.
-    Files.deleteIfExists(cleaningDir.resolve(LogSegment.fileName(segment.baseOffset(), LogSegment.LOG_SUFFIX)));
-    Files.deleteIfExists(cleaningDir.resolve(LogSegment.fileName(segment.baseOffset(), LogSegment.INDEX_SUFFIX)));
-    LogSegment copy = LogSegment.create(cleaningDir, segment.baseOffset(), store.config().indexIntervalBytes());
+    Files.deleteIfExists(cleaningDir.resolve(LogSegment.fileName(base, LogSegment.LOG_SUFFIX)));
+    Files.deleteIfExists(cleaningDir.resolve(LogSegment.fileName(base, LogSegment.INDEX_SUFFIX)));
+    LogSegment copy = LogSegment.create(cleaningDir, base, store.config().indexIntervalBytes());
     boolean swapped = false;
     try {
-      boolean complete = forEachChunk(segment, chunk -> {
-        ByteBuffer original = chunk.duplicate();
-        MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk)
-            .filterTo(filter, ByteBuffer.allocate(chunk.remaining()), buffers, Integer.MAX_VALUE);
-        counts[0] += result.messagesRead();
-        counts[1] += result.messagesRead() - result.messagesRetained();
-        ByteBuffer out = result.outputBuffer().flip();
-        // Also a batch rewritten only to stamp its tombstones' delete horizon counts as a change.
-        if (!out.duplicate().equals(original)) {
-          changed[0] = true;
+      for (LogSegment segment : group) {
+        boolean complete = forEachChunk(segment, chunk -> {
+          ByteBuffer original = chunk.duplicate();
+          MemoryRecords.FilterResult result = MemoryRecords.readableRecords(chunk)
+              .filterTo(filter, ByteBuffer.allocate(chunk.remaining()), buffers, Integer.MAX_VALUE);
+          counts[0] += result.messagesRead();
+          counts[1] += result.messagesRead() - result.messagesRetained();
+          ByteBuffer out = result.outputBuffer().flip();
+          // Also a batch rewritten only to stamp its tombstones' delete horizon counts as a change.
+          if (!out.duplicate().equals(original)) {
+            changed[0] = true;
+          }
+          appendBatches(copy, out);
+          return true;
+        });
+        if (!complete) {
+          return -1;
         }
-        appendBatches(copy, out);
-        return true;
-      });
-      if (!complete || !changed[0]) {
+      }
+      if (!changed[0]) {
         return -1;
       }
       copy.flush();
       copy.close();
-      swapped = store.swapInCleaned(segment, scannedSize, copy.logPath(), cleaningDir);
+      swapped = store.swapInCleaned(group, scannedSizes, copy.logPath(), cleaningDir);
       if (swapped) {
         records[0] += counts[0];
         records[1] += counts[1];

@@ -179,9 +179,70 @@ class CompactionTest {
       store.deleteBefore(first.nextOffset());
       Path copy = Files.createDirectories(store.cleaningDirectory()).resolve(first.logPath().getFileName());
       Files.write(copy, new byte[0]);
-      assertFalse(store.swapInCleaned(first, size, copy, store.cleaningDirectory()));
+      assertFalse(store.swapInCleaned(List.of(first, sealed.get(1)), List.of(size, sealed.get(1).size()), copy,
+          store.cleaningDirectory()));
       assertEquals(sealed.get(1).baseOffset(), store.logStartOffset());
       contents(store);
+    }
+  }
+
+  @Test
+  void smallCleanedSegmentsAreMergedUpToTheSegmentSize() throws IOException {
+    try (FileLogStore store = FileLogStore.open(dir, SMALL)) {
+      appendUpdates(store, 30, List.of("a", "b", "c"), 1_000);
+      // The first cleaning shrinks the full segments; the next one merges the small results.
+      store.compact(EAGER, 2_000);
+      appendUpdates(store, 10, List.of("a", "b", "c"), 1_000);
+      int before = store.segmentBaseOffsets().size();
+      TreeMap<Long, String> all = contents(store);
+      store.compact(EAGER, 2_000);
+      int after = store.segmentBaseOffsets().size();
+      assertTrue(after < before, "merged: " + before + " segments before, " + after + " after");
+      for (LogStore.SegmentInfo s : store.segments()) {
+        assertTrue(s.sizeBytes() <= SMALL.segmentBytes() || s.nextOffset() - s.baseOffset() == 1, s.toString());
+      }
+      TreeMap<Long, String> cleaned = contents(store);
+      assertTrue(all.entrySet().containsAll(cleaned.entrySet()), "only removals, offsets kept");
+    }
+    try (FileLogStore store = FileLogStore.open(dir, SMALL)) {
+      contents(store);
+    }
+  }
+
+  @Test
+  void aMergeInterruptedBeforeItDeletedTheMergedSegmentsIsFinishedOnOpen() throws IOException {
+    Path saved = Files.createDirectories(dir.resolveSibling(dir.getFileName() + "-saved"));
+    TreeMap<Long, String> cleaned;
+    List<Long> basesAfter;
+    List<Long> basesBefore;
+    try (FileLogStore store = FileLogStore.open(dir, SMALL)) {
+      appendUpdates(store, 30, List.of("a", "b", "c"), 1_000);
+      store.compact(EAGER, 2_000);
+      appendUpdates(store, 10, List.of("a", "b", "c"), 1_000);
+      basesBefore = store.segmentBaseOffsets();
+      for (long base : basesBefore) {
+        for (String suffix : List.of(LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX)) {
+          Files.copy(dir.resolve(LogSegment.fileName(base, suffix)), saved.resolve(LogSegment.fileName(base, suffix)));
+        }
+      }
+      store.compact(EAGER, 2_000);
+      basesAfter = store.segmentBaseOffsets();
+      cleaned = contents(store);
+    }
+    // Put back the segments the merge had deleted, as if the broker died right after the rename.
+    int putBack = 0;
+    for (long base : basesBefore) {
+      if (!basesAfter.contains(base)) {
+        for (String suffix : List.of(LogSegment.LOG_SUFFIX, LogSegment.INDEX_SUFFIX)) {
+          Files.copy(saved.resolve(LogSegment.fileName(base, suffix)), dir.resolve(LogSegment.fileName(base, suffix)));
+        }
+        putBack++;
+      }
+    }
+    assertTrue(putBack > 0, "the compaction merged segments");
+    try (FileLogStore store = FileLogStore.open(dir, SMALL)) {
+      assertEquals(basesAfter, store.segmentBaseOffsets());
+      assertEquals(cleaned, contents(store));
     }
   }
 
