@@ -8,6 +8,7 @@ import io.raftlog.client.ProducerRecord;
 import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.errors.InvalidTopicException;
 import java.io.PrintWriter;
+import java.nio.charset.StandardCharsets;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -60,6 +61,11 @@ public final class PerfProduceCommand implements Callable<Integer> {
     @Option(names = "--acks", paramLabel = "0|1|all", defaultValue = "all")
     String acks;
 
+    @Option(names = "--keys", paramLabel = "N", defaultValue = "0",
+            description = "Give record i the key i mod N (decimal text), e.g. for a compacted topic, whose records"
+                    + " need keys; 0 (default): no keys, round-robin over the partitions.")
+    long keys;
+
     @Option(names = "--producer-prop", paramLabel = "KEY=VALUE",
             description = "Producer setting, Kafka-style (e.g. linger.ms=10); repeatable.")
     List<String> producerProps = List.of();
@@ -80,6 +86,9 @@ public final class PerfProduceCommand implements Callable<Integer> {
                 : ((RaftlogCli) spec.root().userObject()).environment();
         if (numRecords <= 0 || recordSize < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--num-records must be > 0 and --record-size >= 0");
+        }
+        if (keys < 0) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--keys must be >= 0, got " + keys);
         }
         Map<String, String> props = new LinkedHashMap<>();
         for (String kv : producerProps) {
@@ -115,7 +124,8 @@ public final class PerfProduceCommand implements Callable<Integer> {
                     throttle(start, i);
                 }
                 long sentNanos = System.nanoTime();
-                CompletableFuture<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, null, payload),
+                byte[] key = keys > 0 ? Long.toString(i % keys).getBytes(StandardCharsets.US_ASCII) : null;
+                CompletableFuture<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, key, payload),
                         (m, e) -> {
                             if (e != null) {
                                 stats.failed(e.getMessage());

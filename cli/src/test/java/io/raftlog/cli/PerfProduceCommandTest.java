@@ -59,6 +59,22 @@ class PerfProduceCommandTest {
     }
 
     @Test
+    void keysCycleOverTheGivenKeySpace() {
+        assertEquals(0, run("--topic", "perf", "--num-records", "30", "--record-size", "10", "--throughput", "-1",
+                "--keys", "4"), err.toString());
+        java.util.Set<String> keys = new java.util.TreeSet<>();
+        for (int p = 0; p < 3; p++) {
+            for (var r : cluster.log(new TopicPartition("perf", p))) {
+                assertTrue(r.hasKey(), "every record has a key");
+                keys.add(r.getKey().toStringUtf8());
+            }
+        }
+        assertEquals(java.util.Set.of("0", "1", "2", "3"), keys);
+        assertEquals(2, run("--topic", "perf", "--num-records", "1", "--record-size", "1", "--throughput", "-1",
+                "--keys", "-1"));
+    }
+
+    @Test
     void throttlesToTheRequestedRate() {
         long start = System.nanoTime();
         assertEquals(0, run("--topic", "perf", "--num-records", "50", "--record-size", "10", "--throughput", "100"));
