@@ -13,6 +13,7 @@ import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.CatchUpNudge;
 import io.raftlog.broker.partition.LogCleaner;
+import io.raftlog.broker.rpc.ByteRateLimiter;
 import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
@@ -151,7 +152,8 @@ public final class Broker implements AutoCloseable {
     readers = Executors.newFixedThreadPool(4, r -> daemon(r, prefix + "-fetch-" + threads.incrementAndGet()));
 
     metadataView = new MetadataView(config.brokerId, clock, config.sessionTimeoutMs);
-    peerLogReader = new PeerReplicaLogReader(config.brokerId, metadataView, REPAIR_CALL_TIMEOUT_MS, config.maxBatchBytes);
+    peerLogReader = new PeerReplicaLogReader(config.brokerId, metadataView, REPAIR_CALL_TIMEOUT_MS, config.maxBatchBytes,
+        ByteRateLimiter.realTime(config.replicaCopyMaxBytesPerSecond));
     partitions = new PartitionManager(config, storeFactory,
         (partition, division) -> repairSourceWrapper.apply(peerLogReader.sourceFor(partition, division)), onFatalError);
     metadataView.addListener(partitions::onMetadata);

@@ -48,6 +48,7 @@ public final class BrokerConfig {
   public static final String MIN_COMPACTION_LAG_MS = "min.compaction.lag.ms";
   public static final String CLEANER_BACKOFF_MS = "cleaner.backoff.ms";
   public static final String CLEANER_MAX_KEYS = "cleaner.max.keys";
+  public static final String REPLICA_COPY_MAX_BYTES_PER_SECOND = "replica.copy.max.bytes.per.second";
   public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
@@ -103,6 +104,11 @@ public final class BrokerConfig {
           + " (by their timestamps) are not compacted (Kafka's log.cleaner.min.compaction.lag.ms)."),
       new Key(CLEANER_BACKOFF_MS, "15000", "How long the log cleaner sleeps when no compacted partition is due"
           + " (Kafka's log.cleaner.backoff.ms). One cleaner thread per broker cleans its replicas one at a time."),
+      new Key(REPLICA_COPY_MAX_BYTES_PER_SECOND, "-1", "Most bytes per second this broker copies from other"
+          + " replicas' segment files, over all its replicas: a new replica (reassignment, replication-factor"
+          + " increase), one that lost its data, or one repairing damaged files (Kafka's replication throttle)."
+          + " Entries still in the leader's Raft log are replicated by Raft, unthrottled. -1: unlimited, else at"
+          + " least 1024."),
       new Key(CLEANER_MAX_KEYS, "500000", "Most distinct keys one cleaning of a partition indexes (about 100"
           + " bytes of heap each); a partition with more keys written since its last cleaning is cleaned over"
           + " several passes."),
@@ -156,6 +162,7 @@ public final class BrokerConfig {
   public final long minCompactionLagMs;
   public final long cleanerBackoffMs;
   public final int cleanerMaxKeys;
+  public final long replicaCopyMaxBytesPerSecond;
   public final boolean autoLeaderRebalanceEnable;
   public final int produceTimeoutMs;
   public final int fetchMaxBytes;
@@ -203,6 +210,11 @@ public final class BrokerConfig {
     minCompactionLagMs = longValue(v, MIN_COMPACTION_LAG_MS, 0);
     cleanerBackoffMs = longValue(v, CLEANER_BACKOFF_MS, 10);
     cleanerMaxKeys = intValue(v, CLEANER_MAX_KEYS, 1000, Integer.MAX_VALUE);
+    replicaCopyMaxBytesPerSecond = longValue(v, REPLICA_COPY_MAX_BYTES_PER_SECOND, -1);
+    if (replicaCopyMaxBytesPerSecond != -1 && replicaCopyMaxBytesPerSecond < 1024) {
+      throw new IllegalArgumentException("configuration key '" + REPLICA_COPY_MAX_BYTES_PER_SECOND + "' must be -1"
+          + " (unlimited) or at least 1024, got " + replicaCopyMaxBytesPerSecond);
+    }
     autoLeaderRebalanceEnable = booleanValue(v, AUTO_LEADER_REBALANCE_ENABLE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);

@@ -53,14 +53,18 @@ public final class PeerReplicaLogReader implements AutoCloseable {
   private final long callTimeoutMs;
   private final int maxInboundBytes;
   private final Map<String, ManagedChannel> channels = new ConcurrentHashMap<>();
+  /** replica.copy.max.bytes.per.second, over every replica of this broker that copies records. */
+  private final ByteRateLimiter copyLimit;
   private volatile boolean closed;
 
   /**
    * @param maxBatchBytes the largest batch a replica may hold: an answer carries up to
    *     {@link BrokerInternalServiceImpl#MAX_READ_REPLICA_LOG_BYTES} plus one such batch
    */
-  public PeerReplicaLogReader(int brokerId, MetadataView metadata, long callTimeoutMs, int maxBatchBytes) {
+  public PeerReplicaLogReader(int brokerId, MetadataView metadata, long callTimeoutMs, int maxBatchBytes,
+      ByteRateLimiter copyLimit) {
     this.brokerId = brokerId;
+    this.copyLimit = copyLimit;
     this.metadata = metadata;
     this.callTimeoutMs = callTimeoutMs;
     this.maxInboundBytes = BrokerInternalServiceImpl.MAX_READ_REPLICA_LOG_BYTES + 2 * maxBatchBytes + 1024 * 1024;
@@ -107,7 +111,7 @@ public final class PeerReplicaLogReader implements AutoCloseable {
     ReadReplicaLogRequest request = ReadReplicaLogRequest.newBuilder().setTopic(partition.topic())
         .setTopicId(partition.topicId()).setPartition(partition.partition()).setOffset(fromOffset)
         .setMaxBytes(maxBytes).build();
-    return askPeers(partition, division, rotation, "[" + fromOffset + ", " + untilOffset + ")",
+    ByteBuffer records = askPeers(partition, division, rotation, "[" + fromOffset + ", " + untilOffset + ")",
         (peer, stub, problems) -> {
           ReadReplicaLogResponse answer = stub.readReplicaLog(request);
           if (answer.getHighWatermark() < untilOffset) {
@@ -118,6 +122,8 @@ public final class PeerReplicaLogReader implements AutoCloseable {
               answer.getRecordBatches().size(), partition.topic(), partition.partition(), fromOffset, peer);
           return answer.getRecordBatches().asReadOnlyByteBuffer();
         });
+    copyLimit.copied(records.remaining());
+    return records;
   }
 
   /** One call to one peer: its answer, or null (with the reason added to {@code problems}) to try the next. */

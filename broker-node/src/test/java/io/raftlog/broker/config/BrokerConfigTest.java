@@ -87,6 +87,23 @@ class BrokerConfigTest {
   }
 
   @Test
+  void compactionDefaultsAndTheCopyThrottleAreChecked() {
+    BrokerConfig c = BrokerConfig.parse(required());
+    assertEquals("delete", c.cleanupPolicy);
+    assertEquals(-1, c.replicaCopyMaxBytesPerSecond);
+    assertEquals("compact,delete", BrokerConfig.parse(with(BrokerConfig.CLEANUP_POLICY, "delete,compact")).cleanupPolicy);
+    assertEquals("compact,delete", BrokerConfig.parse(with(BrokerConfig.CLEANUP_POLICY, "delete,compact"))
+        .topicDefaults().cleanupPolicy());
+    assertMentions(rejects(with(BrokerConfig.CLEANUP_POLICY, "keep")), BrokerConfig.CLEANUP_POLICY, "compact,delete");
+    assertMentions(rejects(with(BrokerConfig.MIN_CLEANABLE_DIRTY_RATIO, "1.5")), BrokerConfig.MIN_CLEANABLE_DIRTY_RATIO,
+        "from 0 to 1");
+    assertMentions(rejects(with(BrokerConfig.REPLICA_COPY_MAX_BYTES_PER_SECOND, "0")),
+        BrokerConfig.REPLICA_COPY_MAX_BYTES_PER_SECOND, "at least 1024");
+    assertEquals(10_485_760, BrokerConfig.parse(with(BrokerConfig.REPLICA_COPY_MAX_BYTES_PER_SECOND, "10485760"))
+        .replicaCopyMaxBytesPerSecond);
+  }
+
+  @Test
   void everyKeyIsDocumentedAndEffectiveValuesCoverAllKeys() {
     BrokerConfig c = BrokerConfig.parse(required());
     assertEquals(BrokerConfig.KEYS.size(), new HashSet<>(BrokerConfig.KEYS.stream().map(BrokerConfig.Key::name).toList()).size(),
