@@ -2,8 +2,10 @@ package io.raftlog.broker;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftlog.broker.partition.PartitionReplica;
 import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.broker.testkit.Wait;
 import io.raftlog.client.Acks;
@@ -120,6 +122,59 @@ class CatchUpFromSnapshotTest {
     for (int i = from; i < until; i++) {
       // One at a time: one Raft entry each, so the snapshot threshold is reached.
       producer.send(new ProducerRecord<>(TOPIC, "value-" + i + "-" + "x".repeat(500))).get(30, TimeUnit.SECONDS);
+    }
+  }
+
+  /**
+   * A rebuilt replica that restarts before it received anything has only its term and vote on disk
+   * (no Raft log, no membership). Ratis alone would load it with no members, and its first election
+   * timeout would shut it down for good (fault suite, seed 505); the broker sets it aside and adds
+   * it back with its members from metadata, so it catches up.
+   */
+  @Test
+  void aRebuiltReplicaRestartedBeforeItsFirstEntryComesBackWithItsMembers() throws Exception {
+    try (MiniCluster cluster = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
+        "max.batch.bytes", "1024", "raft.log.segment.bytes", "65536"));
+        Producer<String, String> producer = Producer.create(ProducerConfig.builder()
+            .bootstrapServers(cluster.bootstrap()).acks(Acks.ALL).lingerMs(0).build(),
+            new StringSerializer(), new StringSerializer())) {
+      cluster.createTopic(TOPIC, 1, 3);
+      int leader = cluster.awaitLeader(TOPIC, 0, Duration.ofSeconds(30));
+      int lost = leader % 3 + 1;
+      send(producer, 0, 300);
+      Wait.until("every replica at 300", Duration.ofSeconds(30), () -> allAt(cluster, 300));
+      String groupUuid = cluster.replica(lost, TOPIC, 0).groupId().getUuid().toString();
+
+      cluster.kill(lost);
+      Path dataDir = cluster.config(lost).dataDir;
+      Path raftMeta = dataDir.resolve("raft").resolve(groupUuid).resolve("current").resolve("raft-meta");
+      Path descriptor = dataDir.resolve("partitions").resolve(groupUuid).resolve("partition.properties");
+      byte[] termAndVote = Files.readAllBytes(raftMeta);
+      byte[] partition = Files.readAllBytes(descriptor);
+      deleteGroupData(dataDir, groupUuid);
+      // What a replica rebuilt after losing its disk leaves when it is restarted before its first
+      // entry: its term and vote, and which partition it is.
+      Files.createDirectories(raftMeta.getParent());
+      Files.write(raftMeta, termAndVote);
+      Files.createDirectories(descriptor.getParent());
+      Files.write(descriptor, partition);
+
+      cluster.startBroker(lost);
+      send(producer, 300, 320);
+      Wait.until("the restarted replica hosts the group with its members and caught up", Duration.ofSeconds(90),
+          () -> {
+            PartitionReplica replica = cluster.localReplica(lost, TOPIC, 0).orElse(null);
+            if (replica == null || replica.division() == null) {
+              return false;
+            }
+            // Never without itself in the membership, from the moment Ratis hosts it.
+            assertTrue(replica.division().getRaftConf().getPeer(replica.division().getId()) != null,
+                "broker " + lost + " hosts the group without being a member: " + replica.division().getRaftConf());
+            PartitionStateMachine sm = replica.stateMachine();
+            return sm.isReady() && !sm.isRepairing() && sm.highWatermark() == 320;
+          });
+      assertFalse(Files.exists(dataDir.resolve("raft-parked").resolve(groupUuid)), "put back");
+      assertTrue(cluster.fatalErrors().isEmpty(), cluster.fatalErrors().toString());
     }
   }
 

@@ -2,7 +2,13 @@ package io.raftlog.broker.raft;
 
 import io.raftlog.broker.config.BrokerConfig;
 import java.io.IOException;
+import java.nio.file.DirectoryStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
 import java.util.List;
+import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.conf.RaftProperties;
@@ -37,6 +43,12 @@ public final class RaftHost implements AutoCloseable {
 
   public RaftHost(BrokerConfig config, StateMachine.Registry registry) throws IOException {
     this.config = config;
+    // Before Ratis loads the groups it finds on disk (when the server is built).
+    for (RaftGroupId parked : parkGroupsWithoutMembers(raftDir(config), parkedDir(config))) {
+      LOG.warn("[broker-{}] Raft group {} has no membership on disk (it never received an entry): set aside until"
+          + " it is added again with its members from metadata, keeping its term and vote", config.brokerId,
+          parked.getUuid());
+    }
     this.server = RaftServer.newBuilder()
         .setServerId(GroupIds.peerId(config.brokerId))
         .setProperties(properties(config))
@@ -95,10 +107,94 @@ public final class RaftHost implements AutoCloseable {
     return server;
   }
 
-  /** Adds a group to this server; returns false when it already exists here. */
+  private static Path raftDir(BrokerConfig config) {
+    return config.dataDir.resolve("raft");
+  }
+
+  private static Path parkedDir(BrokerConfig config) {
+    return config.dataDir.resolve("raft-parked");
+  }
+
+  /**
+   * Why: Ratis keeps a group's membership only in its Raft log and in {@code raft-meta.conf}, both
+   * written once the replica receives its first entry or snapshot notice. A replica that restarts
+   * before that (one rebuilt after losing its disk and not caught up yet, or a new one) is loaded
+   * with no members at all: the first heartbeat makes it a follower, and its first election
+   * timeout finds it "not in the configuration" and shuts the division down for good, so it never
+   * catches up (fault suite, seed 505). Such a group directory (only the term and vote in
+   * {@code raft-meta}) is moved out of Ratis' sight here, and {@link #addGroup} moves it back and
+   * adds the group with its members from metadata, keeping the term and vote, which Raft needs
+   * so that the replica never votes twice in a term.
+   *
+   * @return the groups set aside
+   */
+  static List<RaftGroupId> parkGroupsWithoutMembers(Path raftDir, Path parkedDir) throws IOException {
+    List<RaftGroupId> parked = new ArrayList<>();
+    if (!Files.isDirectory(raftDir)) {
+      return parked;
+    }
+    try (DirectoryStream<Path> groups = Files.newDirectoryStream(raftDir)) {
+      for (Path group : groups) {
+        UUID uuid;
+        try {
+          uuid = UUID.fromString(group.getFileName().toString());
+        } catch (IllegalArgumentException e) {
+          continue;
+        }
+        Path current = group.resolve("current");
+        if (!Files.isDirectory(current) || Files.exists(current.resolve("raft-meta.conf")) || hasLog(current)) {
+          continue;
+        }
+        Files.createDirectories(parkedDir);
+        Path target = parkedDir.resolve(uuid.toString());
+        deleteRecursively(target); // an older one: the directory found now is the newer state
+        Files.move(group, target, StandardCopyOption.ATOMIC_MOVE);
+        parked.add(RaftGroupId.valueOf(uuid));
+      }
+    }
+    return parked;
+  }
+
+  private static boolean hasLog(Path current) throws IOException {
+    try (DirectoryStream<Path> logs = Files.newDirectoryStream(current, "log_*")) {
+      return logs.iterator().hasNext();
+    }
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
+      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
+  }
+
+  /**
+   * Adds a group to this server; returns false when it already exists here. A group directory set
+   * aside at start ({@link #parkGroupsWithoutMembers}) is put back and recovered with the members
+   * given here; otherwise a new directory is formatted.
+   */
   public boolean addGroup(RaftGroup group) throws IOException {
+    Path parked = parkedDir(config).resolve(group.getGroupId().getUuid().toString());
+    boolean recover = Files.isDirectory(parked);
+    if (recover) {
+      Path target = raftDir(config).resolve(group.getGroupId().getUuid().toString());
+      if (Files.exists(target)) {
+        deleteRecursively(parked); // Ratis already has a newer directory for it
+        recover = false;
+      } else {
+        Files.move(parked, target, StandardCopyOption.ATOMIC_MOVE);
+        // Ratis recovers the state machine's snapshot directory but creates it only when formatting.
+        Files.createDirectories(target.resolve("sm"));
+        LOG.info("[broker-{}] Raft group {} put back with members {}", config.brokerId,
+            group.getGroupId().getUuid(), group.getPeers());
+      }
+    }
     GroupManagementRequest request = GroupManagementRequest.newAdd(adminClientId, server.getId(),
-        callIds.incrementAndGet(), group);
+        callIds.incrementAndGet(), group, !recover);
     try {
       RaftClientReply reply = server.groupManagement(request);
       if (reply.isSuccess()) {
@@ -115,6 +211,7 @@ public final class RaftHost implements AutoCloseable {
 
   /** Removes a group and deletes its Raft directory; returns false when it was not here. */
   public boolean removeGroup(RaftGroupId groupId) throws IOException {
+    deleteRecursively(parkedDir(config).resolve(groupId.getUuid().toString()));
     GroupManagementRequest request = GroupManagementRequest.newRemove(adminClientId, server.getId(),
         callIds.incrementAndGet(), groupId, true, false);
     try {
