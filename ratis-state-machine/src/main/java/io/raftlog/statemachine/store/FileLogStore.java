@@ -548,6 +548,9 @@ public final class FileLogStore implements LogStore {
    */
   boolean swapInCleaned(List<LogSegment> originals, List<Integer> cleanedAtSizes, Path cleanedLog,
       Path cleaningDir) throws IOException {
+    // An interrupt (the cleaner stopping) must not cut the swap short: a channel an interrupted
+    // thread uses is closed under it, which would leave the log holding a closed segment.
+    boolean interrupted = Thread.interrupted();
     lock.writeLock().lock();
     try {
       if (closed) {
@@ -586,6 +589,9 @@ public final class FileLogStore implements LogStore {
       return true;
     } finally {
       lock.writeLock().unlock();
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
     }
   }
 
