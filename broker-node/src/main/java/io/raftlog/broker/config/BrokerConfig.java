@@ -340,13 +340,9 @@ public final class BrokerConfig {
 
   private static double ratioValue(Map<String, String> v, String key) {
     String s = v.get(key);
-    try {
-      double d = Double.parseDouble(s);
-      if (d >= 0 && d <= 1) {
-        return d;
-      }
-    } catch (NumberFormatException e) {
-      // falls through to the message
+    Double ratio = TopicConfig.parseRatio(s);
+    if (ratio != null) {
+      return ratio;
     }
     throw new IllegalArgumentException("configuration key '" + key + "' must be a number from 0 to 1, got '" + s + "'");
   }

@@ -1,5 +1,6 @@
 package io.raftlog.broker.partition;
 
+import io.raftlog.broker.FileTrees;
 import io.raftlog.broker.config.BrokerConfig;
 import io.raftlog.statemachine.metadata.TopicConfig;
 import io.raftlog.broker.raft.GroupIds;
@@ -32,7 +33,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.apache.ratis.protocol.RaftGroup;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeer;
@@ -234,7 +234,7 @@ public final class PartitionManager implements AutoCloseable {
     replicas.remove(r.groupId());
     host.removeGroup(r.groupId());
     r.stateMachine().deleteData();
-    deleteRecursively(partitionDir(r.groupId()));
+    FileTrees.deleteRecursively(partitionDir(r.groupId()));
     LOG.info("[broker-{}] removed replica {} ({})", config.brokerId, r, reason);
   }
 
@@ -314,17 +314,6 @@ public final class PartitionManager implements AutoCloseable {
 
   private Path partitionDir(RaftGroupId gid) {
     return partitionsDir.resolve(gid.getUuid().toString());
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    }
   }
 
   @Override

@@ -1,5 +1,6 @@
 package io.raftlog.broker.raft;
 
+import io.raftlog.broker.FileTrees;
 import io.raftlog.broker.config.BrokerConfig;
 import java.io.IOException;
 import java.nio.file.DirectoryStream;
@@ -147,7 +148,7 @@ public final class RaftHost implements AutoCloseable {
         }
         Files.createDirectories(parkedDir);
         Path target = parkedDir.resolve(uuid.toString());
-        deleteRecursively(target); // an older one: the directory found now is the newer state
+        FileTrees.deleteRecursively(target); // an older one: the directory found now is the newer state
         Files.move(group, target, StandardCopyOption.ATOMIC_MOVE);
         parked.add(RaftGroupId.valueOf(uuid));
       }
@@ -158,17 +159,6 @@ public final class RaftHost implements AutoCloseable {
   private static boolean hasLog(Path current) throws IOException {
     try (DirectoryStream<Path> logs = Files.newDirectoryStream(current, "log_*")) {
       return logs.iterator().hasNext();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) throws IOException {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (java.util.stream.Stream<Path> all = Files.walk(dir)) {
-      for (Path p : all.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
     }
   }
 
@@ -183,7 +173,7 @@ public final class RaftHost implements AutoCloseable {
     if (recover) {
       Path target = raftDir(config).resolve(group.getGroupId().getUuid().toString());
       if (Files.exists(target)) {
-        deleteRecursively(parked); // Ratis already has a newer directory for it
+        FileTrees.deleteRecursively(parked); // Ratis already has a newer directory for it
         recover = false;
       } else {
         Files.move(parked, target, StandardCopyOption.ATOMIC_MOVE);
@@ -211,7 +201,7 @@ public final class RaftHost implements AutoCloseable {
 
   /** Removes a group and deletes its Raft directory; returns false when it was not here. */
   public boolean removeGroup(RaftGroupId groupId) throws IOException {
-    deleteRecursively(parkedDir(config).resolve(groupId.getUuid().toString()));
+    FileTrees.deleteRecursively(parkedDir(config).resolve(groupId.getUuid().toString()));
     GroupManagementRequest request = GroupManagementRequest.newRemove(adminClientId, server.getId(),
         callIds.incrementAndGet(), groupId, true, false);
     try {

@@ -227,6 +227,9 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
   /** The topic's cleanup.policy includes compact (its own setting, else the broker default). */
   private boolean compacted(TopicRecord topic) {
     String own = topic.getConfigMap().get(TopicConfig.CLEANUP_POLICY);
+    if (TopicConfig.DELETE.equals(own)) {
+      return false; // the common override, without parsing on every produce
+    }
     String policy = own != null ? TopicConfig.normalizedPolicy(own) : topicDefaults.cleanupPolicy();
     return policy != null && !policy.equals(TopicConfig.DELETE);
   }

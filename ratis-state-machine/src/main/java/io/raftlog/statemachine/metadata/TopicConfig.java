@@ -186,7 +186,8 @@ public record TopicConfig(long retentionMs, long retentionBytes, int segmentByte
     return p != null ? p : fallback;
   }
 
-  private static Double parseRatio(String v) {
+  /** A ratio from 0 to 1 ({@code min.cleanable.dirty.ratio}), or null when {@code v} is not one. */
+  public static Double parseRatio(String v) {
     try {
       double d = Double.parseDouble(v.trim());
       return d >= 0 && d <= 1 ? d : null;
