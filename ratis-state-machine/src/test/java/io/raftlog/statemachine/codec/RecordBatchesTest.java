@@ -160,6 +160,26 @@ class RecordBatchesTest {
   }
 
   @Test
+  void theCrcIsCheckedOnReadOnlyBuffersThatStartInsideALargerArray() {
+    // What the broker validates: a protobuf ByteString's read-only view, not at position 0.
+    ByteBuffer batch = plainBatch(3);
+    ByteBuffer framed = ByteBuffer.allocate(batch.remaining() + 10);
+    framed.position(7);
+    framed.put(batch.duplicate());
+    framed.position(7).limit(7 + batch.remaining());
+    ByteBuffer view = framed.slice().asReadOnlyBuffer();
+    ByteBuffer shifted = framed.asReadOnlyBuffer();
+    assertEquals(3, RecordBatches.validateClientBatch(view, 1 << 20).recordCount());
+    assertEquals(3, RecordBatches.validateClientBatch(shifted, 1 << 20).recordCount());
+    assertEquals(7, shifted.position(), "validation does not move the buffer");
+
+    framed.put(framed.limit() - 1, (byte) (framed.get(framed.limit() - 1) ^ 0x10));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RecordBatches.validateClientBatch(framed.asReadOnlyBuffer(), 1 << 20));
+    assertTrue(e.getMessage().contains("CRC"), e.getMessage());
+  }
+
+  @Test
   void parseHeaderRejectsACorruptedCrcField() {
     ByteBuffer batch = plainBatch(2);
     int crcOffset = 17; // base offset (8) + length (4) + leader epoch (4) + magic (1)
