@@ -21,6 +21,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.stream.Collectors;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,6 +33,8 @@ import org.slf4j.LoggerFactory;
 public final class MiniCluster implements AutoCloseable {
 
   private static final Logger LOG = LoggerFactory.getLogger(MiniCluster.class);
+  /** A broker close that takes longer gets all threads' stacks logged (see {@link #kill}). */
+  private static final Duration CLOSE_HANG_DUMP_AFTER = Duration.ofSeconds(60);
 
   private final Map<Integer, BrokerConfig> configs = new LinkedHashMap<>();
   private final Map<Integer, Broker> running = new HashMap<>();
@@ -132,7 +135,44 @@ public final class MiniCluster implements AutoCloseable {
   public void kill(int id) {
     Broker b = running.remove(id);
     if (b != null) {
-      b.close(Duration.ZERO);
+      // A broker close once hung for minutes in CI (GroupCoordinatorFailoverTest, 2026-11-27) with
+      // nothing in the log. If it happens again: log every thread's stack, to see where it waits,
+      // then interrupt the closing thread so the close can go on.
+      Thread closer = Thread.currentThread();
+      AtomicBoolean interrupted = new AtomicBoolean();
+      Thread watchdog = new Thread(() -> {
+        try {
+          Thread.sleep(CLOSE_HANG_DUMP_AFTER.toMillis());
+        } catch (InterruptedException e) {
+          return; // closed in time
+        }
+        StringBuilder dump = new StringBuilder();
+        Thread.getAllStackTraces().forEach((t, frames) -> {
+          dump.append('"').append(t.getName()).append("\" ").append(t.getState()).append('\n');
+          for (StackTraceElement f : frames) {
+            dump.append("    at ").append(f).append('\n');
+          }
+        });
+        LOG.error("closing broker {} has taken over {}; interrupting it. All threads:\n{}", id,
+            CLOSE_HANG_DUMP_AFTER, dump);
+        interrupted.set(true);
+        closer.interrupt();
+      }, "close-watchdog-" + id);
+      watchdog.setDaemon(true);
+      watchdog.start();
+      try {
+        b.close(Duration.ZERO);
+      } finally {
+        watchdog.interrupt();
+        try {
+          watchdog.join();
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+        if (interrupted.get()) {
+          Thread.interrupted(); // ours, not the test's: the test goes on
+        }
+      }
     }
   }
 
