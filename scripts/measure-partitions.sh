@@ -18,7 +18,7 @@ REPLICAS=()
 IDLE=60
 SETTLE=30
 CREATE_TIMEOUT=1800
-usage() { sed -n '2,15p' "$0" | sed 's/^# \{0,1\}//'; exit "${1:-0}"; }
+usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
     --replicas) REPLICAS+=("${2:?--replicas needs a value}"); shift ;;
@@ -45,9 +45,15 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-ticks() { # utime+stime of the brokers, in clock ticks
-  local s=0 p a
-  for p in $(cat "$D"/broker-*/pid); do read -r -a a <"/proc/$p/stat"; s=$((s + a[13] + a[14])); done
+ticks() { # utime+stime of the brokers, in clock ticks (parsed as bench-vs-kafka.sh does)
+  local s=0 p stat
+  local -a f
+  for p in $(cat "$D"/broker-*/pid); do
+    stat="$(cat "/proc/$p/stat")" || exit 1
+    # comm may hold spaces: split after its last ')'; there utime and stime are at 11 and 12.
+    read -r -a f <<<"${stat##*) }"
+    s=$((s + f[11] + f[12]))
+  done
   echo "$s"
 }
 
