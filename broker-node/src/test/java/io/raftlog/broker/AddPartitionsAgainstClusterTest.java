@@ -193,7 +193,8 @@ class AddPartitionsAgainstClusterTest {
       InvalidArgumentException tooFew = assertThrows(InvalidArgumentException.class,
           () -> admin.blocking().createPartitions(TOPIC, 6));
       assertTrue(tooFew.getMessage().contains("cannot place the new partitions of topic 'grow': replication factor 3 is"
-          + " larger than the number of live brokers (2)"), tooFew.getMessage());
+          + " larger than the number of live brokers (2); not counted: broker 3: no heartbeat for "),
+          tooFew.getMessage());
       assertEquals(4, admin.blocking().describeTopic(TOPIC).partitions().size());
       assertEquals(List.of(), cluster.fatalErrors());
     }

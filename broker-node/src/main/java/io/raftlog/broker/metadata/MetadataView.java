@@ -140,6 +140,21 @@ public final class MetadataView {
     return image.getBrokersList().stream().filter(this::isAlive).map(BrokerRecord::getBrokerId).sorted().toList();
   }
 
+  /**
+   * Why each registered broker outside {@link #placementBrokerIds()} takes no new replicas, e.g.
+   * "broker 3: no heartbeat for 3412 ms (broker.session.timeout.ms = 3000)"; empty if none.
+   */
+  public String notPlaceableReasons() {
+    long now = clock.millis();
+    return image.getBrokersList().stream()
+        .sorted(java.util.Comparator.comparingInt(BrokerRecord::getBrokerId))
+        .filter(b -> !isAlive(b) || b.getDecommissioned())
+        .map(b -> "broker " + b.getBrokerId() + ": " + (!isAlive(b) ? "no heartbeat for "
+            + (now - b.getLastHeartbeatMs()) + " ms (broker.session.timeout.ms = " + sessionTimeoutMs + ")"
+            : "decommissioned"))
+        .collect(java.util.stream.Collectors.joining("; "));
+  }
+
   /** Ids of the brokers that may take new replicas: live and not decommissioned, ascending. */
   public List<Integer> placementBrokerIds() {
     return image.getBrokersList().stream().filter(b -> isAlive(b) && !b.getDecommissioned())

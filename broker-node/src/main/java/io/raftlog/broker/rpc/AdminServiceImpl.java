@@ -109,7 +109,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       }
       List<Integer> live = metadata.placementBrokerIds();
       if (problem == null) {
-        problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(), live.size());
+        problem = checkReplicationFactor(request.getReplicationFactor(), live.size());
       }
       Map<String, String> configs = trimmedValues(request.getConfigMap());
       if (problem == null) {
@@ -391,7 +391,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
       }
       List<Integer> live = metadata.placementBrokerIds();
       if (problem == null) {
-        problem = TopicRules.checkReplicationFactor(topic.getReplicationFactor(), live.size());
+        problem = checkReplicationFactor(topic.getReplicationFactor(), live.size());
         if (problem != null) {
           problem = "cannot place the new partitions of topic '" + topic.getName() + "': " + problem;
         }
@@ -465,6 +465,16 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     response.onCompleted();
   }
 
+  /**
+   * {@link TopicRules#checkReplicationFactor}, naming the brokers not counted and why, so an
+   * operator can tell a stopped broker from one whose heartbeats are late.
+   */
+  private String checkReplicationFactor(int replicationFactor, int placeable) {
+    String problem = TopicRules.checkReplicationFactor(replicationFactor, placeable);
+    String reasons = problem == null || replicationFactor < 1 ? "" : metadata.notPlaceableReasons();
+    return reasons.isEmpty() ? problem : problem + "; not counted: " + reasons;
+  }
+
   @Override
   public void alterReplicationFactor(AlterReplicationFactorRequest request,
       StreamObserver<AlterReplicationFactorResponse> response) {
@@ -473,8 +483,7 @@ public final class AdminServiceImpl extends AdminServiceGrpc.AdminServiceImplBas
     ReassignmentPlanner.Plan plan;
     try {
       TopicRecord topic = caughtUpTopic(request.getTopic());
-      String problem = TopicRules.checkReplicationFactor(request.getReplicationFactor(),
-          metadata.placementBrokerIds().size());
+      String problem = checkReplicationFactor(request.getReplicationFactor(), metadata.placementBrokerIds().size());
       if (problem != null) {
         throw GrpcErrors.invalid(problem);
       }

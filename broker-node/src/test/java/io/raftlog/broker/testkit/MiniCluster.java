@@ -274,13 +274,17 @@ public final class MiniCluster implements AutoCloseable {
   }
 
   /**
-   * Every running broker sees every running broker registered and alive, and its metadata view has
-   * caught up with the log as of its registration (so it answers admin requests instead of a
-   * retriable BROKER_NOT_AVAILABLE).
+   * Every running broker sees every running broker registered and heartbeating, and its metadata
+   * view has caught up with the log as of its registration (so it answers admin requests instead of
+   * a retriable BROKER_NOT_AVAILABLE). "Heartbeating" is a heartbeat applied within the last second,
+   * not merely within the session timeout: a broker seen alive only by a heartbeat about to expire
+   * would count as not alive a moment later, and a topic created then would be refused.
    */
   public void awaitAllRegistered(Duration timeout) {
-    Wait.until("all brokers registered", timeout, () -> running.values().stream().allMatch(b ->
-        b.isRegistered() && b.metadata().isCaughtUp() && b.metadata().liveBrokerIds().containsAll(running.keySet())));
+    Wait.until("all brokers registered and heartbeating", timeout, () -> running.values().stream().allMatch(b ->
+        b.isRegistered() && b.metadata().isCaughtUp() && running.keySet().stream().allMatch(id ->
+            b.metadata().broker(id).map(r -> System.currentTimeMillis() - r.getLastHeartbeatMs() <= 1000)
+                .orElse(false))));
   }
 
   /**
