@@ -68,13 +68,19 @@ Cases (--cases, comma-separated; default: all):
 
 Options:
   --quick                  a harness check: --records 100000 --repeats 1 --warmup 20000
-                           --latency-seconds 10 (each can still be given explicitly)
+                           --latency-seconds 10 --latency-warmup-seconds 0 (each can still be
+                           given explicitly)
   --records N              records per produce case (default 1000000)
   --repeats R              repeats of every case; medians and min-max are reported (default 3)
   --warmup N               records produced and consumed on each fresh cluster before measuring
                            (default 200000)
   --latency-rate R         records/s of the latency case (default 10000)
   --latency-seconds S      duration of the latency case (default 30)
+  --latency-warmup-seconds W
+                           before each latency measurement, produce at the same rate for W seconds
+                           to the same topic, unmeasured (default 60): a switch from unlimited to a
+                           fixed rate makes the JVMs recompile hot code (on 2 cores Raftlog's C2
+                           compiler threads took half of its brokers' CPU for the first ~90 s); 0: none
   --batch-size B           producer batch.size on both sides (default 262144: Raftlog's default;
                            Kafka's default is 16384)
   --linger-ms L            producer linger.ms on both sides (default 5, both clients' default)
@@ -82,6 +88,8 @@ Options:
   --kafka-flush MODE       default | every-message | both (default both): Kafka as shipped (no
                            fsync before acknowledging) and/or with log.flush.interval.messages=1
   --sides LIST             kafka,raftlog (default both)
+  --raftlog-config K=V     an extra broker setting for the Raftlog cluster (repeatable; passed to
+                           cluster.sh start --broker-config and named in the report), for A/B runs
   --out FILE               results file (default bench/target/bench-vs-kafka-DATE.md); the raw
                            values go to FILE with .tsv instead of .md
   -h, --help               this text
@@ -114,11 +122,13 @@ REPEATS=""
 WARMUP=""
 LATENCY_RATE=10000
 LATENCY_SECONDS=""
+LATENCY_WARMUP_SECONDS=""
 BATCH_SIZE=262144
 LINGER_MS=5
 CASES="$ALL_CASES"
 KAFKA_FLUSH="both"
 SIDES="kafka,raftlog"
+RAFTLOG_CONFIG=()
 OUT=""
 
 parse_args() {
@@ -130,11 +140,15 @@ parse_args() {
       --warmup) WARMUP="${2:?--warmup needs a value}"; shift ;;
       --latency-rate) LATENCY_RATE="${2:?--latency-rate needs a value}"; shift ;;
       --latency-seconds) LATENCY_SECONDS="${2:?--latency-seconds needs a value}"; shift ;;
+      --latency-warmup-seconds) LATENCY_WARMUP_SECONDS="${2:?--latency-warmup-seconds needs a value}"; shift ;;
       --batch-size) BATCH_SIZE="${2:?--batch-size needs a value}"; shift ;;
       --linger-ms) LINGER_MS="${2:?--linger-ms needs a value}"; shift ;;
       --cases) CASES="${2:?--cases needs a value}"; shift ;;
       --kafka-flush) KAFKA_FLUSH="${2:?--kafka-flush needs a value}"; shift ;;
       --sides) SIDES="${2:?--sides needs a value}"; shift ;;
+      --raftlog-config)
+        [[ "${2:-}" == ?*=* ]] || usage_error "--raftlog-config needs KEY=VALUE, got '${2:-}'"
+        RAFTLOG_CONFIG+=("$2"); shift ;;
       --out) OUT="${2:?--out needs a value}"; shift ;;
       -h | --help) usage; exit 0 ;;
       *) usage_error "unknown option: $1" ;;
@@ -142,15 +156,17 @@ parse_args() {
     shift
   done
   if ((QUICK)); then
-    : "${RECORDS:=100000}" "${REPEATS:=1}" "${WARMUP:=20000}" "${LATENCY_SECONDS:=10}"
+    : "${RECORDS:=100000}" "${REPEATS:=1}" "${WARMUP:=20000}" "${LATENCY_SECONDS:=10}" "${LATENCY_WARMUP_SECONDS:=0}"
   else
-    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=200000}" "${LATENCY_SECONDS:=30}"
+    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=200000}" "${LATENCY_SECONDS:=30}" "${LATENCY_WARMUP_SECONDS:=60}"
   fi
   local n
   for n in RECORDS REPEATS LATENCY_RATE LATENCY_SECONDS BATCH_SIZE; do
     [[ "${!n}" =~ ^[1-9][0-9]*$ ]] || usage_error "$n must be a positive integer, got '${!n}'"
   done
   [[ "$WARMUP" =~ ^[0-9]+$ ]] || usage_error "--warmup must be an integer >= 0, got '$WARMUP'"
+  [[ "$LATENCY_WARMUP_SECONDS" =~ ^[0-9]+$ ]] \
+    || usage_error "--latency-warmup-seconds must be an integer >= 0, got '$LATENCY_WARMUP_SECONDS'"
   [[ "$LINGER_MS" =~ ^[0-9]+$ ]] || usage_error "--linger-ms must be an integer >= 0, got '$LINGER_MS'"
   case "$KAFKA_FLUSH" in default | every-message | both) ;; *) usage_error "--kafka-flush must be default, every-message or both" ;; esac
   local c s
@@ -456,7 +472,12 @@ stop_kafka() {
 
 start_raftlog() {
   RAFTLOG_DIR="$WORK/raftlog"
-  run_client "$WORK/raftlog-start.log" "$CLUSTER_SH" start --dir "$RAFTLOG_DIR"
+  local -a extra=()
+  local kv
+  for kv in "${RAFTLOG_CONFIG[@]}"; do
+    extra+=(--broker-config "$kv")
+  done
+  run_client "$WORK/raftlog-start.log" "$CLUSTER_SH" start --dir "$RAFTLOG_DIR" "${extra[@]}"
   BOOTSTRAP="$(cat "$RAFTLOG_DIR/bootstrap")"
   BROKER_PIDS=()
   local pidfile
@@ -595,6 +616,10 @@ throughput_case() {
 latency_case() {
   local rep="$1" topic="bench-latency-r$1"
   create_topic "$topic"
+  if ((LATENCY_WARMUP_SECONDS > 0)); then
+    log "$SIDE: latency warm-up, $LATENCY_WARMUP_SECONDS s at $LATENCY_RATE records/s (not reported)"
+    produce "$topic" $((LATENCY_RATE * LATENCY_WARMUP_SECONDS)) 100 all "$LATENCY_RATE" "latency-warmup-r$rep"
+  fi
   produce "$topic" $((LATENCY_RATE * LATENCY_SECONDS)) 100 all "$LATENCY_RATE" "latency-r$rep"
   record_produce latency-all-100 "$rep"
   delete_topic "$topic"
@@ -644,7 +669,7 @@ case_title() {
     produce-all-100) echo "Produce, acks=all, 100 B records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
     produce-all-1k) echo "Produce, acks=all, 1 KiB records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
     produce-1-100) echo "Produce, acks=1, 100 B records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
-    latency-all-100) echo "Latency, acks=all, 100 B records at a fixed $(fmt "$LATENCY_RATE" rps) records/s for $LATENCY_SECONDS s" ;;
+    latency-all-100) echo "Latency, acks=all, 100 B records at a fixed $(fmt "$LATENCY_RATE" rps) records/s for $LATENCY_SECONDS s (after $LATENCY_WARMUP_SECONDS s at that rate, unmeasured)" ;;
     consume-100) echo "Consume from the beginning: the $(fmt "$RECORDS" rps) 100 B records of the acks=all run" ;;
     consume-1k) echo "Consume from the beginning: the $(fmt "$RECORDS" rps) 1 KiB records of the acks=all run" ;;
   esac
@@ -740,6 +765,9 @@ write_report() {
   echo "which leave out the group join). Raftlog: \`scripts/raftlog perf produce\` / \`perf consume\`. Client JVMs:"
   echo "\`$CLIENT_JAVA_OPTS\`. Broker JVMs: Kafka \`$KAFKA_BROKER_JAVA_OPTS\` (as Kafka's start"
   echo "scripts); Raftlog \`${RAFTLOG_JAVA_OPTS:--Xmx1g -XX:+ExitOnOutOfMemoryError}\` (cluster.sh)."
+  if ((${#RAFTLOG_CONFIG[@]})); then
+    echo "Raftlog broker settings other than the defaults: ${RAFTLOG_CONFIG[*]}."
+  fi
   echo
   echo "Durability:"
   echo "- Kafka, default: log.flush.interval.messages unset (never forced): acks=all means in the page cache of"

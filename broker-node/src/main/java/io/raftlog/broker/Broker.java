@@ -82,6 +82,8 @@ public final class Broker implements AutoCloseable {
 
   private ScheduledExecutorService scheduler;
   private ExecutorService readers;
+  /** Answers produce requests when their Raft entries finish, and proposes the batches that waited. */
+  private ExecutorService completions;
   private MetadataStateMachine metadataStateMachine;
   private PartitionManager partitions;
   private LeadershipGuard leadershipGuard;
@@ -178,7 +180,9 @@ public final class Broker implements AutoCloseable {
     registrar.start();
 
     replicaStates = new ReplicaStates(config.brokerId, partitions, metadataView, clock);
-    PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock);
+    completions = Executors.newFixedThreadPool(2, r -> daemon(r, prefix + "-produce-completion-" + threads.incrementAndGet()));
+    PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock, config.groupCommitMaxInFlight,
+        config.maxBatchBytes, completions);
     health = new HealthStatusManager();
     String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
     groupCoordinator = new GroupCoordinator(prefix, new LocalGroupHost(), clock, config.groupSessionTimeoutMs,
@@ -460,6 +464,9 @@ public final class Broker implements AutoCloseable {
     }
     if (readers != null) {
       readers.shutdownNow();
+    }
+    if (completions != null) {
+      completions.shutdownNow();
     }
     LOG.info("[{}] stopped", prefix);
   }

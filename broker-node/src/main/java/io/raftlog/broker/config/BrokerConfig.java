@@ -51,6 +51,7 @@ public final class BrokerConfig {
   public static final String REPLICA_COPY_MAX_BYTES_PER_SECOND = "replica.copy.max.bytes.per.second";
   public static final String AUTO_LEADER_REBALANCE_ENABLE = "auto.leader.rebalance.enable";
   public static final String PRODUCE_TIMEOUT_MS = "produce.timeout.ms";
+  public static final String GROUP_COMMIT_MAX_IN_FLIGHT = "group.commit.max.in.flight.entries";
   public static final String FETCH_MAX_BYTES = "fetch.max.bytes";
   public static final String SOCKET_REQUEST_MAX_BYTES = "socket.request.max.bytes";
   public static final String MAX_PARTITIONS_PER_TOPIC = "max.partitions.per.topic";
@@ -117,6 +118,10 @@ public final class BrokerConfig {
           + " stay where elections put them until `cluster elect-leaders` moves them. Set it the same on"
           + " every broker (each broker sets the Raft priority of its own replicas)."),
       new Key(PRODUCE_TIMEOUT_MS, "30000", "Default time a produce waits for its acks when the request sets none."),
+      new Key(GROUP_COMMIT_MAX_IN_FLIGHT, "2", "Group commit: Raft entries per partition its leader proposes"
+          + " before further producer batches wait; when one commits, the batches that waited go into one entry"
+          + " (up to max.batch.bytes). Each entry has a fixed cost on every replica, so under load fewer, larger"
+          + " entries keep the CPU free; an idle partition proposes each batch at once, alone."),
       new Key(FETCH_MAX_BYTES, "52428800", "Most record bytes one fetch response carries over all its partitions"
           + " (a partition's max_bytes is capped by it too); the first batch found is returned even if larger."
           + " At most " + FETCH_MAX_BYTES_LIMIT + "."),
@@ -165,6 +170,7 @@ public final class BrokerConfig {
   public final long replicaCopyMaxBytesPerSecond;
   public final boolean autoLeaderRebalanceEnable;
   public final int produceTimeoutMs;
+  public final int groupCommitMaxInFlight;
   public final int fetchMaxBytes;
   public final int socketRequestMaxBytes;
   public final int maxPartitionsPerTopic;
@@ -217,6 +223,7 @@ public final class BrokerConfig {
     }
     autoLeaderRebalanceEnable = booleanValue(v, AUTO_LEADER_REBALANCE_ENABLE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
+    groupCommitMaxInFlight = intValue(v, GROUP_COMMIT_MAX_IN_FLIGHT, 1, 1024);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);
     socketRequestMaxBytes = intValue(v, SOCKET_REQUEST_MAX_BYTES, maxBatchBytes + 64 * 1024, Integer.MAX_VALUE);
     maxPartitionsPerTopic = intValue(v, MAX_PARTITIONS_PER_TOPIC, 1, TopicRules.MAX_PARTITIONS);

@@ -28,6 +28,8 @@ public final class PartitionReplica {
   private long isrTerm = -1;
   /** The ISR last reported in the log, so operators see followers leave and rejoin (as in Kafka). */
   private Set<Integer> reportedIsr;
+  /** Group commit of produce entries while this replica leads (see {@link PartitionWriter}). */
+  private GroupCommitQueue<PartitionWriter.PendingAppend> appendQueue;
 
   PartitionReplica(PartitionDescriptor descriptor, PartitionStateMachine stateMachine,
       Supplier<RaftServer.Division> division, long lagTimeMaxMs) {
@@ -65,6 +67,15 @@ public final class PartitionReplica {
   /** The Raft division, or null while it is starting or after it was removed. */
   public RaftServer.Division division() {
     return division.get();
+  }
+
+  /** This replica's group commit queue, created by {@code create} on first use. */
+  synchronized GroupCommitQueue<PartitionWriter.PendingAppend> appendQueue(
+      Supplier<GroupCommitQueue<PartitionWriter.PendingAppend>> create) {
+    if (appendQueue == null) {
+      appendQueue = create.get();
+    }
+    return appendQueue;
   }
 
   public boolean isLeader() {

@@ -7,14 +7,20 @@ import io.raftlog.broker.BrokerException;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.log.v1.AppendBatch;
+import io.raftlog.log.v1.AppendBatches;
+import io.raftlog.log.v1.AppendBatchesReply;
 import io.raftlog.log.v1.AppendReply;
 import io.raftlog.log.v1.PartitionCommand;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.ratis.LeaderAppendListener;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.io.IOException;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.Executor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.ClientId;
@@ -29,9 +35,11 @@ import org.slf4j.LoggerFactory;
  * Proposes record batches to partition Raft groups and waits for the requested acks.
  *
  * <ul>
- *   <li>Local leader: the request is submitted to the in-process Raft server (no network hop);
- *       acks=1 completes when the leader appended the entry to its log (see
- *       {@link PartitionStateMachine}), acks=all when it is committed and applied.
+ *   <li>Local leader: the batch goes through the replica's {@link GroupCommitQueue} and is
+ *       submitted to the in-process Raft server (no network hop), alone when the partition is
+ *       idle, or with the batches that waited while earlier entries committed (group commit: one
+ *       {@code AppendBatches} entry). acks=1 completes when the leader appended the entry to its log
+ *       (see {@link PartitionStateMachine}), acks=all when it is committed and applied.
  *   <li>Otherwise: the broker's Ratis client forwards to the leader. acks=1 is then answered at
  *       commit, like acks=all, because the leader's append event is not visible remotely. The SDK
  *       sends to leaders, so this only concerns other clients.
@@ -41,6 +49,8 @@ import org.slf4j.LoggerFactory;
 public final class PartitionWriter {
 
   private static final Logger LOG = LoggerFactory.getLogger(PartitionWriter.class);
+  /** How long a partition's queue waits for one entry before it proposes the next anyway. */
+  private static final long STUCK_ENTRY_MS = 120_000;
 
   private final Clock clock;
   private final RaftHost host;
@@ -48,12 +58,32 @@ public final class PartitionWriter {
   private final MetadataView metadata;
   private final ClientId clientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
+  private final int maxInFlightEntries;
+  private final int maxGroupBytes;
+  /** Runs entry completions: answers, and proposing what waited (never on Ratis' own threads). */
+  private final Executor completions;
 
-  public PartitionWriter(RaftHost host, PartitionManager partitions, MetadataView metadata, Clock clock) {
+  /**
+   * @param maxInFlightEntries Raft entries per partition proposed and not yet finished before
+   *     further batches wait to be grouped
+   * @param maxGroupBytes most record batch bytes one grouped entry carries
+   */
+  public PartitionWriter(RaftHost host, PartitionManager partitions, MetadataView metadata, Clock clock,
+      int maxInFlightEntries, int maxGroupBytes, Executor completions) {
     this.clock = clock;
     this.host = host;
     this.partitions = partitions;
     this.metadata = metadata;
+    this.maxInFlightEntries = maxInFlightEntries;
+    this.maxGroupBytes = maxGroupBytes;
+    this.completions = completions;
+  }
+
+  /** A batch waiting in a partition's group commit queue, with the answer its produce waits for. */
+  public record PendingAppend(AppendBatch batch, Acks acks, String what, CompletableFuture<Long> answer) {
+    int size() {
+      return batch.getRecordBatch().size();
+    }
   }
 
   /**
@@ -69,24 +99,27 @@ public final class PartitionWriter {
   public CompletableFuture<Long> append(TopicRecord topic, int partition, ByteString batch, Acks acks, long timeoutMs,
       boolean forward) {
     String what = "produce to " + topic.getName() + "-" + partition;
-    byte[] command = PartitionCommand.newBuilder()
-        .setAppend(AppendBatch.newBuilder().setRecordBatch(batch)
-            .setProposedAtMs(clock.millis())).build().toByteArray();
-    Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(command));
+    AppendBatch append = AppendBatch.newBuilder().setRecordBatch(batch).setProposedAtMs(clock.millis()).build();
     Optional<PartitionReplica> local = partitions.replica(topic.getTopicId(), partition);
     CompletableFuture<Long> result;
     try {
       if (local.isPresent() && local.get().isLeader()) {
-        result = submitLocal(local.get(), message, acks, what);
+        result = new CompletableFuture<>();
+        PartitionReplica replica = local.get();
+        replica.appendQueue(() -> new GroupCommitQueue<>(maxInFlightEntries, maxGroupBytes, PendingAppend::size,
+                group -> propose(replica, group)))
+            .offer(new PendingAppend(append, acks, what, result));
       } else if (!forward) {
         int leader = local.map(PartitionReplica::leaderId).orElse(-1);
         return CompletableFuture.failedFuture(new BrokerException(ErrorCode.NOT_LEADER, what
             + ": this broker does not lead the partition" + (leader >= 0 ? "; the leader is broker " + leader : ""),
             leader));
       } else {
+        Message message = Message.valueOf(UnsafeByteOperations.unsafeWrap(
+            PartitionCommand.newBuilder().setAppend(append).build().toByteArray()));
         result = partitions.clientFor(topic, partition, metadata.image()).send(message).thenApply(reply -> decode(reply, what));
       }
-    } catch (IOException | RuntimeException e) {
+    } catch (RuntimeException e) {
       return CompletableFuture.failedFuture(RaftErrors.fromThrowable(e, what));
     }
     if (acks == Acks.ACKS_NONE) {
@@ -101,42 +134,85 @@ public final class PartitionWriter {
         .exceptionallyCompose(e -> CompletableFuture.failedFuture(RaftErrors.fromThrowable(e, what)));
   }
 
-  private CompletableFuture<Long> submitLocal(PartitionReplica replica, Message message, Acks acks, String what)
-      throws IOException {
+  /**
+   * Submits one group (one batch, or several as AppendBatches) to the local Raft server; called by
+   * the replica's queue under its lock, so it only hands the entry over. Every batch's answer is
+   * completed, and the queue told, on {@link #completions}.
+   */
+  private void propose(PartitionReplica replica, List<PendingAppend> group) {
+    GroupCommitQueue<PendingAppend> queue = replica.appendQueue(null);
+    PartitionCommand.Builder command = PartitionCommand.newBuilder();
+    if (group.size() == 1) {
+      command.setAppend(group.get(0).batch());
+    } else {
+      AppendBatches.Builder batches = AppendBatches.newBuilder();
+      group.forEach(p -> batches.addBatches(p.batch()));
+      command.setAppendBatches(batches);
+    }
     long callId = callIds.incrementAndGet();
-    RaftClientRequest request = RaftClientRequest.newBuilder()
-        .setClientId(clientId)
-        .setServerId(host.server().getId())
-        .setGroupId(replica.groupId())
-        .setCallId(callId)
-        .setMessage(message)
-        .setType(RaftClientRequest.writeRequestType())
-        .build();
     PartitionStateMachine sm = replica.stateMachine();
-    CompletableFuture<Long> answer = new CompletableFuture<>();
-    if (acks == Acks.ACKS_LEADER) {
-      sm.expectLeaderAppend(clientId, callId, (base, last) -> answer.complete(base));
+    List<LeaderAppendListener> listeners = new ArrayList<>(group.size());
+    for (PendingAppend p : group) {
+      listeners.add(p.acks() == Acks.ACKS_LEADER ? (base, last) -> p.answer().complete(base) : null);
     }
     CompletableFuture<RaftClientReply> reply;
     try {
+      RaftClientRequest request = RaftClientRequest.newBuilder()
+          .setClientId(clientId)
+          .setServerId(host.server().getId())
+          .setGroupId(replica.groupId())
+          .setCallId(callId)
+          .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(command.build().toByteArray())))
+          .setType(RaftClientRequest.writeRequestType())
+          .build();
+      sm.expectLeaderAppends(clientId, callId, listeners);
       reply = host.server().submitClientRequestAsync(request);
     } catch (IOException | RuntimeException e) {
-      sm.forgetLeaderAppend(clientId, callId);
-      throw e;
+      reply = CompletableFuture.failedFuture(e);
     }
-    reply.whenComplete((r, e) -> {
+    // Ratis completes every request (commit, step-down, close); should one never finish, the
+    // partition's later batches must not wait behind it for ever (their answers time out anyway).
+    reply.copy().orTimeout(STUCK_ENTRY_MS, TimeUnit.MILLISECONDS).whenCompleteAsync((r, e) -> {
       sm.forgetLeaderAppend(clientId, callId);
-      if (e != null) {
-        answer.completeExceptionally(e);
-        return;
+      try {
+        answer(group, r, e);
+      } finally {
+        queue.finished();
+      }
+    }, completions);
+  }
+
+  private static void answer(List<PendingAppend> group, RaftClientReply reply, Throwable error) {
+    if (error == null && !reply.isSuccess()) {
+      error = RaftErrors.fromReply(reply, group.get(0).what());
+    }
+    if (error != null) {
+      for (PendingAppend p : group) {
+        p.answer().completeExceptionally(error);
+      }
+      return;
+    }
+    List<AppendReply> replies;
+    try {
+      replies = group.size() == 1
+          ? List.of(AppendReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()))
+          : AppendBatchesReply.parseFrom(reply.getMessage().getContent().asReadOnlyByteBuffer()).getRepliesList();
+    } catch (IOException e) {
+      replies = List.of();
+    }
+    for (int i = 0; i < group.size(); i++) {
+      PendingAppend p = group.get(i);
+      if (i >= replies.size()) {
+        p.answer().completeExceptionally(new BrokerException(ErrorCode.UNKNOWN_SERVER_ERROR, p.what()
+            + ": unreadable state machine reply"));
+        continue;
       }
       try {
-        answer.complete(decode(r, what));
+        p.answer().complete(decode(replies.get(i), p.what()));
       } catch (BrokerException be) {
-        answer.completeExceptionally(be);
+        p.answer().completeExceptionally(be);
       }
-    });
-    return answer;
+    }
   }
 
   static long decode(RaftClientReply reply, String what) {
@@ -149,6 +225,10 @@ public final class PartitionWriter {
     } catch (IOException e) {
       throw new BrokerException(ErrorCode.UNKNOWN_SERVER_ERROR, what + ": unreadable state machine reply");
     }
+    return decode(r, what);
+  }
+
+  private static long decode(AppendReply r, String what) {
     return switch (r.getStatus()) {
       case APPEND_OK, APPEND_DUPLICATE -> r.getBaseOffset();
       case APPEND_OUT_OF_ORDER_SEQUENCE -> throw new BrokerException(ErrorCode.OUT_OF_ORDER_SEQUENCE, what + ": " + r.getMessage());

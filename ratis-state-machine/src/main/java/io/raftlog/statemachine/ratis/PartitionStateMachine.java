@@ -1,6 +1,8 @@
 package io.raftlog.statemachine.ratis;
 
 import com.google.protobuf.MessageLite;
+import io.raftlog.log.v1.AppendBatch;
+import io.raftlog.log.v1.AppendBatchesReply;
 import io.raftlog.log.v1.AppendReply;
 import io.raftlog.log.v1.AppendStatus;
 import io.raftlog.log.v1.DeleteRecords;
@@ -19,6 +21,7 @@ import io.raftlog.statemachine.store.LogStore;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.ArrayDeque;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CancellationException;
@@ -51,8 +54,10 @@ import org.slf4j.LoggerFactory;
  * {@link PartitionCore}, stores appended batches in the {@link LogStore} and answers with an
  * {@link AppendReply}.
  *
- * <p>Write path: Raft entry (holding one v2 record batch) -> commit -> {@link #applyTransaction}
- * (in log order, on every replica) -> offsets assigned -> batch written to the segment files. So
+ * <p>Write path: Raft entry (holding one v2 record batch, or several in arrival order when the
+ * leader coalesced the batches waiting for this partition: group commit) -> commit -> {@link
+ * #applyTransaction} (in log order, on every replica) -> offsets assigned batch by batch -> batches
+ * written to the segment files. So
  * the segment files hold only committed records and any replica can serve fetches. Every entry
  * passes the {@link CommittedEntryGuard} first (Ratis may hand over a deposed leader's entry).
  *
@@ -102,7 +107,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   /** Set after an apply failed: nothing more is applied, the broker is going down. */
   private volatile boolean failed;
   private volatile boolean closing;
-  private final Map<AckKey, LeaderAppendListener> ackListeners = new ConcurrentHashMap<>();
+  private final Map<AckKey, List<LeaderAppendListener>> ackListeners = new ConcurrentHashMap<>();
 
   private volatile LogStore store;
   /** The topic's segment.bytes once known (0: the store's own setting). */
@@ -332,7 +337,15 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   /** Registers the acks=1 listener of an in-process request before it is submitted. */
   public void expectLeaderAppend(ClientId clientId, long callId, LeaderAppendListener listener) {
-    ackListeners.put(new AckKey(clientId, callId), listener);
+    expectLeaderAppends(clientId, callId, List.of(listener));
+  }
+
+  /**
+   * Like {@link #expectLeaderAppend}, for a request carrying {@code AppendBatches}: one listener
+   * per batch, in batch order, null for a batch that does not wait for the leader's append.
+   */
+  public void expectLeaderAppends(ClientId clientId, long callId, List<LeaderAppendListener> listeners) {
+    ackListeners.put(new AckKey(clientId, callId), listeners);
   }
 
   /** Drops a listener whose request was never submitted or has finished. */
@@ -362,18 +375,23 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
         }
         return TransactionContext.newBuilder().setStateMachine(this).setClientRequest(request).build();
       }
-      if (cmd.getCommandCase() != PartitionCommand.CommandCase.APPEND) {
+      if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND_BATCHES
+          && cmd.getAppendBatches().getBatchesCount() == 0) {
+        throw new IOException("append_batches holds no batch");
+      }
+      if (cmd.getCommandCase() != PartitionCommand.CommandCase.APPEND
+          && cmd.getCommandCase() != PartitionCommand.CommandCase.APPEND_BATCHES) {
         throw new IOException("no partition command (" + cmd.getCommandCase() + "); partition groups take"
-            + " PartitionCommand.append and delete_records only");
+            + " PartitionCommand.append, append_batches and delete_records only");
       }
     } catch (IOException e) {
       return RequestContent.refused(this, request, logPrefix, e);
     }
-    LeaderAppendListener listener = ackListeners.remove(new AckKey(request.getClientId(), request.getCallId()));
+    List<LeaderAppendListener> listeners = ackListeners.remove(new AckKey(request.getClientId(), request.getCallId()));
     return TransactionContext.newBuilder()
         .setStateMachine(this)
         .setClientRequest(request)
-        .setStateMachineContext(new EntryContext(listener))
+        .setStateMachineContext(new EntryContext(listeners == null ? List.of() : listeners))
         .build();
   }
 
@@ -487,7 +505,15 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       PartitionCommand cmd = PartitionCommand.parseFrom(
           entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
       if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
-        reply = applyAppend(cmd, context);
+        reply = applyAppend(cmd.getAppend(), context, 0);
+      } else if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND_BATCHES) {
+        // Group commit: each batch exactly as if it were its own entry, in order.
+        AppendBatchesReply.Builder replies = AppendBatchesReply.newBuilder();
+        List<AppendBatch> batches = cmd.getAppendBatches().getBatchesList();
+        for (int i = 0; i < batches.size(); i++) {
+          replies.addReplies(applyAppend(batches.get(i), context, i));
+        }
+        reply = replies.build();
       } else if (cmd.getCommandCase() == PartitionCommand.CommandCase.DELETE_RECORDS) {
         reply = applyDeleteRecords(cmd.getDeleteRecords());
       } else {
@@ -762,15 +788,16 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     }
   }
 
-  private AppendReply applyAppend(PartitionCommand cmd, Object context) throws IOException {
-    ByteBuffer batch = ByteBuffer.allocate(cmd.getAppend().getRecordBatch().size());
-    cmd.getAppend().getRecordBatch().copyTo(batch);
+  /** @param index the batch's position in its entry (0 for a single-batch entry) */
+  private AppendReply applyAppend(AppendBatch append, Object context, int index) throws IOException {
+    ByteBuffer batch = ByteBuffer.allocate(append.getRecordBatch().size());
+    append.getRecordBatch().copyTo(batch);
     batch.flip();
     BatchHeader header;
     long timestamp;
     try {
       header = RecordBatches.parseHeader(batch);
-      timestamp = cmd.getAppend().getProposedAtMs() > 0 ? cmd.getAppend().getProposedAtMs()
+      timestamp = append.getProposedAtMs() > 0 ? append.getProposedAtMs()
           : RecordBatches.maxTimestamp(batch);
     } catch (IllegalArgumentException e) {
       return AppendReply.newBuilder().setStatus(AppendStatus.APPEND_INVALID_BATCH)
@@ -788,7 +815,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       }
     }
     if (context instanceof EntryContext ctx) {
-      speculation.checkPrediction(ctx, outcome);
+      speculation.checkPrediction(ctx, index, outcome);
     } else {
       speculation.onForeignApply(outcome);
     }
@@ -976,12 +1003,21 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
 
   /** Per-entry state carried from startTransaction to apply on the leader. */
   private static final class EntryContext {
-    final LeaderAppendListener listener;
-    /** Predicted base offset, or -1 when no prediction was made. */
-    long predictedBase = -1;
+    /** acks=1 listeners by batch position (null or missing: the batch does not wait for one). */
+    final List<LeaderAppendListener> listeners;
+    /** Predicted base offset by batch position, -1 when no prediction was made; set at append. */
+    long[] predictedBase = new long[0];
 
-    EntryContext(LeaderAppendListener listener) {
-      this.listener = listener;
+    EntryContext(List<LeaderAppendListener> listeners) {
+      this.listeners = listeners;
+    }
+
+    LeaderAppendListener listener(int index) {
+      return index < listeners.size() ? listeners.get(index) : null;
+    }
+
+    long predicted(int index) {
+      return index < predictedBase.length ? predictedBase[index] : -1;
     }
   }
 
@@ -1002,40 +1038,51 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     }
 
     void onLeaderAppend(TransactionContext trx, EntryContext ctx) {
-      BatchHeader header;
+      List<BatchHeader> headers = new ArrayList<>();
       try {
         PartitionCommand cmd = PartitionCommand.parseFrom(trx.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
-        // The batch was validated when the broker accepted it; apply checks the CRC again.
-        header = RecordBatches.readValidatedHeader(cmd.getAppend().getRecordBatch().asReadOnlyByteBuffer());
+        List<AppendBatch> batches = cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND_BATCHES
+            ? cmd.getAppendBatches().getBatchesList() : List.of(cmd.getAppend());
+        for (AppendBatch b : batches) {
+          // The batch was validated when the broker accepted it; apply checks the CRC again.
+          headers.add(RecordBatches.readValidatedHeader(b.getRecordBatch().asReadOnlyByteBuffer()));
+        }
       } catch (Exception e) {
         invalidate();
         return;
       }
+      ctx.predictedBase = new long[headers.size()];
+      java.util.Arrays.fill(ctx.predictedBase, -1);
       if (!valid) {
         resyncIfDrained();
         if (!valid) {
           return;
         }
       }
-      if (!wouldAppend(header)) {
-        // A duplicate, gap or unknown producer: apply will decide. Stop predicting until the apply
-        // thread catches up, so a surprise there cannot shift offsets already promised.
-        invalidate();
-        return;
-      }
-      if (producers.size() >= MAX_TRACKED_PRODUCERS) {
-        invalidate();
-        return;
-      }
-      long base = nextOffset;
-      long last = base + header.recordCount() - 1;
-      nextOffset = last + 1;
-      if (header.isIdempotent()) {
-        producers.put(header.producerId(), new long[] {header.producerEpoch(), header.lastSequence()});
-      }
-      ctx.predictedBase = base;
-      if (ctx.listener != null) {
-        ctx.listener.appended(base, last);
+      // Predict batch by batch, as apply will decide them; stop at the first surprise.
+      for (int i = 0; i < headers.size(); i++) {
+        BatchHeader header = headers.get(i);
+        if (!wouldAppend(header)) {
+          // A duplicate, gap or unknown producer: apply will decide. Stop predicting until the apply
+          // thread catches up, so a surprise there cannot shift offsets already promised.
+          invalidate();
+          return;
+        }
+        if (producers.size() >= MAX_TRACKED_PRODUCERS) {
+          invalidate();
+          return;
+        }
+        long base = nextOffset;
+        long last = base + header.recordCount() - 1;
+        nextOffset = last + 1;
+        if (header.isIdempotent()) {
+          producers.put(header.producerId(), new long[] {header.producerEpoch(), header.lastSequence()});
+        }
+        ctx.predictedBase[i] = base;
+        LeaderAppendListener listener = ctx.listener(i);
+        if (listener != null) {
+          listener.appended(base, last);
+        }
       }
     }
 
@@ -1081,12 +1128,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
           && h.baseSequence() == (lastSeq == Integer.MAX_VALUE ? 0 : lastSeq + 1);
     }
 
-    void checkPrediction(EntryContext ctx, AppendOutcome outcome) {
-      boolean predicted = ctx.predictedBase >= 0;
-      if (predicted != outcome.isAppended() || (predicted && ctx.predictedBase != outcome.baseOffset())) {
+    void checkPrediction(EntryContext ctx, int index, AppendOutcome outcome) {
+      long predictedBase = ctx.predicted(index);
+      boolean predicted = predictedBase >= 0;
+      if (predicted != outcome.isAppended() || (predicted && predictedBase != outcome.baseOffset())) {
         if (predicted) {
           LOG.warn("[{}] acks=1 offset prediction {} differed from the applied outcome {}", logPrefix,
-              ctx.predictedBase, outcome);
+              predictedBase, outcome);
         }
         invalidate();
       }
