@@ -17,17 +17,17 @@ import java.util.function.ToIntFunction;
  *
  * <p>Order: items are proposed in the order they were offered (one producer's batches must reach
  * the log in order), because proposing happens under this queue's lock. The {@link Proposer} must
- * therefore not block, and must report completion through {@link #finished()} from another thread
- * (never from inside {@link Proposer#propose}).
+ * therefore not block, and must run the {@code finished} callback it is given once, from another
+ * thread (never from inside {@link Proposer#propose}).
  *
  * @param <T> a batch with what is needed to answer it
  */
 public final class GroupCommitQueue<T> {
 
-  /** Proposes a group as one Raft entry and calls {@link #finished()} once when it is done. */
+  /** Proposes a group as one Raft entry and runs {@code finished} once when it is done. */
   @FunctionalInterface
   public interface Proposer<T> {
-    void propose(List<T> group);
+    void propose(List<T> group, Runnable finished);
   }
 
   private final int maxInFlight;
@@ -79,7 +79,7 @@ public final class GroupCommitQueue<T> {
         group.add(waiting.poll());
       } while (!waiting.isEmpty() && bytes + sizeOf.applyAsInt(waiting.peek()) <= maxGroupBytes);
       inFlight++;
-      proposer.propose(group);
+      proposer.propose(group, this::finished);
     }
   }
 }

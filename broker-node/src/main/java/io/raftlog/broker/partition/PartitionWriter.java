@@ -107,7 +107,7 @@ public final class PartitionWriter {
         result = new CompletableFuture<>();
         PartitionReplica replica = local.get();
         replica.appendQueue(() -> new GroupCommitQueue<>(maxInFlightEntries, maxGroupBytes, PendingAppend::size,
-                group -> propose(replica, group)))
+                (group, finished) -> propose(replica, group, finished)))
             .offer(new PendingAppend(append, acks, what, result));
       } else if (!forward) {
         int leader = local.map(PartitionReplica::leaderId).orElse(-1);
@@ -137,10 +137,9 @@ public final class PartitionWriter {
   /**
    * Submits one group (one batch, or several as AppendBatches) to the local Raft server; called by
    * the replica's queue under its lock, so it only hands the entry over. Every batch's answer is
-   * completed, and the queue told, on {@link #completions}.
+   * completed, and {@code finished} run, on {@link #completions}.
    */
-  private void propose(PartitionReplica replica, List<PendingAppend> group) {
-    GroupCommitQueue<PendingAppend> queue = replica.appendQueue(null);
+  private void propose(PartitionReplica replica, List<PendingAppend> group, Runnable finished) {
     PartitionCommand.Builder command = PartitionCommand.newBuilder();
     if (group.size() == 1) {
       command.setAppend(group.get(0).batch());
@@ -177,7 +176,7 @@ public final class PartitionWriter {
       try {
         answer(group, r, e);
       } finally {
-        queue.finished();
+        finished.run();
       }
     }, completions);
   }

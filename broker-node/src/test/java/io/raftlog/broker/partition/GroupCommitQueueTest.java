@@ -13,7 +13,7 @@ class GroupCommitQueueTest {
   private final List<List<Integer>> proposed = new ArrayList<>();
 
   private GroupCommitQueue<Integer> queue(int maxInFlight, long maxGroupBytes) {
-    return new GroupCommitQueue<>(maxInFlight, maxGroupBytes, Integer::intValue, proposed::add);
+    return new GroupCommitQueue<>(maxInFlight, maxGroupBytes, Integer::intValue, (group, finished) -> proposed.add(group));
   }
 
   @Test

@@ -335,14 +335,9 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     return PartitionCodec.snapshotOf(core).toByteArray();
   }
 
-  /** Registers the acks=1 listener of an in-process request before it is submitted. */
-  public void expectLeaderAppend(ClientId clientId, long callId, LeaderAppendListener listener) {
-    expectLeaderAppends(clientId, callId, List.of(listener));
-  }
-
   /**
-   * Like {@link #expectLeaderAppend}, for a request carrying {@code AppendBatches}: one listener
-   * per batch, in batch order, null for a batch that does not wait for the leader's append.
+   * Registers the acks=1 listeners of an in-process request before it is submitted: one per batch
+   * of the entry, in batch order, null for a batch that does not wait for the leader's append.
    */
   public void expectLeaderAppends(ClientId clientId, long callId, List<LeaderAppendListener> listeners) {
     ackListeners.put(new AckKey(clientId, callId), listeners);
