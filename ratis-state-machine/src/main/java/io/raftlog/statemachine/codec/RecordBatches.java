@@ -5,11 +5,11 @@ import com.google.protobuf.CodedOutputStream;
 import io.raftlog.api.v1.Header;
 import io.raftlog.api.v1.Record;
 import io.raftlog.statemachine.core.BatchHeader;
+import io.raftlog.statemachine.store.StoredBatches;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
-import java.util.zip.CRC32C;
 import org.apache.kafka.common.InvalidRecordException;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.compress.Compression;
@@ -231,34 +231,13 @@ public final class RecordBatches {
     if (batch.magic() != RecordBatch.MAGIC_VALUE_V2) {
       throw new IllegalArgumentException("record batch magic " + batch.magic() + " is not supported, only v2");
     }
-    if (verifyCrc && !crcMatches(buffer, batch)) {
+    if (verifyCrc && !StoredBatches.checksumMatches(buffer, buffer.position(), batch.sizeInBytes())) {
       throw new IllegalArgumentException("record batch CRC mismatch (corrupt batch)");
     }
     if (it.hasNext() || batch.sizeInBytes() != buffer.remaining()) {
       throw new IllegalArgumentException("expected exactly one record batch");
     }
     return batch;
-  }
-
-  /** Where the v2 batch CRC starts: it covers the attributes and everything after them. */
-  private static final int CRC_COVERED_FROM = DefaultRecordBatch.CRC_OFFSET + 4;
-
-  /**
-   * The v2 batch CRC check, as {@code RecordBatch.isValid()} does it, but fast for every buffer:
-   * Kafka's checksum helper falls back to one byte at a time for a read-only heap buffer (what a
-   * protobuf {@code ByteString} hands out), which cost ~9% of a broker's produce CPU.
-   * {@link CRC32C#update(ByteBuffer)} reads such a buffer in bulk and uses the CPU's CRC32C instruction.
-   */
-  private static boolean crcMatches(ByteBuffer buffer, RecordBatch batch) {
-    if (batch.sizeInBytes() < CRC_COVERED_FROM || batch.sizeInBytes() > buffer.remaining()) {
-      return false;
-    }
-    ByteBuffer covered = buffer.duplicate();
-    covered.limit(buffer.position() + batch.sizeInBytes());
-    covered.position(buffer.position() + CRC_COVERED_FROM);
-    CRC32C crc = new CRC32C();
-    crc.update(covered);
-    return crc.getValue() == batch.checksum();
   }
 
   /**

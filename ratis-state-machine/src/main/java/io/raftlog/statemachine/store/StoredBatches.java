@@ -2,15 +2,16 @@ package io.raftlog.statemachine.store;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
-import org.apache.kafka.common.errors.CorruptRecordException;
+import java.util.zip.CRC32C;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
-import org.apache.kafka.common.record.internal.MemoryRecords;
-import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.record.internal.Records;
 
-/** Reads and checks Kafka v2 record batch headers; shared by both {@link LogStore} implementations. */
-final class StoredBatches {
+/**
+ * Reads and checks Kafka v2 record batch headers and checksums; shared by both {@link LogStore}
+ * implementations and by the produce path's batch validation.
+ */
+public final class StoredBatches {
 
   /** Bytes of the fixed v2 batch header; no valid batch is smaller. */
   static final int HEADER_SIZE = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
@@ -83,12 +84,32 @@ final class StoredBatches {
       throw new InvalidBatchException("expected exactly one batch: the first batch takes "
           + info.sizeInBytes() + " bytes but " + view.remaining() + " were given");
     }
-    MutableRecordBatch parsed = MemoryRecords.readableRecords(view).batchIterator().next();
-    try {
-      parsed.ensureValid();
-    } catch (CorruptRecordException e) {
-      throw new InvalidBatchException("corrupt batch at base offset " + info.baseOffset() + ": " + e.getMessage());
+    if (!checksumMatches(view, 0, info.sizeInBytes())) {
+      throw new InvalidBatchException("corrupt batch at base offset " + info.baseOffset()
+          + ": its CRC32C does not match its content");
     }
     return info;
+  }
+
+  /** Where the v2 batch CRC starts: it covers the attributes and everything after them. */
+  private static final int CRC_COVERED_FROM = DefaultRecordBatch.CRC_OFFSET + 4;
+
+  /**
+   * Whether the v2 batch of {@code size} bytes at absolute index {@code at} of {@code buf} carries
+   * a correct CRC32C: the check of kafka-clients' {@code RecordBatch.isValid()}, but fast for every
+   * buffer. Kafka's checksum helper reads a read-only heap buffer (what a protobuf
+   * {@code ByteString} hands out, e.g. a batch applied from a Raft entry) one byte at a time;
+   * {@link CRC32C#update(ByteBuffer)} reads in bulk with the CPU's CRC32C instruction.
+   */
+  public static boolean checksumMatches(ByteBuffer buf, int at, int size) {
+    if (size < HEADER_SIZE || at < 0 || at > buf.limit() - size) {
+      return false;
+    }
+    ByteBuffer view = buf.duplicate().order(ByteOrder.BIG_ENDIAN);
+    long stored = Integer.toUnsignedLong(view.getInt(at + DefaultRecordBatch.CRC_OFFSET));
+    view.limit(at + size).position(at + CRC_COVERED_FROM);
+    CRC32C crc = new CRC32C();
+    crc.update(view);
+    return crc.getValue() == stored;
   }
 }

@@ -6,7 +6,9 @@ import io.raftlog.client.errors.CorruptRecordException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.zip.CRC32C;
 import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MutableRecordBatch;
 import org.apache.kafka.common.record.internal.Record;
@@ -51,14 +53,18 @@ public final class RecordBatchDecoder {
         long next = fromOffset;
         ByteBuffer buffer = batches.asReadOnlyByteBuffer();
         try {
+            // The batches lie back to back from the buffer's start: batchStart follows the iterator.
+            int batchStart = buffer.position();
             for (MutableRecordBatch batch : MemoryRecords.readableRecords(buffer).batches()) {
+                int start = batchStart;
+                batchStart += batch.sizeInBytes();
                 if (batch.lastOffset() < fromOffset) {
                     continue;
                 }
                 if (batch.baseOffset() >= highWatermark) {
                     break;
                 }
-                batch.ensureValid();
+                ensureValid(buffer, start, batch);
                 if (!batch.isControlBatch()) {
                     for (Record r : batch) {
                         long offset = r.offset();
@@ -84,6 +90,30 @@ public final class RecordBatchDecoder {
                     + ": " + e.getMessage(), e);
         }
         return new Decoded(out, next);
+    }
+
+    /** Where the v2 batch CRC starts: it covers the attributes and everything after them. */
+    private static final int CRC_COVERED_FROM = DefaultRecordBatch.CRC_OFFSET + 4;
+
+    /**
+     * {@code batch.ensureValid()}, computed fast: for the read-only buffer a {@code ByteString}
+     * hands out, kafka-clients' checksum helper reads one byte at a time (60% of a consumer's CPU
+     * at 1 KiB records); {@link CRC32C#update(ByteBuffer)} reads in bulk with the CPU's instruction.
+     */
+    static void ensureValid(ByteBuffer buffer, int start, MutableRecordBatch batch) {
+        int size = batch.sizeInBytes();
+        if (size < DefaultRecordBatch.RECORD_BATCH_OVERHEAD || start + size > buffer.limit()) {
+            throw new CorruptRecordException("record batch at offset " + batch.baseOffset() + " is corrupt: its size "
+                    + size + " is below the v2 batch overhead or past the fetched bytes");
+        }
+        ByteBuffer covered = buffer.duplicate();
+        covered.limit(start + size).position(start + CRC_COVERED_FROM);
+        CRC32C crc = new CRC32C();
+        crc.update(covered);
+        if (crc.getValue() != batch.checksum()) {
+            throw new CorruptRecordException("record batch at offset " + batch.baseOffset() + " is corrupt (stored crc = "
+                    + batch.checksum() + ", computed crc = " + crc.getValue() + ")");
+        }
     }
 
     private static List<Header> headers(Record r) {

@@ -5,6 +5,7 @@ import static io.raftlog.client.internals.consumer.CompactedBatches.compacted;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.raftlog.client.errors.CorruptRecordException;
@@ -118,5 +119,33 @@ class RecordBatchDecoderTest {
         bytes[bytes.length - 1] ^= 0x5a; // breaks the CRC
         assertThrows(CorruptRecordException.class,
                 () -> RecordBatchDecoder.decode(ByteString.copyFrom(bytes), 0, 10));
+    }
+
+    @Test
+    void aCorruptByteInALaterBatchIsReportedWithBothChecksums() {
+        ByteString first = compacted(0, 3, 0L, 1L, 2L);
+        byte[] bytes = first.concat(compacted(3, 3, 3L, 4L, 5L)).toByteArray();
+        bytes[first.size() + 70] ^= 0x01; // inside the second batch's records
+        ByteString corrupt = ByteString.copyFrom(bytes);
+        CorruptRecordException e = assertThrows(CorruptRecordException.class,
+                () -> RecordBatchDecoder.decode(corrupt, 0, 10));
+        assertTrue(e.getMessage().contains("record batch at offset 3 is corrupt (stored crc = "), e.getMessage());
+        // A batch entirely below the requested offset is skipped without being read.
+        bytes = first.concat(compacted(3, 3, 3L, 4L, 5L)).toByteArray();
+        bytes[70] ^= 0x01;
+        assertEquals(List.of(3L, 4L, 5L), offsets(RecordBatchDecoder.decode(ByteString.copyFrom(bytes), 3, 10)));
+    }
+
+    @Test
+    void aDirectBufferWithAnOffsetDecodesToo() {
+        // What a gRPC response may hand out: a read-only view, not at the start of its memory.
+        ByteString batches = compacted(0, 3, 0L, 1L, 2L).concat(compacted(3, 2, 3L, 4L));
+        java.nio.ByteBuffer direct = java.nio.ByteBuffer.allocateDirect(batches.size() + 7);
+        direct.position(7);
+        direct.put(batches.asReadOnlyByteBuffer());
+        direct.position(7);
+        RecordBatchDecoder.Decoded d = RecordBatchDecoder.decode(
+                com.google.protobuf.UnsafeByteOperations.unsafeWrap(direct), 0, 5);
+        assertEquals(List.of(0L, 1L, 2L, 3L, 4L), offsets(d));
     }
 }
