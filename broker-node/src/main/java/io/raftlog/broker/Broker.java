@@ -182,7 +182,7 @@ public final class Broker implements AutoCloseable {
     replicaStates = new ReplicaStates(config.brokerId, partitions, metadataView, clock);
     completions = Executors.newFixedThreadPool(2, r -> daemon(r, prefix + "-produce-completion-" + threads.incrementAndGet()));
     PartitionWriter writer = new PartitionWriter(raft, partitions, metadataView, clock, config.groupCommitMaxInFlight,
-        config.maxBatchBytes, completions);
+        config.maxBatchBytes, completions, scheduler);
     health = new HealthStatusManager();
     String clusterId = UUID.nameUUIDFromBytes(config.metadataVoters.toString().getBytes(StandardCharsets.UTF_8)).toString();
     groupCoordinator = new GroupCoordinator(prefix, new LocalGroupHost(), clock, config.groupSessionTimeoutMs,

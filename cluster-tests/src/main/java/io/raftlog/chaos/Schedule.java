@@ -51,7 +51,7 @@ public final class Schedule {
     FaultKind kind = kinds.get(random.nextInt(kinds.size()));
     long quiet = quietMinMs + (quietMaxMs > quietMinMs ? random.nextLong(quietMaxMs - quietMinMs) : 0);
     long hold = switch (kind) {
-      // Longer than the election timeout (max 600 ms by default), often much longer.
+      // Longer than the election timeout (max 450 ms by default), often much longer.
       case PAUSE_LEADER -> 1_500 + random.nextInt(3_000);
       case ISOLATE_LEADER, SPLIT, BRIDGE -> 2_000 + random.nextInt(4_000);
       case DROP_RESPONSES -> 1_000 + random.nextInt(2_000);

@@ -29,6 +29,7 @@ import java.util.OptionalInt;
 import java.util.Set;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.IntStream;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -54,6 +55,13 @@ class SigkillLeaderFailoverTest {
   /** How long one record may take to be acknowledged, retries included: bounds the failover. */
   private static final Duration RECORD_DEADLINE = Duration.ofSeconds(45);
   private static final Duration WAIT = Duration.ofSeconds(60);
+  /**
+   * Between attempts, as the SDK producer at its default retry.backoff.ms (a constant 100 ms): the
+   * printed failover is what a client at default settings sees. (An exponential backoff up to
+   * 500 ms, used before, measured up to 500 ms of the test's own waiting after the new leader was
+   * ready.)
+   */
+  private static final Duration RETRY_BACKOFF = Duration.ofMillis(100);
   private static final Set<ErrorCode> RETRIABLE = EnumSet.of(ErrorCode.NOT_LEADER, ErrorCode.LEADER_NOT_AVAILABLE,
       ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS, ErrorCode.BROKER_NOT_AVAILABLE);
 
@@ -108,15 +116,25 @@ class SigkillLeaderFailoverTest {
     assertNull(producer.failure, () -> "producer failed: " + producer.failure + cluster.brokerLogTails());
     assertEquals(RECORDS, producer.acks.size(), "every record must be acknowledged");
 
-    Ack firstAfterKill = producer.acks.stream().filter(a -> a.ackedAtNanos() > killedAt).findFirst()
-        .orElseThrow(() -> new AssertionError("no record was acknowledged after the kill; the producer finished "
-            + "before the kill took effect, so failover was not exercised"));
+    // The first acknowledgement from another broker: an answer the victim wrote just before it died
+    // can still be read after the kill was seen, but it is not a failover.
+    Ack firstAfterKill = producer.acks.stream().filter(a -> a.ackedAtNanos() > killedAt && a.ackedBy() != victim)
+        .findFirst()
+        .orElseThrow(() -> new AssertionError("no record was acknowledged by another broker after the kill; the "
+            + "producer finished before the kill took effect, so failover was not exercised"));
     // An answer the victim wrote just before it died may still be read after the kill; a request
     // sent after the kill can only be answered by another broker.
     producer.acks.stream().filter(a -> a.sentAtNanos() > killedAt).forEach(a -> assertTrue(a.ackedBy() != victim,
         "a request sent after the kill was acknowledged by the killed broker " + victim + ": " + a));
     System.out.printf("failover: kill -> first acks=all write took %d ms%n",
         TimeUnit.NANOSECONDS.toMillis(firstAfterKill.ackedAtNanos() - killedAt));
+    // Where the time went: every attempt answered after the kill, up to the first success.
+    System.out.println("failover attempts (sent at ms from the kill: broker, outcome, answered after ms): "
+        + producer.attempts.stream()
+        .filter(a -> a.endedAtNanos() > killedAt && a.sentAtNanos() <= firstAfterKill.sentAtNanos())
+        .map(a -> String.format("%+d: broker %d %s %d", TimeUnit.NANOSECONDS.toMillis(a.sentAtNanos() - killedAt),
+            a.broker(), a.outcome(), TimeUnit.NANOSECONDS.toMillis(a.endedAtNanos() - a.sentAtNanos())))
+        .collect(Collectors.joining("; ")));
 
     cluster.runOk("restart", String.valueOf(victim));
     long expectedEnd = RECORDS;
@@ -184,6 +202,9 @@ class SigkillLeaderFailoverTest {
   /** An acknowledged record: where it went, which broker acknowledged it and when. */
   record Ack(String value, long offset, int ackedBy, long sentAtNanos, long ackedAtNanos) {}
 
+  /** One send attempt: to which broker, when, and how it ended ("ok" or the error). */
+  record Attempt(int broker, long sentAtNanos, long endedAtNanos, String outcome) {}
+
   /**
    * Sends "v-0", "v-1", ... one record per request with acks=all and idempotence, like a client
    * library would: a failed or unanswered request is resent unchanged (same producer id, epoch and
@@ -192,6 +213,8 @@ class SigkillLeaderFailoverTest {
   private static final class IdempotentProducer implements Runnable {
 
     final List<Ack> acks = new CopyOnWriteArrayList<>();
+    /** Every send attempt, for the failover timeline. */
+    final List<Attempt> attempts = new CopyOnWriteArrayList<>();
     volatile Throwable failure;
     volatile int lastAckedBy;
     private int leader;
@@ -225,7 +248,6 @@ class SigkillLeaderFailoverTest {
               .setBaseSequence(seq))
           .build();
       long deadline = System.nanoTime() + RECORD_DEADLINE.toNanos();
-      long backoffMs = 20;
       String lastError = "none";
       while (System.nanoTime() < deadline) {
         int target = leader;
@@ -233,6 +255,7 @@ class SigkillLeaderFailoverTest {
         try {
           PartitionProduceResult r = clients.produce(target).produce(request).getResults(0);
           ErrorCode code = r.getError().getCode();
+          attempts.add(new Attempt(target, sentAt, System.nanoTime(), code == ErrorCode.NONE ? "ok" : code.name()));
           if (code == ErrorCode.NONE) {
             acks.add(new Ack(value, r.getBaseOffset(), target, sentAt, System.nanoTime()));
             lastAckedBy = target;
@@ -251,9 +274,9 @@ class SigkillLeaderFailoverTest {
           // Dead broker (UNAVAILABLE), lost answer (DEADLINE_EXCEEDED), ...: the outcome is unknown,
           // which is exactly what the sequence number is for.
           lastError = e.getStatus() + " from broker " + target;
+          attempts.add(new Attempt(target, sentAt, System.nanoTime(), e.getStatus().getCode().name()));
         }
-        BrokerClients.pause(Duration.ofMillis(backoffMs));
-        backoffMs = Math.min(backoffMs * 2, 500);
+        BrokerClients.pause(RETRY_BACKOFF);
         OptionalInt fresh = clients.partitionLeader(TOPIC, PARTITION);
         if (fresh.isPresent()) {
           leader = fresh.getAsInt();

@@ -76,7 +76,7 @@ public final class BrokerConfig {
       new Key(HEARTBEAT_INTERVAL_MS, "1000", "How often the broker heartbeats to the metadata group."),
       new Key(SESSION_TIMEOUT_MS, "6000", "A broker without heartbeat for this long counts as not alive."),
       new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
-      new Key(ELECTION_TIMEOUT_MAX_MS, "600", "Maximum Raft election timeout."),
+      new Key(ELECTION_TIMEOUT_MAX_MS, "450", "Maximum Raft election timeout."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
       new Key(SNAPSHOT_THRESHOLD_BYTES, "67108864", "Also take a partition replica's snapshot once the Raft entries"
           + " applied since the last one reach this many bytes, so the Raft log kept between snapshots stays"

@@ -30,6 +30,8 @@ public final class PartitionReplica {
   private Set<Integer> reportedIsr;
   /** Group commit of produce entries while this replica leads (see {@link PartitionWriter}). */
   private GroupCommitQueue<PartitionWriter.PendingAppend> appendQueue;
+  /** Holds proposals while this replica is an elected leader not ready yet (see {@link PartitionWriter}). */
+  private LeaderReadyGate readyGate;
 
   PartitionReplica(PartitionDescriptor descriptor, PartitionStateMachine stateMachine,
       Supplier<RaftServer.Division> division, long lagTimeMaxMs) {
@@ -76,6 +78,34 @@ public final class PartitionReplica {
       appendQueue = create.get();
     }
     return appendQueue;
+  }
+
+  /** This replica's leader-ready gate, created by {@code create} on first use. */
+  synchronized LeaderReadyGate readyGate(Supplier<LeaderReadyGate> create) {
+    if (readyGate == null) {
+      readyGate = create.get();
+    }
+    return readyGate;
+  }
+
+  /**
+   * Leadership as Ratis sees it, for {@link LeaderReadyGate}: ready means Ratis takes writes (the
+   * leader committed an entry of its term). A repairing replica's refusal comes from the state
+   * machine and is not waited for.
+   */
+  LeaderReadyGate.Leadership raftLeadership() {
+    return new LeaderReadyGate.Leadership() {
+      @Override
+      public boolean isLeader() {
+        return PartitionReplica.this.isLeader();
+      }
+
+      @Override
+      public boolean isReady() {
+        RaftServer.Division d = division();
+        return d != null && d.getInfo().isLeader() && d.getInfo().isLeaderReady();
+      }
+    };
   }
 
   public boolean isLeader() {

@@ -21,6 +21,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.Executor;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import org.apache.ratis.protocol.ClientId;
@@ -51,6 +52,11 @@ public final class PartitionWriter {
   private static final Logger LOG = LoggerFactory.getLogger(PartitionWriter.class);
   /** How long a partition's queue waits for one entry before it proposes the next anyway. */
   private static final long STUCK_ENTRY_MS = 120_000;
+  /**
+   * Longest a just-elected leader's entries wait for it to be ready (it commits an entry of its
+   * term first, usually within tens of milliseconds); then Ratis answers them, not ready or not.
+   */
+  static final long LEADER_READY_WAIT_MS = 1000;
 
   private final Clock clock;
   private final RaftHost host;
@@ -62,6 +68,8 @@ public final class PartitionWriter {
   private final int maxGroupBytes;
   /** Runs entry completions: answers, and proposing what waited (never on Ratis' own threads). */
   private final Executor completions;
+  /** Polls a just-elected leader's readiness ({@link LeaderReadyGate}). */
+  private final ScheduledExecutorService timers;
 
   /**
    * @param maxInFlightEntries Raft entries per partition proposed and not yet finished before
@@ -69,7 +77,7 @@ public final class PartitionWriter {
    * @param maxGroupBytes most record batch bytes one grouped entry carries
    */
   public PartitionWriter(RaftHost host, PartitionManager partitions, MetadataView metadata, Clock clock,
-      int maxInFlightEntries, int maxGroupBytes, Executor completions) {
+      int maxInFlightEntries, int maxGroupBytes, Executor completions, ScheduledExecutorService timers) {
     this.clock = clock;
     this.host = host;
     this.partitions = partitions;
@@ -77,6 +85,7 @@ public final class PartitionWriter {
     this.maxInFlightEntries = maxInFlightEntries;
     this.maxGroupBytes = maxGroupBytes;
     this.completions = completions;
+    this.timers = timers;
   }
 
   /** A batch waiting in a partition's group commit queue, with the answer its produce waits for. */
@@ -154,31 +163,37 @@ public final class PartitionWriter {
     for (PendingAppend p : group) {
       listeners.add(p.acks() == Acks.ACKS_LEADER ? (base, last) -> p.answer().complete(base) : null);
     }
-    CompletableFuture<RaftClientReply> reply;
-    try {
-      RaftClientRequest request = RaftClientRequest.newBuilder()
-          .setClientId(clientId)
-          .setServerId(host.server().getId())
-          .setGroupId(replica.groupId())
-          .setCallId(callId)
-          .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(command.build().toByteArray())))
-          .setType(RaftClientRequest.writeRequestType())
-          .build();
-      sm.expectLeaderAppends(clientId, callId, listeners);
-      reply = host.server().submitClientRequestAsync(request);
-    } catch (IOException | RuntimeException e) {
-      reply = CompletableFuture.failedFuture(e);
-    }
-    // Ratis completes every request (commit, step-down, close); should one never finish, the
-    // partition's later batches must not wait behind it for ever (their answers time out anyway).
-    reply.copy().orTimeout(STUCK_ENTRY_MS, TimeUnit.MILLISECONDS).whenCompleteAsync((r, e) -> {
-      sm.forgetLeaderAppend(clientId, callId);
+    Runnable submit = () -> {
+      CompletableFuture<RaftClientReply> reply;
       try {
-        answer(group, r, e);
-      } finally {
-        finished.run();
+        RaftClientRequest request = RaftClientRequest.newBuilder()
+            .setClientId(clientId)
+            .setServerId(host.server().getId())
+            .setGroupId(replica.groupId())
+            .setCallId(callId)
+            .setMessage(Message.valueOf(UnsafeByteOperations.unsafeWrap(command.build().toByteArray())))
+            .setType(RaftClientRequest.writeRequestType())
+            .build();
+        sm.expectLeaderAppends(clientId, callId, listeners);
+        reply = host.server().submitClientRequestAsync(request);
+      } catch (IOException | RuntimeException e) {
+        reply = CompletableFuture.failedFuture(e);
       }
-    }, completions);
+      // Ratis completes every request (commit, step-down, close); should one never finish, the
+      // partition's later batches must not wait behind it for ever (their answers time out anyway).
+      reply.copy().orTimeout(STUCK_ENTRY_MS, TimeUnit.MILLISECONDS).whenCompleteAsync((r, e) -> {
+        sm.forgetLeaderAppend(clientId, callId);
+        try {
+          answer(group, r, e);
+        } finally {
+          finished.run();
+        }
+      }, completions);
+    };
+    // Just elected: wait for the leader to be ready rather than have Ratis refuse the entry.
+    replica.readyGate(() -> new LeaderReadyGate(replica.raftLeadership(),
+        (task, delayNanos) -> timers.schedule(task, delayNanos, TimeUnit.NANOSECONDS), System::nanoTime,
+        LEADER_READY_WAIT_MS)).submit(submit);
   }
 
   private static void answer(List<PendingAppend> group, RaftClientReply reply, Throwable error) {

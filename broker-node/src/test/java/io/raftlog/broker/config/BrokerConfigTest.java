@@ -56,7 +56,7 @@ class BrokerConfigTest {
     assertEquals(1_000, c.heartbeatIntervalMs);
     assertEquals(6_000, c.sessionTimeoutMs);
     assertEquals(300, c.electionTimeoutMinMs);
-    assertEquals(600, c.electionTimeoutMaxMs);
+    assertEquals(450, c.electionTimeoutMaxMs);
     assertEquals(10_000, c.snapshotThresholdEntries);
     assertEquals(1_048_576, c.maxBatchBytes);
     assertEquals(67_108_864, c.segmentBytes);
