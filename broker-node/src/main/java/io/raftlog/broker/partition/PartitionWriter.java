@@ -145,8 +145,9 @@ public final class PartitionWriter {
 
   /**
    * Submits one group (one batch, or several as AppendBatches) to the local Raft server; called by
-   * the replica's queue under its lock, so it only hands the entry over. Every batch's answer is
-   * completed, and {@code finished} run, on {@link #completions}.
+   * the replica's queue under its lock, so it only hands the entry over (to Ratis, or to the
+   * replica's {@link LeaderReadyGate} while a just-elected leader is not ready; the gate keeps the
+   * queue's order). Every batch's answer is completed, and {@code finished} run, on {@link #completions}.
    */
   private void propose(PartitionReplica replica, List<PendingAppend> group, Runnable finished) {
     PartitionCommand.Builder command = PartitionCommand.newBuilder();

@@ -98,7 +98,7 @@ public final class StoredBatches {
    * Whether the v2 batch of {@code size} bytes at absolute index {@code at} of {@code buf} carries
    * a correct CRC32C: the check of kafka-clients' {@code RecordBatch.isValid()}, but fast for every
    * buffer. Kafka's checksum helper reads a read-only heap buffer (what a protobuf
-   * {@code ByteString} hands out, e.g. a batch applied from a Raft entry) one byte at a time;
+   * {@code ByteString} hands out, e.g. a produced batch being validated) one byte at a time;
    * {@link CRC32C#update(ByteBuffer)} reads in bulk with the CPU's CRC32C instruction.
    */
   public static boolean checksumMatches(ByteBuffer buf, int at, int size) {
