@@ -20,10 +20,12 @@ import io.raftlog.broker.partition.PartitionWriter;
 import io.raftlog.broker.partition.Reassigner;
 import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.LeaderGoneElections;
 import io.raftlog.broker.raft.RaftHost;
 import io.raftlog.broker.rpc.AdminServiceImpl;
 import io.raftlog.broker.rpc.PreferredLeaderElector;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
+import io.raftlog.broker.rpc.PeerWatcher;
 import io.raftlog.broker.rpc.ByteRateLimiter;
 import io.raftlog.broker.rpc.FetchServiceImpl;
 import io.raftlog.broker.rpc.GroupServiceImpl;
@@ -100,6 +102,8 @@ public final class Broker implements AutoCloseable {
   private GroupCoordinator groupCoordinator;
   private HealthStatusManager health;
   private Server grpcServer;
+  private BrokerInternalServiceImpl internalService;
+  private PeerWatcher peerWatcher;
 
   /** A broker whose process halts when a partition replica cannot apply an entry. */
   public Broker(BrokerConfig config, LogStoreFactory storeFactory, Clock clock) {
@@ -188,6 +192,7 @@ public final class Broker implements AutoCloseable {
     groupCoordinator = new GroupCoordinator(prefix, new LocalGroupHost(), clock, config.groupSessionTimeoutMs,
         config.groupMinSessionTimeoutMs, config.groupMaxSessionTimeoutMs, config.groupHeartbeatIntervalMs);
     MalformedRequests malformed = new MalformedRequests(prefix, clock);
+    internalService = new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions, metadataView);
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
         // A larger request is refused (RESOURCE_EXHAUSTED) from its length prefix, before it is read.
         .maxInboundMessageSize(config.socketRequestMaxBytes)
@@ -199,8 +204,7 @@ public final class Broker implements AutoCloseable {
         .addService(malformed.guard(new MetadataServiceImpl(metadataView, replicaStates).bindService()))
         .addService(malformed.guard(new GroupServiceImpl(groupCoordinator, metadataView, this::metadataLeaderId)
             .bindService()))
-        .addService(malformed.guard(new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions,
-            metadataView).bindService()))
+        .addService(malformed.guard(internalService.bindService()))
         .addService(health.getHealthService())
         .addService(ProtoReflectionServiceV1.newInstance())
         .build()
@@ -211,6 +215,11 @@ public final class Broker implements AutoCloseable {
     catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
     reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
+    if (config.electionOnPeerExitEnable) {
+      LeaderGoneElections elections = new LeaderGoneElections(config.brokerId, raft.server());
+      peerWatcher = new PeerWatcher(config.brokerId, metadataView, scheduler, elections::onBrokerGone);
+      scheduler.scheduleWithFixedDelay(guarded("peer watch", peerWatcher::refresh), 0, 500, TimeUnit.MILLISECONDS);
+    }
     scheduler.scheduleAtFixedRate(guarded("replica tick", this::tickReplicas), 200, 200, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("group tick", this::tickGroups), 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
@@ -403,6 +412,11 @@ public final class Broker implements AutoCloseable {
     return registrar != null && registrar.isRegistered();
   }
 
+  /** The watch on the other brokers' processes, or null when {@code raft.election.on.peer.exit.enable} is off. */
+  public PeerWatcher peerWatcher() {
+    return peerWatcher;
+  }
+
   /** The bound public port (differs from the configured one when that was 0). */
   public int port() {
     return grpcServer.getPort();
@@ -423,6 +437,11 @@ public final class Broker implements AutoCloseable {
     if (health != null) {
       health.enterTerminalState();
     }
+    if (internalService != null) {
+      // First: the other brokers start elections for this broker's groups while it leaves.
+      internalService.completeWatches();
+    }
+    closeQuietly(peerWatcher);
     if (grpcServer != null) {
       grpcServer.shutdown();
       try {

@@ -32,6 +32,7 @@ public final class BrokerConfig {
   public static final String SESSION_TIMEOUT_MS = "broker.session.timeout.ms";
   public static final String ELECTION_TIMEOUT_MIN_MS = "raft.election.timeout.min.ms";
   public static final String ELECTION_TIMEOUT_MAX_MS = "raft.election.timeout.max.ms";
+  public static final String ELECTION_ON_PEER_EXIT_ENABLE = "raft.election.on.peer.exit.enable";
   public static final String SNAPSHOT_THRESHOLD_ENTRIES = "raft.snapshot.threshold.entries";
   public static final String SNAPSHOT_THRESHOLD_BYTES = "raft.snapshot.threshold.bytes";
   public static final String RAFT_SEGMENT_BYTES = "raft.log.segment.bytes";
@@ -77,6 +78,10 @@ public final class BrokerConfig {
       new Key(SESSION_TIMEOUT_MS, "6000", "A broker without heartbeat for this long counts as not alive."),
       new Key(ELECTION_TIMEOUT_MIN_MS, "300", "Minimum Raft election timeout."),
       new Key(ELECTION_TIMEOUT_MAX_MS, "450", "Maximum Raft election timeout."),
+      new Key(ELECTION_ON_PEER_EXIT_ENABLE, "true", "true: every broker keeps one stream open to each other"
+          + " broker, and when a broker's process exits (its connections close) the survivors start elections"
+          + " at once in the Raft groups it led, instead of waiting for the election timeout. A paused or"
+          + " cut-off broker is still noticed by the election timeout only."),
       new Key(SNAPSHOT_THRESHOLD_ENTRIES, "10000", "Take a state machine snapshot every this many Raft entries."),
       new Key(SNAPSHOT_THRESHOLD_BYTES, "67108864", "Also take a partition replica's snapshot once the Raft entries"
           + " applied since the last one reach this many bytes, so the Raft log kept between snapshots stays"
@@ -169,6 +174,7 @@ public final class BrokerConfig {
   public final int cleanerMaxKeys;
   public final long replicaCopyMaxBytesPerSecond;
   public final boolean autoLeaderRebalanceEnable;
+  public final boolean electionOnPeerExitEnable;
   public final int produceTimeoutMs;
   public final int groupCommitMaxInFlight;
   public final int fetchMaxBytes;
@@ -222,6 +228,7 @@ public final class BrokerConfig {
           + " (unlimited) or at least 1024, got " + replicaCopyMaxBytesPerSecond);
     }
     autoLeaderRebalanceEnable = booleanValue(v, AUTO_LEADER_REBALANCE_ENABLE);
+    electionOnPeerExitEnable = booleanValue(v, ELECTION_ON_PEER_EXIT_ENABLE);
     produceTimeoutMs = intValue(v, PRODUCE_TIMEOUT_MS, 1, Integer.MAX_VALUE);
     groupCommitMaxInFlight = intValue(v, GROUP_COMMIT_MAX_IN_FLIGHT, 1, 1024);
     fetchMaxBytes = intValue(v, FETCH_MAX_BYTES, 1024, FETCH_MAX_BYTES_LIMIT);

@@ -3,6 +3,7 @@ package io.raftlog.broker.rpc;
 import com.google.protobuf.ByteString;
 import com.google.protobuf.UnsafeByteOperations;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.PartitionManager;
@@ -14,6 +15,8 @@ import io.raftlog.internal.v1.ReadReplicaLogRequest;
 import io.raftlog.internal.v1.ReadReplicaSnapshotRequest;
 import io.raftlog.internal.v1.ReadReplicaLogResponse;
 import io.raftlog.internal.v1.ReadReplicaSnapshotResponse;
+import io.raftlog.internal.v1.WatchPeerEvent;
+import io.raftlog.internal.v1.WatchPeerRequest;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.codec.RecordBatches;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
@@ -23,6 +26,8 @@ import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -37,6 +42,10 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
   private final ReplicaStates states;
   private final PartitionManager partitions;
   private final MetadataView metadata;
+  /** Other brokers' open WatchPeer streams, completed when this broker shuts down. */
+  private final Set<ServerCallStreamObserver<WatchPeerEvent>> watchers = ConcurrentHashMap.newKeySet();
+  private volatile boolean closing;
+  private final String instanceId = java.util.UUID.randomUUID().toString();
 
   public BrokerInternalServiceImpl(int brokerId, ReplicaStates states, PartitionManager partitions,
       MetadataView metadata) {
@@ -44,6 +53,46 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
     this.states = states;
     this.partitions = partitions;
     this.metadata = metadata;
+  }
+
+  /**
+   * Names this broker and keeps the stream open: the watcher learns that this process is gone
+   * when the stream ends, completed by {@link #completeWatches} on shutdown or broken by the
+   * kernel when the process dies.
+   */
+  @Override
+  public void watchPeer(WatchPeerRequest request, StreamObserver<WatchPeerEvent> response) {
+    ServerCallStreamObserver<WatchPeerEvent> call = (ServerCallStreamObserver<WatchPeerEvent>) response;
+    call.setOnCancelHandler(() -> watchers.remove(call));
+    watchers.add(call);
+    if (closing) { // raced with shutdown: this broker is going away
+      watchers.remove(call);
+      call.onError(Status.UNAVAILABLE.withDescription("broker " + brokerId + " is shutting down").asRuntimeException());
+      return;
+    }
+    synchronized (call) { // a stream observer takes one call at a time; completeWatches may race
+      call.onNext(WatchPeerEvent.newBuilder().setBrokerId(brokerId).setInstanceId(instanceId).build());
+    }
+    LOG.debug("broker {} watches broker {}", request.getWatcherBrokerId(), brokerId);
+  }
+
+  /**
+   * Ends every WatchPeer stream: the first step of a shutdown, so that the other brokers start
+   * elections for this broker's groups while it leaves. Also lets the gRPC server terminate without
+   * waiting for these streams.
+   */
+  public void completeWatches() {
+    closing = true;
+    for (ServerCallStreamObserver<WatchPeerEvent> call : watchers) {
+      watchers.remove(call);
+      try {
+        synchronized (call) {
+          call.onCompleted();
+        }
+      } catch (RuntimeException e) {
+        LOG.debug("completing a WatchPeer stream failed: {}", e.toString()); // already cancelled
+      }
+    }
   }
 
   @Override
