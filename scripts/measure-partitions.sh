@@ -8,9 +8,10 @@
 # heartbeats per group). Leaves nothing running; each cluster lives under a temp dir that is deleted.
 #
 # Usage: scripts/measure-partitions.sh [--replicas N]... [--idle-seconds S] [--settle-seconds S]
-#        [--create-timeout S]
+#        [--create-timeout S] [--broker-config KEY=VALUE]...
 # Defaults: --replicas 1000 --replicas 10000 --idle-seconds 60 --settle-seconds 30 --create-timeout 1800.
-# Broker JVM flags come from RAFTLOG_JAVA_OPTS as for scripts/cluster.sh.
+# --broker-config (repeatable) is passed to scripts/cluster.sh start, e.g. --broker-config
+# raft.election.timeout.min.ms=3000. Broker JVM flags come from RAFTLOG_JAVA_OPTS as for cluster.sh.
 set -u
 cd "$(dirname "$0")/.."
 
@@ -18,6 +19,7 @@ REPLICAS=()
 IDLE=60
 SETTLE=30
 CREATE_TIMEOUT=1800
+BROKER_CONFIG=()
 usage() { awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit "${1:-0}"; }
 while (($#)); do
   case "$1" in
@@ -25,6 +27,7 @@ while (($#)); do
     --idle-seconds) IDLE="${2:?}"; shift ;;
     --settle-seconds) SETTLE="${2:?}"; shift ;;
     --create-timeout) CREATE_TIMEOUT="${2:?}"; shift ;;
+    --broker-config) BROKER_CONFIG+=(--broker-config "${2:?--broker-config needs KEY=VALUE}"); shift ;;
     -h|--help) usage 0 ;;
     *) echo "measure-partitions: unknown argument '$1'" >&2; usage 2 ;;
   esac
@@ -72,7 +75,7 @@ echo "|---|---|---|---|---|---|---|"
 for n in "${REPLICAS[@]}"; do
   D="$ROOT/cluster-$n"
   partitions=$(((n + 2) / 3))
-  if ! RAFTLOG_START_TIMEOUT=${RAFTLOG_START_TIMEOUT:-150} scripts/cluster.sh start --dir "$D" >"$ROOT/start-$n.log" 2>&1; then
+  if ! RAFTLOG_START_TIMEOUT=${RAFTLOG_START_TIMEOUT:-150} scripts/cluster.sh start --dir "$D" ${BROKER_CONFIG[@]+"${BROKER_CONFIG[@]}"} >"$ROOT/start-$n.log" 2>&1; then
     echo "measure-partitions: cluster for $n replicas did not start:" >&2; tail -20 "$ROOT/start-$n.log" >&2; exit 1
   fi
   t0=$(date +%s)
