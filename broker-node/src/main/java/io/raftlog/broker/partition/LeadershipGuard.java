@@ -388,6 +388,7 @@ public final class LeadershipGuard implements AutoCloseable {
           + " is not handed to it until the repair is done", prefix, r,
           range == null ? "its segment files" : "[" + range.fromOffset() + ", " + range.untilOffset() + ")", from, to);
     } else if (from == REPAIRING_PRIORITY) {
+      // Also a replica that joined in a reassignment at 0 (see Reassigner.memberPriority).
       LOG.info("[{} {}] not repairing: restoring this replica's Raft priority from {} to {}{}", prefix, r, from,
           to, to == PREFERRED_PRIORITY ? " (preferred leader)" : "");
     } else {

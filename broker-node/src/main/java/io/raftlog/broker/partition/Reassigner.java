@@ -46,12 +46,16 @@ import org.slf4j.LoggerFactory;
  *   <li>Some target replica is not a member: <b>grow</b> the group to members plus targets
  *       ({@code setConfiguration}; Ratis stages the new peers, which catch up from the log or, past
  *       a purge, from a snapshot, before the change commits). Leaving members get priority
- *       {@link LeadershipGuard#REPAIRING_PRIORITY}, so Ratis hands leadership to a target replica.
+ *       {@link LeadershipGuard#REPAIRING_PRIORITY}, so Ratis hands leadership to a target replica;
+ *       joining replicas start at it too (see {@link #memberPriority}) and their guards raise it
+ *       once the change is done.
  *   <li>All targets are members and this leader is leaving: <b>hand leadership</b> to the most
  *       caught-up target replica of the highest priority. A leader that removed itself would shut
  *       its division down (Ratis), so it never does.
  *   <li>All targets are members, some members are not targets, this leader stays: <b>shrink</b> to
- *       the targets.
+ *       the targets, after lowering the leaving members to the lowest priority if they are not
+ *       there yet (a change of priorities only). So in every joint configuration a peer that is a
+ *       member of only one side has the lowest priority and cannot veto an election.
  *   <li>Members are exactly the targets: <b>complete</b> in metadata; brokers that left then
  *       remove their replicas ({@link PartitionManager}).
  * </ol>
@@ -160,6 +164,11 @@ public final class Reassigner {
       }
       start(step, what, "handing leadership to broker " + GroupIds.brokerId(to) + " as this broker leaves",
           transferLeadership(r.groupId(), to));
+    } else if (leavingOutrank(current, targets)) {
+      // Ratis' joint configuration keeps the leaving members as voters of the old one: at a higher
+      // priority they could veto the only electable member (see memberPriority).
+      start(step, what, "lowering the Raft priority of leaving replicas " + minus(members, targets)
+          + " before removing them", setConfiguration(r.groupId(), current, leavingLowered(current, targets)));
     } else {
       List<RaftPeer> next = peers(target, target, current);
       if (next == null) {
@@ -192,26 +201,55 @@ public final class Reassigner {
     return grown;
   }
 
-  /**
-   * Peers for {@code brokers}: targets at their base priority, others (leaving) at the lowest. A
-   * repairing replica keeps its lowered priority (the guard raises it after the repair).
-   */
+  /** Peers for {@code brokers}, each at its {@link #memberPriority}; null when one is not registered. */
   private List<RaftPeer> peers(List<Integer> brokers, List<Integer> target, List<RaftPeer> current) {
+    Map<Integer, Integer> currentPriorities = current.stream()
+        .collect(Collectors.toMap(p -> GroupIds.brokerId(p.getId()), RaftPeer::getPriority, (a, b) -> a));
     List<RaftPeer> peers = new ArrayList<>();
     for (int b : brokers) {
       Optional<BrokerRecord> record = metadata.broker(b);
       if (record.isEmpty()) {
         return null;
       }
-      int priority = LeadershipGuard.basePriority(target, b, autoLeaderRebalance);
-      for (RaftPeer p : current) {
-        if (GroupIds.brokerId(p.getId()) == b && p.getPriority() == LeadershipGuard.REPAIRING_PRIORITY) {
-          priority = LeadershipGuard.REPAIRING_PRIORITY;
-        }
-      }
-      peers.add(PartitionManager.peer(record.get(), priority));
+      peers.add(PartitionManager.peer(record.get(), memberPriority(b, target, currentPriorities, autoLeaderRebalance)));
     }
     return peers;
+  }
+
+  /** Whether a member that is not a target has a priority above the lowest. */
+  static boolean leavingOutrank(List<RaftPeer> current, Set<Integer> targets) {
+    return current.stream().anyMatch(p -> !targets.contains(GroupIds.brokerId(p.getId()))
+        && p.getPriority() > LeadershipGuard.REPAIRING_PRIORITY);
+  }
+
+  /** {@code current} with every member that is not a target at the lowest priority. */
+  static List<RaftPeer> leavingLowered(List<RaftPeer> current, Set<Integer> targets) {
+    return current.stream().map(p -> targets.contains(GroupIds.brokerId(p.getId())) ? p
+        : RaftPeer.newBuilder(p).setPriority(LeadershipGuard.REPAIRING_PRIORITY).build()).toList();
+  }
+
+  /**
+   * The Raft priority of {@code broker} in the configuration a membership change proposes.
+   * <ul>
+   *   <li>A joining broker (not in {@code currentPriorities}) gets the lowest priority. Why: in the
+   *       joint configuration a candidate needs a majority of the old members too, which a joining
+   *       peer cannot get from an old member that has not received the joint configuration yet
+   *       ("not in current conf"); and a Ratis candidate gives up as soon as a peer with a higher
+   *       priority and a log as long as its own refuses it. A joining preferred replica would thus
+   *       veto the only electable old member for good (seen in the fault suite, scenario 8: no
+   *       leader for 5 minutes). Its {@link LeadershipGuard} raises it once the change is done.
+   *   <li>A repairing member keeps its lowered priority (its guard raises it after the repair).
+   *   <li>Every other member gets its base priority in the target assignment: leaving members the
+   *       lowest, so that leadership moves to a replica that stays.
+   * </ul>
+   */
+  static int memberPriority(int broker, List<Integer> target, Map<Integer, Integer> currentPriorities,
+      boolean autoLeaderRebalance) {
+    Integer current = currentPriorities.get(broker);
+    if (current == null || current == LeadershipGuard.REPAIRING_PRIORITY) {
+      return LeadershipGuard.REPAIRING_PRIORITY;
+    }
+    return LeadershipGuard.basePriority(target, broker, autoLeaderRebalance);
   }
 
   private CompletableFuture<RaftClientReply> setConfiguration(RaftGroupId group, List<RaftPeer> current,

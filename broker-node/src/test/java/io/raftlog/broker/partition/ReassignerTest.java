@@ -1,10 +1,15 @@
 package io.raftlog.broker.partition;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import io.raftlog.broker.raft.GroupIds;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
+import org.apache.ratis.protocol.RaftPeer;
 import org.junit.jupiter.api.Test;
 
 class ReassignerTest {
@@ -18,6 +23,49 @@ class ReassignerTest {
     assertEquals(List.of(4, 2, 3, 1), Reassigner.grow(set(1, 2, 3), List.of(4, 2, 3)));
     assertEquals(List.of(4, 5, 3, 1, 2), Reassigner.grow(set(1, 2, 3), List.of(4, 5, 3)));
     assertEquals(List.of(4, 5, 1, 2, 3), Reassigner.grow(set(1, 2, 3), List.of(4, 5, 6)));
+  }
+
+  @Test
+  void aJoiningReplicaStartsAtTheLowestPriorityEvenAsThePreferredLeader() {
+    // [2, 3] -> [1, 2, 3]: broker 1 joins and will be the preferred leader; until the change is done
+    // it must not outrank the members it joins (its veto could leave the group without a leader).
+    Map<Integer, Integer> current = Map.of(2, LeadershipGuard.PREFERRED_PRIORITY, 3, LeadershipGuard.FOLLOWER_PRIORITY);
+    List<Integer> target = List.of(1, 2, 3);
+    assertEquals(LeadershipGuard.REPAIRING_PRIORITY, Reassigner.memberPriority(1, target, current, true));
+    assertEquals(LeadershipGuard.FOLLOWER_PRIORITY, Reassigner.memberPriority(2, target, current, true));
+    assertEquals(LeadershipGuard.FOLLOWER_PRIORITY, Reassigner.memberPriority(3, target, current, true));
+  }
+
+  @Test
+  void membersTakeTheirTargetPriorityLeavingOnesTheLowestAndRepairingOnesKeepTheirs() {
+    Map<Integer, Integer> current = Map.of(1, LeadershipGuard.FOLLOWER_PRIORITY, 2, LeadershipGuard.REPAIRING_PRIORITY,
+        3, LeadershipGuard.FOLLOWER_PRIORITY);
+    List<Integer> target = List.of(3, 2, 4);
+    assertEquals(LeadershipGuard.PREFERRED_PRIORITY, Reassigner.memberPriority(3, target, current, true));
+    assertEquals(LeadershipGuard.FOLLOWER_PRIORITY, Reassigner.memberPriority(3, target, current, false));
+    assertEquals(LeadershipGuard.REPAIRING_PRIORITY, Reassigner.memberPriority(2, target, current, true));
+    assertEquals(LeadershipGuard.REPAIRING_PRIORITY, Reassigner.memberPriority(1, target, current, true));
+    assertEquals(LeadershipGuard.REPAIRING_PRIORITY, Reassigner.memberPriority(4, target, current, true));
+  }
+
+  @Test
+  void leavingMembersAreLoweredBeforeTheGroupShrinks() {
+    // [1, 2, 3] -> [2, 3] with broker 1 the preferred leader: lowered first, then removed.
+    List<RaftPeer> current = List.of(peer(1, LeadershipGuard.PREFERRED_PRIORITY), peer(2, LeadershipGuard.FOLLOWER_PRIORITY),
+        peer(3, LeadershipGuard.FOLLOWER_PRIORITY));
+    Set<Integer> targets = set(2, 3);
+    assertTrue(Reassigner.leavingOutrank(current, targets));
+    List<RaftPeer> lowered = Reassigner.leavingLowered(current, targets);
+    assertEquals(List.of(LeadershipGuard.REPAIRING_PRIORITY, LeadershipGuard.FOLLOWER_PRIORITY,
+        LeadershipGuard.FOLLOWER_PRIORITY), lowered.stream().map(RaftPeer::getPriority).toList());
+    assertEquals(current.stream().map(RaftPeer::getId).toList(), lowered.stream().map(RaftPeer::getId).toList());
+    assertFalse(Reassigner.leavingOutrank(lowered, targets));
+    assertFalse(Reassigner.leavingOutrank(current, set(1, 2, 3)));
+  }
+
+  private static RaftPeer peer(int broker, int priority) {
+    return RaftPeer.newBuilder().setId(GroupIds.peerId(broker)).setAddress("127.0.0.1:" + (9000 + broker))
+        .setPriority(priority).build();
   }
 
   private static Set<Integer> set(Integer... ids) {
