@@ -16,12 +16,14 @@ import io.raftlog.broker.partition.LeadershipGuard;
 import io.raftlog.broker.partition.LogCleaner;
 import io.raftlog.broker.partition.LogStoreFactory;
 import io.raftlog.broker.partition.PartitionManager;
+import io.raftlog.broker.partition.PartitionReplica;
 import io.raftlog.broker.partition.PartitionWriter;
 import io.raftlog.broker.partition.Reassigner;
 import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.LeaderGoneElections;
 import io.raftlog.broker.raft.RaftHost;
+import io.raftlog.broker.raft.StoppedAppenderWatch;
 import io.raftlog.broker.rpc.AdminServiceImpl;
 import io.raftlog.broker.rpc.PreferredLeaderElector;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
@@ -45,7 +47,9 @@ import java.net.InetSocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.util.Collection;
 import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
 import java.util.function.Consumer;
@@ -93,6 +97,7 @@ public final class Broker implements AutoCloseable {
   private ScheduledExecutorService cleanerTimer;
   private CatchUpNudge catchUpNudge;
   private Reassigner reassigner;
+  private StoppedAppenderWatch appenderWatch;
   private RaftHost raft;
   private MetadataView metadataView;
   private volatile MetadataClient metadataClient;
@@ -215,12 +220,15 @@ public final class Broker implements AutoCloseable {
     catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
     reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
+    appenderWatch = new StoppedAppenderWatch(config.brokerId, raft.server());
     if (config.electionOnPeerExitEnable) {
       LeaderGoneElections elections = new LeaderGoneElections(config.brokerId, raft.server());
       peerWatcher = new PeerWatcher(config.brokerId, metadataView, scheduler, elections::onBrokerGone);
       scheduler.scheduleWithFixedDelay(guarded("peer watch", peerWatcher::refresh), 0, 500, TimeUnit.MILLISECONDS);
     }
     scheduler.scheduleAtFixedRate(guarded("replica tick", this::tickReplicas), 200, 200, TimeUnit.MILLISECONDS);
+    scheduler.scheduleWithFixedDelay(guarded("appender watch",
+        () -> appenderWatch.checkAll(divisions(partitions.replicas()), clock.millis())), 1000, 1000, TimeUnit.MILLISECONDS);
     scheduler.scheduleWithFixedDelay(guarded("group tick", this::tickGroups), 200, 200, TimeUnit.MILLISECONDS);
     // Its own thread: a pass waits for its proposals to commit, which must not hold up ISR ticks.
     RetentionEnforcer retention = new RetentionEnforcer(config.brokerId, raft, partitions, metadataView,
@@ -308,6 +316,21 @@ public final class Broker implements AutoCloseable {
     guarded("leadership guard", () -> leadershipGuard.checkAll(replicas, now)).run();
     guarded("catch-up nudge", () -> catchUpNudge.checkAll(replicas, now)).run();
     guarded("reassignment step", () -> reassigner.checkAll(replicas)).run();
+  }
+
+  /** This broker's divisions by name: its partition replicas and, on a voter, the metadata group. */
+  private Map<String, RaftServer.Division> divisions(Collection<PartitionReplica> replicas) {
+    Map<String, RaftServer.Division> divisions = new LinkedHashMap<>();
+    RaftServer.Division metadata = metadataDivision();
+    if (metadata != null) {
+      divisions.put("metadata", metadata);
+    }
+    for (PartitionReplica r : replicas) {
+      if (r.division() != null) {
+        divisions.put(r.toString(), r.division());
+      }
+    }
+    return divisions;
   }
 
   private void tickGroups() {
