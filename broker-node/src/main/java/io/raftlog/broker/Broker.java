@@ -167,7 +167,9 @@ public final class Broker implements AutoCloseable {
         ByteRateLimiter.realTime(config.replicaCopyMaxBytesPerSecond));
     partitions = new PartitionManager(config, storeFactory,
         (partition, division) -> repairSourceWrapper.apply(peerLogReader.sourceFor(partition, division)), onFatalError);
-    metadataView.addListener(partitions::onMetadata);
+    // Replicas are created and removed from a caught-up view only: replayed old images could
+    // recreate a replica with members it no longer has (a parked joining replica, say).
+    metadataView.addCaughtUpListener(partitions::onMetadata);
     if (config.isMetadataVoter()) {
       metadataStateMachine = new MetadataStateMachine(prefix + " metadata", config.snapshotThresholdEntries,
           onFatalError, new LeaderMetadataSnapshots());

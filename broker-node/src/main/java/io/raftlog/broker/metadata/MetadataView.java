@@ -22,6 +22,7 @@ public final class MetadataView {
   private final Clock clock;
   private final long sessionTimeoutMs;
   private final List<Consumer<MetadataImage>> listeners = new CopyOnWriteArrayList<>();
+  private final List<Consumer<MetadataImage>> caughtUpListeners = new CopyOnWriteArrayList<>();
   private volatile MetadataImage image = MetadataImage.getDefaultInstance();
   /** Metadata log index this broker's view must reach before it may say "no such topic". */
   private volatile long caughtUpAtIndex = Long.MAX_VALUE;
@@ -39,6 +40,16 @@ public final class MetadataView {
    */
   public void markCommittedAt(long index) {
     caughtUpAtIndex = Math.min(caughtUpAtIndex, index);
+    MetadataImage current = image;
+    if (isCaughtUpAt(current)) {
+      // Heard of at once, even if no newer image follows for a while.
+      caughtUpListeners.forEach(l -> l.accept(current));
+    }
+  }
+
+  /** Whether {@code image} is at least as new as the metadata log at this broker's registration. */
+  public boolean isCaughtUpAt(MetadataImage image) {
+    return image.getAppliedIndex() >= caughtUpAtIndex;
   }
 
   /**
@@ -47,7 +58,7 @@ public final class MetadataView {
    * simply not be applied yet.
    */
   public boolean isCaughtUp() {
-    return image.getAppliedIndex() >= caughtUpAtIndex;
+    return isCaughtUpAt(image);
   }
 
   /**
@@ -108,10 +119,24 @@ public final class MetadataView {
     for (Consumer<MetadataImage> l : listeners) {
       l.accept(next);
     }
+    if (isCaughtUpAt(next)) {
+      caughtUpListeners.forEach(l -> l.accept(next));
+    }
   }
 
   public void addListener(Consumer<MetadataImage> listener) {
     listeners.add(listener);
+  }
+
+  /**
+   * Listens to images of a caught-up view only ({@link #isCaughtUp}), and hears of the current
+   * image when the view becomes caught up. For decisions an image replayed from before this
+   * broker's start would get wrong: a restarted voter applies its whole metadata log again, and
+   * an old image can name this broker as a full replica of a partition it has since left and is
+   * now rejoining as a new one.
+   */
+  public void addCaughtUpListener(Consumer<MetadataImage> listener) {
+    caughtUpListeners.add(listener);
   }
 
   public MetadataImage image() {

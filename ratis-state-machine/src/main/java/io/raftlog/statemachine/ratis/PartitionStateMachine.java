@@ -936,6 +936,18 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     if (repairSource == null) {
       return super.notifyInstallSnapshotFromLeader(roleInfo, firstTermIndexInLog);
     }
+    TermIndex applied = getLastAppliedTermIndex();
+    long nextNeeded = applied == null ? 0 : applied.getIndex() + 1;
+    if (firstTermIndexInLog != null && firstTermIndexInLog.getIndex() <= nextNeeded) {
+      // Ratis also asks a replica joining in a reassignment to install the leader's snapshot when
+      // the leader has one, even with its whole log still there. No snapshot is needed then, and
+      // there may be none to copy (peers snapshot every raft.snapshot.threshold.entries): waiting
+      // for one left the joining replica stuck. Null answers "no snapshot", and the leader sends
+      // the log from the start.
+      LOG.info("[{}] the leader's Raft log starts at {} and this replica needs it from index {}: replaying the"
+          + " log, no snapshot needed", logPrefix, firstTermIndexInLog, nextNeeded);
+      return CompletableFuture.completedFuture(null);
+    }
     long minIndex = firstTermIndexInLog == null ? 0 : firstTermIndexInLog.getIndex() - 1;
     return copyStateInBackground(() -> {
       LOG.warn("[{}] the leader's Raft log starts at {}, past what this replica holds (applied {}): copying the"
