@@ -101,6 +101,10 @@ public final class Reassigner {
 
   /** One pass over the local replicas; call periodically from one thread. */
   public void checkAll(Collection<PartitionReplica> replicas) {
+    if (!metadata.isCaughtUp()) {
+      // A restarted broker replays old metadata first: an old target would move the group back.
+      return;
+    }
     Set<RaftGroupId> present = replicas.stream().map(PartitionReplica::groupId).collect(Collectors.toSet());
     steps.keySet().retainAll(present);
     for (PartitionReplica r : replicas) {
