@@ -23,7 +23,7 @@ import io.raftlog.broker.partition.RetentionEnforcer;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.raft.LeaderGoneElections;
 import io.raftlog.broker.raft.RaftHost;
-import io.raftlog.broker.raft.StoppedAppenderWatch;
+import io.raftlog.broker.raft.LeaderAppenderWatch;
 import io.raftlog.broker.rpc.AdminServiceImpl;
 import io.raftlog.broker.rpc.PreferredLeaderElector;
 import io.raftlog.broker.rpc.BrokerInternalServiceImpl;
@@ -97,7 +97,7 @@ public final class Broker implements AutoCloseable {
   private ScheduledExecutorService cleanerTimer;
   private CatchUpNudge catchUpNudge;
   private Reassigner reassigner;
-  private StoppedAppenderWatch appenderWatch;
+  private LeaderAppenderWatch appenderWatch;
   private RaftHost raft;
   private MetadataView metadataView;
   private volatile MetadataClient metadataClient;
@@ -222,7 +222,7 @@ public final class Broker implements AutoCloseable {
     catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
     reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
-    appenderWatch = new StoppedAppenderWatch(config.brokerId, raft.server());
+    appenderWatch = new LeaderAppenderWatch(config.brokerId, raft.server());
     if (config.electionOnPeerExitEnable) {
       LeaderGoneElections elections = new LeaderGoneElections(config.brokerId, raft.server());
       peerWatcher = new PeerWatcher(config.brokerId, metadataView, scheduler, elections::onBrokerGone);
@@ -323,7 +323,8 @@ public final class Broker implements AutoCloseable {
   /** This broker's divisions by name: its partition replicas and, on a voter, the metadata group. */
   private Map<String, RaftServer.Division> divisions(Collection<PartitionReplica> replicas) {
     Map<String, RaftServer.Division> divisions = new LinkedHashMap<>();
-    RaftServer.Division metadata = metadataDivision();
+    // A broker that is not a metadata voter has no division for it (asking Ratis costs an exception).
+    RaftServer.Division metadata = config.isMetadataVoter() ? metadataDivision() : null;
     if (metadata != null) {
       divisions.put("metadata", metadata);
     }

@@ -28,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A leader whose Ratis log appender for a follower stopped (Ratis 3.2.2 does not restart a failed
- * one) steps down, so that the follower is sent entries again ({@code StoppedAppenderWatch}).
+ * one) steps down, so that the follower is sent entries again ({@code LeaderAppenderWatch}).
  * Without the watch the follower gets nothing until leadership moves for another reason.
  */
 @Timeout(value = 3, unit = TimeUnit.MINUTES)

@@ -29,7 +29,10 @@ public final class IsrTracker {
     this.lagTimeMaxMs = lagTimeMaxMs;
   }
 
+  /** Records the followers' progress; followers not passed (no longer members) are forgotten. */
   public void sample(long nowMs, long leaderCommitIndex, Map<Integer, FollowerProgress> followers) {
+    lastCaughtUpMs.keySet().retainAll(followers.keySet());
+    lastContactMs.keySet().retainAll(followers.keySet());
     for (Map.Entry<Integer, FollowerProgress> e : followers.entrySet()) {
       FollowerProgress p = e.getValue();
       lastContactMs.put(e.getKey(), nowMs - p.lastContactElapsedMs());

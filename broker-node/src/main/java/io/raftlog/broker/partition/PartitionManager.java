@@ -62,6 +62,8 @@ public final class PartitionManager implements AutoCloseable {
   private final Map<RaftGroupId, PeersAndClient> remoteClients = new ConcurrentHashMap<>();
   private final ExecutorService reconciler;
   private final AtomicReference<MetadataImage> pendingImage = new AtomicReference<>();
+  /** The newest image received. */
+  private volatile MetadataImage latestImage;
   private volatile RaftHost host;
   private volatile boolean closed;
 
@@ -101,12 +103,39 @@ public final class PartitionManager implements AutoCloseable {
     PartitionStateMachine sm = new PartitionStateMachine(prefix, () -> storeFactory.open(dir.resolve("log")),
         repairSources.create(descriptor, division), config.snapshotThresholdEntries, onFatalError);
     sm.snapshotAlsoEveryBytes(config.snapshotThresholdBytes);
-    replicas.put(groupId, new PartitionReplica(descriptor, sm, division, config.replicaLagTimeMaxMs));
+    PartitionReplica replica = new PartitionReplica(descriptor, sm, division, config.replicaLagTimeMaxMs);
+    sm.onRemovedFromGroup(() -> onRemovedFromGroup(replica));
+    replicas.put(groupId, replica);
     return sm;
+  }
+
+  /**
+   * Ratis shut a replica down because it found itself outside its group's configuration (the
+   * partition's leader removed it). Usually a completed reassignment follows in metadata and the
+   * replica is removed as no longer assigned. But when this broker is being added back at once
+   * (metadata images coalesce here, so the image in between may never be seen), the dead replica
+   * stayed listed and the broker never joined: the reassignment stalled (seen in ReassignmentTest,
+   * RF 3 to 2 to 4 in quick succession). Reconciliation now replaces such a replica (see
+   * {@link #reconcile}).
+   */
+  private void onRemovedFromGroup(PartitionReplica replica) {
+    replica.markShutDownAsNonMember();
+    if (!closed) {
+      reconciler.execute(() -> reconcile(latestImage));
+    }
+  }
+
+  /**
+   * Runs {@code task} on the reconciliation thread, after what is queued there. For tests, e.g. to
+   * hold reconciliation while metadata images arrive and coalesce.
+   */
+  public void runOnReconciler(Runnable task) {
+    reconciler.execute(task);
   }
 
   /** Schedules reconciliation with a newer metadata image; older pending images are skipped. */
   public void onMetadata(MetadataImage image) {
+    latestImage = image;
     if (pendingImage.getAndSet(image) == null && !closed) {
       reconciler.execute(() -> reconcile(pendingImage.getAndSet(null)));
     }
@@ -129,6 +158,27 @@ public final class PartitionManager implements AutoCloseable {
         RaftGroupId gid = GroupIds.partition(topic.getTopicId(), a.getPartition());
         assigned.put(gid, a);
         PartitionReplica existing = replicas.get(gid);
+        if (existing != null && existing.shutDownAsNonMember()) {
+          if (a.getReplicasList().contains(config.brokerId)) {
+            // Metadata still counts this broker as a replica, so its data may be needed (the removal
+            // it saw may have been undone by a new leader): left alone, like any stopped replica.
+            if (existing.warnOnceShutDown()) {
+              LOG.warn("[broker-{}] Ratis shut down the replica {} as not in its group's configuration, but"
+                  + " metadata lists this broker among its replicas {}: it stays stopped until the broker"
+                  + " restarts", config.brokerId, existing, a.getReplicasList());
+            }
+          } else {
+            // Joining again as a target: a joining replica starts empty, so the old one goes first.
+            try {
+              removeReplica(existing, "Ratis shut it down as no longer in its group's configuration; this"
+                  + " broker is joining the group again");
+              existing = null;
+            } catch (IOException | RuntimeException e) {
+              LOG.error("[broker-{}] cannot remove replica {}: {}", config.brokerId, existing, e.toString(), e);
+              continue;
+            }
+          }
+        }
         if (existing != null) {
           // A changed segment.bytes or segment.ms applies from the replica's next append.
           applySegmentConfig(existing, topic);

@@ -3,6 +3,7 @@ package io.raftlog.broker.partition;
 import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -10,6 +11,8 @@ import java.util.function.Supplier;
 import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
 import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,6 +28,8 @@ public final class PartitionReplica {
   private final Supplier<RaftServer.Division> division;
   private final long lagTimeMaxMs;
   private IsrTracker isr;
+  private volatile boolean shutDownAsNonMember;
+  private boolean shutDownWarned;
   private long isrTerm = -1;
   /** The ISR last reported in the log, so operators see followers leave and rejoin (as in Kafka). */
   private Set<Integer> reportedIsr;
@@ -152,10 +157,19 @@ public final class PartitionReplica {
     if (match == null || match.length != followers.size()) {
       return; // configuration changed between the two calls; sample again next time
     }
+    // Only members: Ratis also reports peers it is staging to join, and (3.2.2) a peer that left
+    // while the leader took over keeps its follower entry for the term (see LeaderAppenderWatch).
+    RaftConfiguration conf = d.getRaftConf();
+    Set<RaftPeerId> members = new HashSet<>();
+    conf.getCurrentPeers().forEach(p -> members.add(p.getId()));
+    conf.getPreviousPeers().forEach(p -> members.add(p.getId()));
     Map<Integer, IsrTracker.FollowerProgress> progress = new HashMap<>();
     for (int i = 0; i < followers.size(); i++) {
-      int brokerId = Integer.parseInt(followers.get(i).getId().getId().toStringUtf8());
-      progress.put(brokerId, new IsrTracker.FollowerProgress(match[i], followers.get(i).getLastRpcElapsedTimeMs()));
+      RaftPeerId id = RaftPeerId.valueOf(followers.get(i).getId().getId());
+      if (members.contains(id)) {
+        progress.put(GroupIds.brokerId(id),
+            new IsrTracker.FollowerProgress(match[i], followers.get(i).getLastRpcElapsedTimeMs()));
+      }
     }
     isr.sample(nowMs, d.getRaftLog().getLastCommittedIndex(), progress);
     reportIsrChange(isr.inSync(nowMs, leaderId()), progress.size() + 1);
@@ -175,6 +189,23 @@ public final class PartitionReplica {
   }
 
   /** In-sync replica ids when this replica leads; empty otherwise. */
+  /** Ratis shut this replica down because it is in neither side of its group's configuration. */
+  void markShutDownAsNonMember() {
+    shutDownAsNonMember = true;
+  }
+
+  /** Whether Ratis shut this replica down as not a member (it does not come back by itself). */
+  public boolean shutDownAsNonMember() {
+    return shutDownAsNonMember;
+  }
+
+  /** True the first time only: to log that a shut-down replica is left alone once. */
+  synchronized boolean warnOnceShutDown() {
+    boolean first = !shutDownWarned;
+    shutDownWarned = true;
+    return first;
+  }
+
   public synchronized Set<Integer> inSyncReplicas(long nowMs) {
     if (isr == null || !isLeader()) {
       return Set.of();

@@ -20,6 +20,7 @@ import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
@@ -158,7 +159,7 @@ public final class Reassigner {
       Set<Integer> adding = new TreeSet<>(grown);
       adding.removeAll(members);
       start(step, what, "adding replicas " + adding + " (members " + members + " -> " + grown + ")",
-          whenStarted(adding, r).thenCompose(v -> setConfiguration(r.groupId(), current, next))
+          whenStarted(adding, r).thenCompose(v -> setConfiguration(r, current, next))
               .thenApply(reply -> stepDownIfStagingTimedOut(r, what, reply)));
     } else if (!targets.contains(brokerId)) {
       RaftPeerId to = handOverTarget(d, conf, targets);
@@ -172,7 +173,7 @@ public final class Reassigner {
       // Ratis' joint configuration keeps the leaving members as voters of the old one: at a higher
       // priority they could veto the only electable member (see memberPriority).
       start(step, what, "lowering the Raft priority of leaving replicas " + minus(members, targets)
-          + " before removing them", setConfiguration(r.groupId(), current, leavingLowered(current, targets)));
+          + " before removing them", setConfiguration(r, current, leavingLowered(current, targets)));
     } else {
       List<RaftPeer> next = peers(target, target, current);
       if (next == null) {
@@ -180,7 +181,7 @@ public final class Reassigner {
         return;
       }
       start(step, what, "removing replicas " + minus(members, targets) + " (members " + members + " -> " + target + ")",
-          setConfiguration(r.groupId(), current, next));
+          setConfiguration(r, current, next));
     }
   }
 
@@ -256,18 +257,49 @@ public final class Reassigner {
     return LeadershipGuard.basePriority(target, broker, autoLeaderRebalance);
   }
 
-  private CompletableFuture<RaftClientReply> setConfiguration(RaftGroupId group, List<RaftPeer> current,
+  private CompletableFuture<RaftClientReply> setConfiguration(PartitionReplica r, List<RaftPeer> current,
       List<RaftPeer> next) {
+    RaftGroupId group = r.groupId();
     SetConfigurationRequest request = new SetConfigurationRequest(clientId, server.getId(), group,
         callIds.incrementAndGet(), SetConfigurationRequest.Arguments.newBuilder()
             .setServersInCurrentConf(current)
             .setServersInNewConf(next)
             .setMode(SetConfigurationRequest.Mode.COMPARE_AND_SET)
             .build());
+    CompletableFuture<RaftClientReply> call;
     try {
-      return server.setConfigurationAsync(request);
+      call = server.setConfigurationAsync(request);
+    } catch (IOException | RuntimeException e) {
+      call = CompletableFuture.failedFuture(e);
+    }
+    return call.whenComplete((reply, e) -> {
+      Throwable cause = e instanceof CompletionException && e.getCause() != null ? e.getCause() : e;
+      if (cause instanceof IllegalStateException) {
+        stepDownAfterInternalError(r, cause);
+      }
+    });
+  }
+
+  /**
+   * Ratis' leader failed one of its own assertions while starting a membership change. Why step
+   * down: in Ratis 3.2.2 the change's pending slot is taken before the step that threw, and is never
+   * cleared, so every later change in this term fails with a bare IllegalStateException (seen in the
+   * fault suite: a reassignment stalled for 5 minutes until leadership moved). A new term starts
+   * with a clean leader state.
+   */
+  private void stepDownAfterInternalError(PartitionReplica r, Throwable cause) {
+    LOG.warn("[broker-{} {}] reassignment: Ratis failed a membership change internally ({}); stepping down so that"
+        + " a leader of a new term retries", brokerId, r, cause.toString());
+    stepDown(r);
+  }
+
+  /** Ratis' leadership transfer without a target: this leader steps down and the group elects anew. */
+  private void stepDown(PartitionReplica r) {
+    try {
+      server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, server.getId(), r.groupId(),
+          callIds.incrementAndGet(), null, TRANSFER_TIMEOUT_MS));
     } catch (IOException e) {
-      return CompletableFuture.failedFuture(e);
+      LOG.info("[broker-{} {}] stepping down failed: {}", brokerId, r, e.toString());
     }
   }
 
@@ -284,12 +316,7 @@ public final class Reassigner {
         && reply.getException() instanceof org.apache.ratis.protocol.exceptions.ReconfigurationTimeoutException) {
       LOG.warn("[broker-{} {}] reassignment: a new replica made no progress while staged; stepping down so that"
           + " a leader of a new term retries", brokerId, what);
-      try {
-        server.transferLeadershipAsync(new TransferLeadershipRequest(clientId, server.getId(), r.groupId(),
-            callIds.incrementAndGet(), null, TRANSFER_TIMEOUT_MS));
-      } catch (IOException e) {
-        LOG.info("[broker-{} {}] stepping down failed: {}", brokerId, what, e.toString());
-      }
+      stepDown(r);
     }
     return reply;
   }

@@ -199,7 +199,7 @@ public final class RaftHost implements AutoCloseable {
     }
   }
 
-  /** Removes a group and deletes its Raft directory; returns false when it was not here. */
+  /** Removes a group and deletes its Raft directory; returns false when the group was not running here. */
   public boolean removeGroup(RaftGroupId groupId) throws IOException {
     FileTrees.deleteRecursively(parkedDir(config).resolve(groupId.getUuid().toString()));
     GroupManagementRequest request = GroupManagementRequest.newRemove(adminClientId, server.getId(),
@@ -212,6 +212,8 @@ public final class RaftHost implements AutoCloseable {
       throw new IOException("cannot remove group " + groupId + ": " + reply.getException(), reply.getException());
     } catch (IOException e) {
       if (causedBy(e, GroupMismatchException.class)) {
+        // Not running here, e.g. Ratis shut it down as not a member: its directory may remain.
+        FileTrees.deleteRecursively(raftDir(config).resolve(groupId.getUuid().toString()));
         return false;
       }
       throw e;

@@ -18,7 +18,9 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.util.LifeCycle;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,8 +55,9 @@ public final class ReplicaStates implements AutoCloseable {
     long now = clock.millis();
     List<LocalReplicaState> out = new ArrayList<>();
     for (PartitionReplica r : partitions.replicas()) {
-      if ((!topic.isEmpty() && !topic.equals(r.topic())) || r.division() == null) {
-        continue; // another topic, or Ratis is still adding the group
+      RaftServer.Division d = r.division();
+      if ((!topic.isEmpty() && !topic.equals(r.topic())) || !started(d)) {
+        continue; // another topic, or Ratis is still starting the group, or it shut it down
       }
       LocalReplicaState.Builder b = LocalReplicaState.newBuilder().setTopic(r.topic()).setPartition(r.partition())
           .setLeaderId(r.leaderId()).setTerm(r.term()).setIsLeader(r.isLeader())
@@ -71,6 +74,28 @@ public final class ReplicaStates implements AutoCloseable {
       out.add(b.build());
     }
     return out;
+  }
+
+  /**
+   * Whether Ratis runs the division with its log open. A joining replica stays STARTING until its
+   * leader first reaches it. Why the log: a leader's snapshot notice that reaches a division whose
+   * log is not open yet fails ("log is uninitialized") after Ratis marked the install in progress,
+   * and every later notice of the term is answered "in progress": the joining replica never catches
+   * up (seen with StrayAppenderTest). So a broker reports a replica only once it can take requests.
+   */
+  static boolean started(RaftServer.Division d) {
+    if (d == null) {
+      return false;
+    }
+    LifeCycle.State state = d.getInfo().getLifeCycleState();
+    if (state != LifeCycle.State.STARTING && state != LifeCycle.State.RUNNING) {
+      return false;
+    }
+    try {
+      return d.getRaftLog().isOpened();
+    } catch (IllegalStateException e) {
+      return false; // "log is uninitialized"
+    }
   }
 
   /**

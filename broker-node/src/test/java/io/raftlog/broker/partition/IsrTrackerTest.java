@@ -40,6 +40,16 @@ class IsrTrackerTest {
   }
 
   @Test
+  void aFollowerThatIsNoLongerSampledLeavesAtOnce() {
+    IsrTracker t = new IsrTracker(LAG);
+    t.sample(0, 10, Map.of(2, at(10, 5), 3, at(10, 5)));
+    assertEquals(Set.of(1, 2, 3), t.inSync(0, LEADER));
+    // Broker 3 was removed from the group: it is not a member, even while its last answer is recent.
+    t.sample(100, 10, Map.of(2, at(10, 5)));
+    assertEquals(Set.of(1, 2), t.inSync(100, LEADER));
+  }
+
+  @Test
   void followerWithoutContactDropsOutAfterTheLagTime() {
     IsrTracker t = new IsrTracker(LAG);
     t.sample(0, 10, Map.of(2, at(10, 0), 3, at(10, 0)));

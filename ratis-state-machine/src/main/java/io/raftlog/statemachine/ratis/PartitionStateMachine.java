@@ -141,6 +141,9 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
    */
   private volatile boolean leftUnapplied;
 
+  /** Told when Ratis shuts this replica down as not in its group's configuration; may be null. */
+  private volatile Runnable onRemovedFromGroup;
+
   /** Leader-side speculation for acks=1; touched only on the Raft append thread (under its lock). */
   private final Speculation speculation = new Speculation();
 
@@ -982,6 +985,26 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
       LOG.info("[{}] starting from the snapshot at {} copied from a peer (log [{}, {})); the records follow",
           logPrefix, copy.at(), snapshot.getLogStartOffset(), snapshot.getNextOffset());
       return copy.at();
+    }
+  }
+
+  /** Sets who is told when Ratis shuts this replica down as not a member (see notifyServerShutdown). */
+  public void onRemovedFromGroup(Runnable listener) {
+    this.onRemovedFromGroup = listener;
+  }
+
+  /**
+   * Ratis 3.2.2 calls this with {@code allServer} false only when the replica shut itself down
+   * because an election found it in neither side of its group's configuration: it was removed from
+   * the group (a reassignment moved the partition away). Its broker may still have to host the
+   * partition, e.g. when it is being added back: it must then start a new replica.
+   */
+  @Override
+  public void notifyServerShutdown(RoleInfoProto roleInfo, boolean allServer) {
+    Runnable listener = onRemovedFromGroup;
+    if (!allServer && listener != null) {
+      LOG.info("[{}] Ratis shut this replica down: it is not in its group's configuration", logPrefix);
+      listener.run();
     }
   }
 
