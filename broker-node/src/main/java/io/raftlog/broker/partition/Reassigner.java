@@ -14,6 +14,7 @@ import java.io.IOException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -24,6 +25,7 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
+import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -71,6 +73,11 @@ public final class Reassigner {
   static final long INITIAL_BACKOFF_MS = 500;
   static final long MAX_BACKOFF_MS = 10_000;
   static final long TRANSFER_TIMEOUT_MS = 3_000;
+  /**
+   * A grow step whose joining replicas' match index has not moved for this long makes the leader
+   * step down (see {@link StagingWatch}).
+   */
+  static final long STAGING_STALL_MS = 60_000;
 
   private final int brokerId;
   private final RaftServer server;
@@ -133,10 +140,25 @@ public final class Reassigner {
     }
     long now = clock.millis();
     Step step = steps.computeIfAbsent(r.groupId(), g -> new Step());
+    boolean stalled = false;
     synchronized (step) {
-      if (step.inFlight || now < step.nextAttemptMs) {
-        return;
+      if (step.inFlight && step.staging != null) {
+        stalled = step.staging.stalled(matchIndices(d, step.staging.joining()), now);
       }
+      if (step.inFlight || now < step.nextAttemptMs) {
+        if (!stalled) {
+          return;
+        }
+      }
+    }
+    if (stalled) {
+      // Ratis keeps staging a replica that makes no progress while it answers (a snapshot notice
+      // that reached it while its division was starting leaves the install marked in progress for
+      // the term: seen in a random fault-suite run, seed 195525518). A new term stages it afresh.
+      LOG.warn("[broker-{} {}] reassignment: joining replicas made no progress for {} s while staged; stepping down"
+          + " so that a leader of a new term stages them again", brokerId, r, STAGING_STALL_MS / 1000);
+      stepDown(r);
+      return;
     }
     RaftConfiguration conf = d.getRaftConf();
     if (!conf.getPreviousPeers().isEmpty()) {
@@ -158,6 +180,9 @@ public final class Reassigner {
       }
       Set<Integer> adding = new TreeSet<>(grown);
       adding.removeAll(members);
+      synchronized (step) {
+        step.staging = new StagingWatch(adding, now);
+      }
       start(step, what, "adding replicas " + adding + " (members " + members + " -> " + grown + ")",
           whenStarted(adding, r).thenCompose(v -> setConfiguration(r, current, next))
               .thenApply(reply -> stepDownIfStagingTimedOut(r, what, reply)));
@@ -385,6 +410,7 @@ public final class Reassigner {
           : reply instanceof RaftClientReply rr && !rr.isSuccess() ? rr.getException() : null;
       synchronized (step) {
         step.inFlight = false;
+        step.staging = null;
       }
       if (problem == null) {
         synchronized (step) {
@@ -416,9 +442,65 @@ public final class Reassigner {
     return d;
   }
 
+  /** The leader's match index of each of these brokers that it runs an appender for. */
+  private static Map<Integer, Long> matchIndices(RaftServer.Division d, Set<Integer> brokers) {
+    List<ServerRpcProto> followers = d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
+    long[] match = d.getInfo().getFollowerMatchIndices();
+    Map<Integer, Long> out = new HashMap<>();
+    if (match == null || match.length != followers.size()) {
+      return out;
+    }
+    for (int i = 0; i < followers.size(); i++) {
+      int broker = GroupIds.brokerId(RaftPeerId.valueOf(followers.get(i).getId().getId()));
+      if (brokers.contains(broker)) {
+        out.put(broker, match[i]);
+      }
+    }
+    return out;
+  }
+
+  /**
+   * Tells when a grow step's joining replicas stopped progressing: none of their match indices
+   * (as the leader sees them) moved for {@link #STAGING_STALL_MS}. Plain logic, tested alone. A
+   * joining replica copying a large snapshot from its peers also shows no progress until the copy
+   * is done; a step-down then costs one election and the copy goes on (the next leader finds the
+   * install in progress), so the threshold only needs to be well above normal staging times.
+   */
+  static final class StagingWatch {
+    private final Set<Integer> joining;
+    private final Map<Integer, Long> lastMatch = new HashMap<>();
+    private long lastProgressMs;
+
+    StagingWatch(Set<Integer> joining, long nowMs) {
+      this.joining = Set.copyOf(joining);
+      this.lastProgressMs = nowMs;
+    }
+
+    Set<Integer> joining() {
+      return joining;
+    }
+
+    /** Records the match indices seen now; whether the step has made no progress for too long. */
+    boolean stalled(Map<Integer, Long> matchIndices, long nowMs) {
+      for (Map.Entry<Integer, Long> e : matchIndices.entrySet()) {
+        Long previous = lastMatch.put(e.getKey(), e.getValue());
+        if (previous == null || e.getValue() > previous) {
+          lastProgressMs = nowMs;
+        }
+      }
+      if (nowMs - lastProgressMs < STAGING_STALL_MS) {
+        return false;
+      }
+      lastProgressMs = nowMs; // at most one step-down per stall period
+      return true;
+    }
+  }
+
   /** Per partition; guarded by its own monitor. */
   private static final class Step {
     boolean inFlight;
+    /** While a grow step is in flight: its joining replicas' progress. */
+    StagingWatch staging;
     int failures;
     long nextAttemptMs;
     String lastAction;

@@ -15,6 +15,29 @@ import org.junit.jupiter.api.Test;
 class ReassignerTest {
 
   @Test
+  void aStagedReplicaWhoseMatchIndexStandsStillIsReportedStalledOncePerPeriod() {
+    long stall = Reassigner.STAGING_STALL_MS;
+    Reassigner.StagingWatch w = new Reassigner.StagingWatch(Set.of(4), 1_000);
+    assertFalse(w.stalled(Map.of(), 1_000 + stall - 1)); // no appender yet: waits from the start
+    assertTrue(w.stalled(Map.of(), 1_000 + stall));
+    assertFalse(w.stalled(Map.of(), 1_000 + stall + 1)); // not again before another period
+    long t = 1_000 + stall;
+    assertFalse(w.stalled(Map.of(4, -1L), t + 10)); // first seen: progress
+    assertFalse(w.stalled(Map.of(4, -1L), t + 10 + stall - 1));
+    assertTrue(w.stalled(Map.of(4, -1L), t + 10 + stall)); // still -1 a whole period later
+  }
+
+  @Test
+  void aStagedReplicaCatchingUpIsNeverReportedStalled() {
+    long stall = Reassigner.STAGING_STALL_MS;
+    Reassigner.StagingWatch w = new Reassigner.StagingWatch(Set.of(4, 5), 0);
+    for (long i = 1; i <= 10; i++) {
+      // Broker 5 stands still, but broker 4 moves on: the step progresses.
+      assertFalse(w.stalled(Map.of(4, i * 100, 5, 0L), i * (stall / 2)));
+    }
+  }
+
+  @Test
   void growStepsAddFewerPeersThanTheyKeepAsRatisRequires() {
     // One member may take one new peer; two members one; three members two.
     assertEquals(List.of(2, 1), Reassigner.grow(set(1), List.of(2, 3, 4)));
