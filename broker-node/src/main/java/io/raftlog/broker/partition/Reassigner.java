@@ -145,10 +145,8 @@ public final class Reassigner {
       if (step.inFlight && step.staging != null) {
         stalled = step.staging.stalled(matchIndices(d, step.staging.joining()), now);
       }
-      if (step.inFlight || now < step.nextAttemptMs) {
-        if (!stalled) {
-          return;
-        }
+      if (!stalled && (step.inFlight || now < step.nextAttemptMs)) {
+        return;
       }
     }
     if (stalled) {
