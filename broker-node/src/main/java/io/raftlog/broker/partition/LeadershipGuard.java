@@ -2,6 +2,7 @@ package io.raftlog.broker.partition;
 
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.LeaderFollowers;
 import io.raftlog.broker.raft.RaftClients;
 import io.raftlog.log.v1.TopicRecord;
 import io.raftlog.statemachine.metadata.ReplicaPlans;
@@ -24,7 +25,6 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
 import org.apache.ratis.client.RaftClient;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -335,20 +335,18 @@ public final class LeadershipGuard implements AutoCloseable {
    */
   static RaftPeerId transferTarget(RaftServer.Division d, RaftConfiguration conf) {
     int highest = conf.getCurrentPeers().stream().mapToInt(RaftPeer::getPriority).max().orElse(0);
-    List<ServerRpcProto> followers = d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
-    long[] match = d.getInfo().getFollowerMatchIndices();
-    if (match == null || match.length != followers.size()) {
+    List<LeaderFollowers.Follower> followers = LeaderFollowers.of(d);
+    if (followers == null) {
       return null;
     }
     RaftPeerId best = null;
     long bestMatch = -1;
-    for (int i = 0; i < followers.size(); i++) {
-      RaftPeerId id = RaftPeerId.valueOf(followers.get(i).getId().getId());
-      RaftPeer peer = conf.getPeer(id);
-      if (peer != null && peer.getPriority() == highest && match[i] > bestMatch
-          && followers.get(i).getLastRpcElapsedTimeMs() < TRANSFER_TIMEOUT_MS) {
-        best = id;
-        bestMatch = match[i];
+    for (LeaderFollowers.Follower f : followers) {
+      RaftPeer peer = conf.getPeer(f.id());
+      if (peer != null && peer.getPriority() == highest && f.matchIndex() > bestMatch
+          && f.lastRpcElapsedMs() < TRANSFER_TIMEOUT_MS) {
+        best = f.id();
+        bestMatch = f.matchIndex();
       }
     }
     return best;

@@ -1,18 +1,15 @@
 package io.raftlog.broker.partition;
 
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.LeaderFollowers;
 import io.raftlog.statemachine.ratis.PartitionStateMachine;
 import java.util.HashMap;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.function.Supplier;
-import org.apache.ratis.proto.RaftProtos.RoleInfoProto;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.RaftGroupId;
 import org.apache.ratis.protocol.RaftPeerId;
-import org.apache.ratis.server.RaftConfiguration;
 import org.apache.ratis.server.RaftServer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -151,24 +148,17 @@ public final class PartitionReplica {
       isrTerm = term;
       reportedIsr = null;
     }
-    RoleInfoProto role = d.getInfo().getRoleInfoProto();
-    long[] match = d.getInfo().getFollowerMatchIndices();
-    List<ServerRpcProto> followers = role.getLeaderInfo().getFollowerInfoList();
-    if (match == null || match.length != followers.size()) {
-      return; // configuration changed between the two calls; sample again next time
+    List<LeaderFollowers.Follower> followers = LeaderFollowers.of(d);
+    if (followers == null) {
+      return; // configuration changed between Ratis' two reads; sample again next time
     }
     // Only members: Ratis also reports peers it is staging to join, and (3.2.2) a peer that left
     // while the leader took over keeps its follower entry for the term (see LeaderAppenderWatch).
-    RaftConfiguration conf = d.getRaftConf();
-    Set<RaftPeerId> members = new HashSet<>();
-    conf.getCurrentPeers().forEach(p -> members.add(p.getId()));
-    conf.getPreviousPeers().forEach(p -> members.add(p.getId()));
+    Set<RaftPeerId> members = LeaderFollowers.members(d.getRaftConf());
     Map<Integer, IsrTracker.FollowerProgress> progress = new HashMap<>();
-    for (int i = 0; i < followers.size(); i++) {
-      RaftPeerId id = RaftPeerId.valueOf(followers.get(i).getId().getId());
-      if (members.contains(id)) {
-        progress.put(GroupIds.brokerId(id),
-            new IsrTracker.FollowerProgress(match[i], followers.get(i).getLastRpcElapsedTimeMs()));
+    for (LeaderFollowers.Follower f : followers) {
+      if (members.contains(f.id())) {
+        progress.put(f.brokerId(), new IsrTracker.FollowerProgress(f.matchIndex(), f.lastRpcElapsedMs()));
       }
     }
     isr.sample(nowMs, d.getRaftLog().getLastCommittedIndex(), progress);
@@ -188,7 +178,6 @@ public final class PartitionReplica {
     reportedIsr = inSync;
   }
 
-  /** In-sync replica ids when this replica leads; empty otherwise. */
   /** Ratis shut this replica down because it is in neither side of its group's configuration. */
   void markShutDownAsNonMember() {
     shutDownAsNonMember = true;
@@ -206,6 +195,7 @@ public final class PartitionReplica {
     return first;
   }
 
+  /** In-sync replica ids when this replica leads; empty otherwise. */
   public synchronized Set<Integer> inSyncReplicas(long nowMs) {
     if (isr == null || !isLeader()) {
       return Set.of();

@@ -3,6 +3,7 @@ package io.raftlog.broker.partition;
 import io.raftlog.broker.metadata.MetadataClient;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.LeaderFollowers;
 import io.raftlog.log.v1.BrokerRecord;
 import io.raftlog.log.v1.CompleteReassignment;
 import io.raftlog.log.v1.MetadataCommand;
@@ -25,7 +26,6 @@ import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.stream.Collectors;
-import org.apache.ratis.proto.RaftProtos.ServerRpcProto;
 import org.apache.ratis.protocol.ClientId;
 import org.apache.ratis.protocol.RaftClientReply;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -442,17 +442,10 @@ public final class Reassigner {
 
   /** The leader's match index of each of these brokers that it runs an appender for. */
   private static Map<Integer, Long> matchIndices(RaftServer.Division d, Set<Integer> brokers) {
-    List<ServerRpcProto> followers = d.getInfo().getRoleInfoProto().getLeaderInfo().getFollowerInfoList();
-    long[] match = d.getInfo().getFollowerMatchIndices();
+    List<LeaderFollowers.Follower> followers = LeaderFollowers.of(d);
     Map<Integer, Long> out = new HashMap<>();
-    if (match == null || match.length != followers.size()) {
-      return out;
-    }
-    for (int i = 0; i < followers.size(); i++) {
-      int broker = GroupIds.brokerId(RaftPeerId.valueOf(followers.get(i).getId().getId()));
-      if (brokers.contains(broker)) {
-        out.put(broker, match[i]);
-      }
+    if (followers != null) {
+      followers.stream().filter(f -> brokers.contains(f.brokerId())).forEach(f -> out.put(f.brokerId(), f.matchIndex()));
     }
     return out;
   }
