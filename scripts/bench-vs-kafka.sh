@@ -73,14 +73,15 @@ Options:
   --records N              records per produce case (default 1000000)
   --repeats R              repeats of every case; medians and min-max are reported (default 3)
   --warmup N               records produced and consumed on each fresh cluster before measuring
-                           (default 200000)
+                           (default 1000000; both sides still speed up over the repeats after it)
   --latency-rate R         records/s of the latency case (default 10000)
   --latency-seconds S      duration of the latency case (default 30)
   --latency-warmup-seconds W
                            before each latency measurement, produce at the same rate for W seconds
-                           to the same topic, unmeasured (default 60): a switch from unlimited to a
+                           to the same topic, unmeasured (default 150): a switch from unlimited to a
                            fixed rate makes the JVMs recompile hot code (on 2 cores Raftlog's C2
-                           compiler threads took half of its brokers' CPU for the first ~90 s); 0: none
+                           compiler threads took half of its brokers' CPU for the first ~90 s, and
+                           its latency settled after ~110 s); 0: none
   --batch-size B           producer batch.size on both sides (default 262144: Raftlog's default;
                            Kafka's default is 16384)
   --linger-ms L            producer linger.ms on both sides (default 5, both clients' default)
@@ -158,7 +159,7 @@ parse_args() {
   if ((QUICK)); then
     : "${RECORDS:=100000}" "${REPEATS:=1}" "${WARMUP:=20000}" "${LATENCY_SECONDS:=10}" "${LATENCY_WARMUP_SECONDS:=0}"
   else
-    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=200000}" "${LATENCY_SECONDS:=30}" "${LATENCY_WARMUP_SECONDS:=60}"
+    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=1000000}" "${LATENCY_SECONDS:=30}" "${LATENCY_WARMUP_SECONDS:=150}"
   fi
   local n
   for n in RECORDS REPEATS LATENCY_RATE LATENCY_SECONDS BATCH_SIZE; do

@@ -102,6 +102,11 @@ public final class RaftHost implements AutoCloseable {
   public void start() throws IOException {
     server.start();
     LOG.info("[broker-{}] Ratis server listening on {}:{}", config.brokerId, config.host, config.raftPort);
+    if (!RaftLogChecksum.replacementActive()) {
+      LOG.warn("[broker-{}] the Raft log is checksummed by Ratis' pure-Java CRC-32C from {}: correct but slower;"
+          + " put the broker jar before the Ratis jars on the class path to use the CPU's CRC instruction",
+          config.brokerId, RaftLogChecksum.loadedFrom());
+    }
   }
 
   public RaftServer server() {
