@@ -16,6 +16,7 @@ import org.apache.ratis.metrics.MetricRegistries;
 import org.apache.ratis.metrics.MetricRegistryInfo;
 import org.apache.ratis.metrics.RatisMetricRegistry;
 import org.apache.ratis.metrics.Timekeeper;
+import org.apache.ratis.util.RefCountingMap;
 import org.apache.ratis.util.TimeDuration;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -36,7 +37,8 @@ public final class CountingRatisMetrics extends MetricRegistries {
 
   private static final Logger LOG = LoggerFactory.getLogger(CountingRatisMetrics.class);
 
-  private final ConcurrentMap<MetricRegistryInfo, Registry> registries = new ConcurrentHashMap<>();
+  /** Reference-counted like ratis-metrics-default's: each create needs its remove. */
+  private final RefCountingMap<MetricRegistryInfo, RatisMetricRegistry> registries = new RefCountingMap<>();
   private final List<Consumer<RatisMetricRegistry>> onCreate = new CopyOnWriteArrayList<>();
   private final List<Consumer<RatisMetricRegistry>> onRemove = new CopyOnWriteArrayList<>();
   private final AtomicBoolean reporterWarned = new AtomicBoolean();
@@ -46,27 +48,30 @@ public final class CountingRatisMetrics extends MetricRegistries {
 
   @Override
   public void clear() {
-    registries.keySet().forEach(this::remove);
+    registries.clear();
   }
 
   @Override
   public RatisMetricRegistry create(MetricRegistryInfo info) {
-    Registry created = new Registry(info);
-    Registry existing = registries.putIfAbsent(info, created);
-    if (existing != null) {
-      return existing;
-    }
-    onCreate.forEach(c -> c.accept(created));
-    return created;
+    return registries.put(info, () -> {
+      Registry created = new Registry(info);
+      onCreate.forEach(c -> c.accept(created));
+      return created;
+    });
   }
 
+  /**
+   * Drops one reference; the registry goes when its last holder removes it. Reporters hear of each
+   * remove, as with ratis-metrics-default.
+   */
   @Override
   public boolean remove(MetricRegistryInfo info) {
-    Registry removed = registries.remove(info);
-    if (removed == null) {
+    RatisMetricRegistry registry = registries.get(info);
+    if (registry == null) {
       return false;
     }
-    onRemove.forEach(c -> c.accept(removed));
+    onRemove.forEach(c -> c.accept(registry));
+    registries.remove(info);
     return true;
   }
 

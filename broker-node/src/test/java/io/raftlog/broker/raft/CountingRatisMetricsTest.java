@@ -70,11 +70,14 @@ class CountingRatisMetricsTest {
     assertEquals(Optional.of(created), metrics.get(INFO));
     assertEquals(1, metrics.getMetricRegistries().size());
     assertTrue(metrics.remove(INFO));
+    assertEquals(Optional.of(created), metrics.get(INFO), "created twice: still held once");
+    assertTrue(metrics.remove(INFO));
+    assertEquals(Optional.empty(), metrics.get(INFO));
     assertFalse(metrics.remove(INFO));
     metrics.removeReporterRegistration(start, stop);
     metrics.create(INFO);
     metrics.clear();
-    assertEquals(List.of("start 1@group-1", "stop 1@group-1"), heard);
+    assertEquals(List.of("start 1@group-1", "stop 1@group-1", "stop 1@group-1"), heard);
     assertTrue(metrics.getMetricRegistryInfos().isEmpty());
   }
 }
