@@ -219,7 +219,7 @@ public final class Broker implements AutoCloseable {
     health.setStatus("", ServingStatus.SERVING);
     leadershipGuard = new LeadershipGuard(config.brokerId, raft.server(), metadataView, clock,
         config.autoLeaderRebalanceEnable);
-    catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView);
+    catchUpNudge = new CatchUpNudge(config.brokerId, partitions, metadataView, config.electionTimeoutMaxMs);
     reassigner = new Reassigner(config.brokerId, raft.server(), metadataView, metadataClient,
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
     appenderWatch = new LeaderAppenderWatch(config.brokerId, raft.server());

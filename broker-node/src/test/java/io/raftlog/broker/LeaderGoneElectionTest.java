@@ -46,7 +46,9 @@ class LeaderGoneElectionTest {
       // The early election is started by one survivor chosen in advance; a survivor whose log is
       // behind the other's is refused its votes and the election timeout decides after all. Seen
       // in CI when the leader was killed 33 ms after its election, before one follower had its
-      // entries: so every replica has the leader's log before the kill.
+      // entries: so every replica has the leader's log before the kill. (Also seen: a catch-up
+      // no-op proposed while no leader existed, landing just before the kill; the nudge now
+      // waits twice the election timeout, longer than the first election takes.)
       long leaderLast = cluster.replica(leader, "fast", 0).division().getRaftLog().getLastEntryTermIndex().getIndex();
       Wait.until("every replica applied the leader's log", Duration.ofSeconds(30),
           () -> cluster.runningIds().stream().allMatch(id -> {

@@ -29,7 +29,9 @@ import org.slf4j.LoggerFactory;
  * and stays empty; the next write unblocks it. (Seen on a 3-partition cluster after 1 GB of writes
  * and a wiped broker; {@code CatchUpFromSnapshotTest} reproduces it.)
  *
- * <p>What: a follower replica that has applied nothing {@link #AFTER_MS} after it appeared
+ * <p>What: a follower replica that has applied nothing {@link #AFTER_MS} (or twice the maximum
+ * election timeout, when that is longer: a new group's first election may take that long, and
+ * a no-op proposed before it lands as a stray entry once a leader exists) after it appeared
  * proposes a no-op entry through the group's leader (a {@code DeleteRecords} at offset 0, which
  * changes nothing), at most every {@link #EVERY_MS}. It does so also when it has heard from no
  * leader: its Raft client finds the leader itself, and the log line then tells an operator that
@@ -51,13 +53,15 @@ public final class CatchUpNudge {
   private final int brokerId;
   private final PartitionManager partitions;
   private final MetadataView metadata;
+  private final long afterMs;
   /** When each replica was first seen without any applied entry; the last nudge's time. */
   private final Map<RaftGroupId, long[]> emptySince = new ConcurrentHashMap<>();
 
-  public CatchUpNudge(int brokerId, PartitionManager partitions, MetadataView metadata) {
+  public CatchUpNudge(int brokerId, PartitionManager partitions, MetadataView metadata, long electionTimeoutMaxMs) {
     this.brokerId = brokerId;
     this.partitions = partitions;
     this.metadata = metadata;
+    this.afterMs = Math.max(AFTER_MS, 2 * electionTimeoutMaxMs);
   }
 
   /** Call periodically from one thread with the local replicas. */
@@ -86,7 +90,7 @@ public final class CatchUpNudge {
     }
     long[] times = emptySince.computeIfAbsent(r.groupId(), g -> new long[] {nowMs, 0});
     int leader = r.leaderId();
-    if (!mayNudge || nowMs - times[0] < AFTER_MS || nowMs - times[1] < EVERY_MS) {
+    if (!mayNudge || nowMs - times[0] < afterMs || nowMs - times[1] < EVERY_MS) {
       return false;
     }
     times[1] = nowMs;
