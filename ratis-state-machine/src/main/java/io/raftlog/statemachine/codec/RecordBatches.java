@@ -200,14 +200,16 @@ public final class RecordBatches {
   }
 
   /**
-   * Rewrites the offsets of the single, already validated batch in {@code buffer} to start at
-   * {@code baseOffset}.
+   * Prepares the single, already validated batch in {@code buffer} for the log store: rewrites its
+   * offsets to start at {@code baseOffset} and its partition leader epoch to the value every stored
+   * batch carries ({@link StoredBatches#STORED_PARTITION_LEADER_EPOCH}; a producer may send any).
+   * The v2 CRC covers neither field, so this needs no re-encoding.
    */
-  public static void assignBaseOffset(ByteBuffer buffer, long baseOffset) {
+  public static void stampForStorage(ByteBuffer buffer, long baseOffset) {
     MutableRecordBatch batch = single(buffer, false);
     long delta = batch.lastOffset() - batch.baseOffset();
-    // The v2 CRC does not cover the base offset, so this needs no re-encoding.
     batch.setLastOffset(baseOffset + delta);
+    batch.setPartitionLeaderEpoch(StoredBatches.STORED_PARTITION_LEADER_EPOCH);
   }
 
   /** @param verifyCrc false only for a batch whose CRC was checked before (it is not cheap) */

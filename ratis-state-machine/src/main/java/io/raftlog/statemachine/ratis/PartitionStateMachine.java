@@ -805,7 +805,7 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     AppendOutcome outcome = core.append(header, timestamp);
     if (outcome.isAppended()) {
       if (outcome.baseOffset() >= store.logEndOffset()) {
-        RecordBatches.assignBaseOffset(batch, outcome.baseOffset());
+        RecordBatches.stampForStorage(batch, outcome.baseOffset());
         store.append(batch);
       } else {
         // Replay after a restart: this batch reached the segment files before the crash.

@@ -21,6 +21,20 @@ public final class StoredBatches {
   /** Where the v2 header holds the batch's largest record timestamp (Kafka keeps its constant private). */
   static final int MAX_TIMESTAMP_OFFSET = 35;
 
+  /** Where the v2 header holds the partition leader epoch: right after base offset and length. */
+  static final int PARTITION_LEADER_EPOCH_OFFSET = Records.LOG_OVERHEAD;
+
+  /**
+   * The partition leader epoch every stored batch carries: Kafka's "no epoch". The field lies
+   * outside the v2 CRC (like the base offset and the length, which the store checks by offset
+   * continuity and by the CRC's range), so a fixed value is what lets recovery notice a damaged
+   * one; the apply path stamps it ({@code RecordBatches.stampForStorage}). Kafka consumers read -1
+   * as "epoch unknown" and skip epoch-based truncation detection. Storing leader epochs (the Raft
+   * term) for the Kafka protocol will need its own check, e.g. an epoch file like Kafka's
+   * leader-epoch-checkpoint, before this can change.
+   */
+  public static final int STORED_PARTITION_LEADER_EPOCH = RecordBatch.NO_PARTITION_LEADER_EPOCH;
+
   /**
    * Where a batch sits in offset space, how many bytes it takes, and its largest record timestamp
    * (the header's max timestamp; what time-based retention goes by).
@@ -74,8 +88,9 @@ public final class StoredBatches {
   }
 
   /**
-   * Checks that {@code batch} (position to limit) is exactly one valid v2 batch, CRC32C included.
-   * Does not move the buffer's position.
+   * Checks that {@code batch} (position to limit) is exactly one valid v2 batch as the store keeps
+   * them: CRC32C included, and {@link #STORED_PARTITION_LEADER_EPOCH} in the one header field that
+   * neither the CRC nor the offset checks cover. Does not move the buffer's position.
    */
   static BatchInfo validateSingleBatch(ByteBuffer batch) throws InvalidBatchException {
     ByteBuffer view = batch.slice().order(ByteOrder.BIG_ENDIAN);
@@ -87,6 +102,11 @@ public final class StoredBatches {
     if (!checksumMatches(view, 0, info.sizeInBytes())) {
       throw new InvalidBatchException("corrupt batch at base offset " + info.baseOffset()
           + ": its CRC32C does not match its content");
+    }
+    int epoch = view.getInt(PARTITION_LEADER_EPOCH_OFFSET);
+    if (epoch != STORED_PARTITION_LEADER_EPOCH) {
+      throw new InvalidBatchException("corrupt batch at base offset " + info.baseOffset()
+          + ": partition leader epoch " + epoch + " where stored batches carry " + STORED_PARTITION_LEADER_EPOCH);
     }
     return info;
   }

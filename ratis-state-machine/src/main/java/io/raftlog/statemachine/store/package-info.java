@@ -14,7 +14,9 @@
  * <ul>
  *   <li>{@code 00000000000000000000.log}: Kafka v2 record batches (magic 2, CRC32C) concatenated
  *       exactly as appended (or as compaction rewrote them), the same bytes as a Kafka {@code .log}
- *       file. Batch offsets are contiguous across the whole log.
+ *       file. Batch offsets are contiguous across the whole log. Every batch's partition leader
+ *       epoch is -1: the field is outside the CRC, and a fixed value lets recovery tell a damaged
+ *       one (see {@link io.raftlog.statemachine.store.StoredBatches#STORED_PARTITION_LEADER_EPOCH}).
  *   <li>{@code 00000000000000000000.index}: a sparse offset index, 8-byte big-endian entries of
  *       (base offset of a batch minus the segment base offset: int32, file position of that batch
  *       in the {@code .log}: int32), ascending, one entry per {@link
@@ -27,7 +29,8 @@
  * io.raftlog.statemachine.store.LogStoreConfig#segmentBytes()}. The log start offset is the base
  * offset of the first segment; retention deletes whole segments. No other file is needed: an
  * index can always be rebuilt from its log, and on open the last segment is validated batch by
- * batch and cut at the first torn or corrupt batch.
+ * batch (size bounds, offset continuity, CRC32C, partition leader epoch) and cut at the first
+ * torn or corrupt batch.
  *
  * <p>Log compaction ({@link io.raftlog.statemachine.store.Compaction}) rewrites sealed segments in
  * place: records are removed from batches, but every batch keeps its offset range (an emptied batch

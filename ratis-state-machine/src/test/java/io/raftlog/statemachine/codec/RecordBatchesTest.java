@@ -9,6 +9,7 @@ import com.google.protobuf.ByteString;
 import io.raftlog.api.v1.Header;
 import io.raftlog.api.v1.Record;
 import io.raftlog.statemachine.core.BatchHeader;
+import io.raftlog.statemachine.store.StoredBatches;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -66,7 +67,7 @@ class RecordBatchesTest {
     assertEquals(in.size(), header.recordCount());
     assertFalse(header.isIdempotent());
 
-    RecordBatches.assignBaseOffset(batch, 40);
+    RecordBatches.stampForStorage(batch, 40);
     List<Record> out = RecordBatches.decode(batch, 0, Long.MAX_VALUE);
     assertEquals(in.size(), out.size());
     for (int i = 0; i < in.size(); i++) {
@@ -135,19 +136,28 @@ class RecordBatchesTest {
     int limit = batch.limit();
     RecordBatches.parseHeader(batch);
     RecordBatches.maxTimestamp(batch);
-    RecordBatches.assignBaseOffset(batch, 1_000);
+    RecordBatches.stampForStorage(batch, 1_000);
     assertEquals(pos, batch.position());
     assertEquals(limit, batch.limit());
   }
 
   @Test
-  void assignBaseOffsetRewritesOffsetsAndKeepsTheCrcValid() {
+  void stampForStorageRewritesOffsetsAndKeepsTheCrcValid() {
     ByteBuffer batch = plainBatch(3);
-    RecordBatches.assignBaseOffset(batch, 5_000_000_000L);
+    RecordBatches.stampForStorage(batch, 5_000_000_000L);
     assertEquals(3, RecordBatches.parseHeader(batch).recordCount(), "CRC still valid");
     List<Record> out = RecordBatches.decode(batch, 0, Long.MAX_VALUE);
     assertEquals(List.of(5_000_000_000L, 5_000_000_001L, 5_000_000_002L),
         out.stream().map(Record::getOffset).toList());
+  }
+
+  @Test
+  void stampForStorageReplacesTheProducersPartitionLeaderEpoch() {
+    ByteBuffer batch = plainBatch(2);
+    batch.putInt(batch.position() + 12, 7); // a producer may send any epoch; it is outside the CRC
+    RecordBatches.stampForStorage(batch, 0);
+    assertEquals(StoredBatches.STORED_PARTITION_LEADER_EPOCH, batch.getInt(batch.position() + 12));
+    assertEquals(2, RecordBatches.parseHeader(batch).recordCount(), "CRC still valid");
   }
 
   @Test
@@ -281,11 +291,11 @@ class RecordBatchesTest {
   @Test
   void decodeReturnsOnlyOffsetsInTheHalfOpenRange() {
     ByteBuffer a = plainBatch(3);
-    RecordBatches.assignBaseOffset(a, 10); // 10..12
+    RecordBatches.stampForStorage(a, 10); // 10..12
     ByteBuffer b = plainBatch(4);
-    RecordBatches.assignBaseOffset(b, 13); // 13..16
+    RecordBatches.stampForStorage(b, 13); // 13..16
     ByteBuffer c = plainBatch(2);
-    RecordBatches.assignBaseOffset(c, 17); // 17..18
+    RecordBatches.stampForStorage(c, 17); // 17..18
     ByteBuffer log = concat(a, b, c);
 
     assertEquals(List.of(11L, 12L, 13L, 14L), offsets(RecordBatches.decode(log, 11, 15)));
@@ -340,7 +350,7 @@ class RecordBatchesTest {
     byte[] value = new byte[1_000];
     ByteBuffer gzip = clientBatch(org.apache.kafka.common.compress.Compression.gzip().build(),
         value, value, value, value, value, value, value, value, value, value);
-    RecordBatches.assignBaseOffset(gzip, 0);
+    RecordBatches.stampForStorage(gzip, 0);
     int one = RecordBatches.encodedSize(RecordBatches.decode(gzip, 0, 10).get(0));
     assertTrue(one > 1_000, "encoded size covers the value: " + one);
     assertEquals(1, RecordBatches.decode(gzip, 0, 10, 1).size(), "at least one record");
