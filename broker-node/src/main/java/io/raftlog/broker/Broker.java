@@ -199,7 +199,8 @@ public final class Broker implements AutoCloseable {
     groupCoordinator = new GroupCoordinator(prefix, new LocalGroupHost(), clock, config.groupSessionTimeoutMs,
         config.groupMinSessionTimeoutMs, config.groupMaxSessionTimeoutMs, config.groupHeartbeatIntervalMs);
     MalformedRequests malformed = new MalformedRequests(prefix, clock);
-    internalService = new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions, metadataView);
+    internalService = new BrokerInternalServiceImpl(config.brokerId, replicaStates, partitions, metadataView,
+        group -> LeaderGoneElections.lastEntry(raft.server(), group));
     grpcServer = NettyServerBuilder.forAddress(new InetSocketAddress(config.host, config.port))
         // A larger request is refused (RESOURCE_EXHAUSTED) from its length prefix, before it is read.
         .maxInboundMessageSize(config.socketRequestMaxBytes)
@@ -224,7 +225,9 @@ public final class Broker implements AutoCloseable {
         config.autoLeaderRebalanceEnable, clock, replicaStates::hostsReplica);
     appenderWatch = new LeaderAppenderWatch(config.brokerId, raft.server());
     if (config.electionOnPeerExitEnable) {
-      LeaderGoneElections elections = new LeaderGoneElections(config.brokerId, raft.server());
+      // The survivors ask each other for their logs over the watcher's channels (assigned next).
+      LeaderGoneElections elections = new LeaderGoneElections(config.brokerId, raft.server(),
+          (peer, groups, timeoutMs) -> peerWatcher.lastLogEntries(peer, groups, timeoutMs));
       peerWatcher = new PeerWatcher(config.brokerId, metadataView, scheduler, elections::onBrokerGone);
       scheduler.scheduleWithFixedDelay(guarded("peer watch", peerWatcher::refresh), 0, 500, TimeUnit.MILLISECONDS);
     }

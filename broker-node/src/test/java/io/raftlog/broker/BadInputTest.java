@@ -259,6 +259,20 @@ class BadInputTest {
   }
 
   @Test
+  void lastLogEntriesRefusesAGroupIdThatIsNotAUuid() {
+    var stub = io.raftlog.internal.v1.BrokerInternalServiceGrpc.newBlockingStub(cluster.channel(1))
+        .withDeadlineAfter(10, TimeUnit.SECONDS);
+    StatusRuntimeException e = assertThrows(StatusRuntimeException.class, () -> stub.lastLogEntries(
+        io.raftlog.internal.v1.LastLogEntriesRequest.newBuilder().addGroupIds("not-a-uuid").build()));
+    assertEquals(Status.Code.INVALID_ARGUMENT, e.getStatus().getCode(), e.getStatus().toString());
+    assertTrue(e.getStatus().getDescription().contains("not-a-uuid"), e.getStatus().getDescription());
+    // A group this broker does not host is left out of the answer, not an error.
+    assertEquals(0, stub.lastLogEntries(io.raftlog.internal.v1.LastLogEntriesRequest.newBuilder()
+        .addGroupIds(java.util.UUID.randomUUID().toString()).build()).getEntriesCount());
+    assertUnharmed("LastLogEntries with a bad group id");
+  }
+
+  @Test
   void invalidUtf8InStringFieldsIsRejected() {
     byte[] badName = {0x0a, 0x02, (byte) 0xc3, 0x28};
     Map<MethodDescriptor<?, ?>, byte[]> bodies = new LinkedHashMap<>();

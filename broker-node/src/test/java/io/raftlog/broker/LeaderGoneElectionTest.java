@@ -2,6 +2,7 @@ package io.raftlog.broker;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.google.protobuf.ByteString;
 import io.raftlog.api.v1.Acks;
@@ -11,13 +12,22 @@ import io.raftlog.api.v1.PartitionProduceResult;
 import io.raftlog.api.v1.ProduceRequest;
 import io.raftlog.api.v1.ProduceServiceGrpc;
 import io.raftlog.api.v1.Record;
+import io.raftlog.broker.raft.ElectionSuccessor;
+import io.raftlog.broker.raft.GroupIds;
 import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.broker.testkit.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
+import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
+import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.protocol.RaftPeerId;
+import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.protocol.TermIndex;
+import org.apache.ratis.util.CodeInjectionForTesting;
+import org.apache.ratis.util.ProtoUtils;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
@@ -55,13 +65,7 @@ class LeaderGoneElectionTest {
             TermIndex applied = cluster.replica(id, "fast", 0).stateMachine().getLastAppliedTermIndex();
             return applied != null && applied.getIndex() >= leaderLast;
           }));
-      for (int id : cluster.runningIds()) {
-        int watcher = id;
-        // Only after every broker watches the leader does its exit become visible at once.
-        Wait.until("broker " + watcher + " watches every other broker", Duration.ofSeconds(30),
-            () -> cluster.runningIds().stream().allMatch(p -> p == watcher
-                || cluster.broker(watcher).peerWatcher().watching(p)));
-      }
+      awaitWatches(cluster);
 
       long killedAt = System.nanoTime();
       cluster.kill(leader);
@@ -73,6 +77,76 @@ class LeaderGoneElectionTest {
       PartitionProduceResult after = produce(cluster, next, "after");
       assertEquals(ErrorCode.NONE, after.getError().getCode(), after.getError().getMessage());
       assertEquals(1, after.getBaseOffset());
+    }
+  }
+
+  /**
+   * The survivor that the choice by priority and group id alone would pick is behind the other
+   * (its appends fail while the leader commits with the other follower): its votes would be refused,
+   * so the survivors compare their logs and the other one starts the election. With the choice in
+   * advance this waited out the 10 s election timeout (seen in CI).
+   */
+  @Test
+  void theSurvivorWithTheLongerLogStartsTheElection() {
+    try (MiniCluster cluster = MiniCluster.start(3, dir, SLOW_TIMEOUTS)) {
+      cluster.createTopic("fast", 1, 3);
+      int leader = cluster.awaitLeader("fast", 0, Duration.ofSeconds(60));
+      assertEquals(ErrorCode.NONE, produce(cluster, leader, "before").getError().getCode());
+      RaftServer.Division leaderDivision = cluster.replica(leader, "fast", 0).division();
+      RaftGroupId group = leaderDivision.getGroup().getGroupId();
+      Map<Integer, Integer> priorities = new HashMap<>();
+      leaderDivision.getRaftConf().getCurrentPeers()
+          .forEach(p -> priorities.put(GroupIds.brokerId(p.getId()), p.getPriority()));
+      int behind = ElectionSuccessor.choose(group.getUuid(), priorities, leader);
+      int ahead = cluster.runningIds().stream().filter(id -> id != leader && id != behind).findFirst().orElseThrow();
+      awaitWatches(cluster);
+
+      RaftPeerId behindPeer = GroupIds.peerId(behind);
+      CodeInjectionForTesting.put(APPEND_ENTRIES, (local, remote, args) -> {
+        if (behindPeer.equals(local) && args.length > 1 && args[1] instanceof AppendEntriesRequestProto r
+            && group.equals(ProtoUtils.toRaftGroupId(r.getServerRequest().getRaftGroupId()))) {
+          throw new IllegalStateException("test: broker " + behind + " takes no entries");
+        }
+        return true;
+      });
+      try {
+        assertEquals(ErrorCode.NONE, produce(cluster, leader, "only on two").getError().getCode());
+        long committed = leaderDivision.getRaftLog().getLastEntryTermIndex().getIndex();
+        Wait.until("broker " + ahead + " has the leader's log", Duration.ofSeconds(30),
+            () -> cluster.replica(ahead, "fast", 0).division().getRaftLog().getLastEntryTermIndex().getIndex()
+                >= committed);
+        assertTrue(cluster.replica(behind, "fast", 0).division().getRaftLog().getLastEntryTermIndex().getIndex()
+            < committed, "broker " + behind + " is behind");
+
+        cluster.kill(leader);
+        // Nothing can change the survivors' logs now (no leader): let broker `behind` take entries
+        // again, or the new leader, alone with it, could commit nothing and never be ready.
+        CodeInjectionForTesting.remove(APPEND_ENTRIES);
+        int next = Wait.forValue("a new leader well before the 10 s election timeout", Duration.ofSeconds(6),
+            () -> cluster.leaderOf("fast", 0).orElse(null));
+        assertEquals(ahead, next, "the survivor with the longer log");
+      } finally {
+        CodeInjectionForTesting.remove(APPEND_ENTRIES);
+      }
+      // Leadership may move on to a caught-up replica of higher priority meanwhile: ask the leader of the moment.
+      PartitionProduceResult after = Wait.forValue("a write after the failover", Duration.ofSeconds(30), () -> {
+        PartitionProduceResult r = produce(cluster, cluster.leaderOf("fast", 0).orElse(ahead), "after");
+        return r.getError().getCode() == ErrorCode.NONE ? r : null;
+      });
+      assertEquals(2, after.getBaseOffset());
+    }
+  }
+
+  /** Ratis' injection point at the start of a follower's appendEntries (RaftServerImpl.APPEND_ENTRIES). */
+  private static final String APPEND_ENTRIES = "RaftServerImpl.appendEntries";
+
+  /** Only after every broker watches the others does a broker's exit become visible at once. */
+  private static void awaitWatches(MiniCluster cluster) {
+    for (int id : cluster.runningIds()) {
+      int watcher = id;
+      Wait.until("broker " + watcher + " watches every other broker", Duration.ofSeconds(30),
+          () -> cluster.runningIds().stream().allMatch(p -> p == watcher
+              || cluster.broker(watcher).peerWatcher().watching(p)));
     }
   }
 

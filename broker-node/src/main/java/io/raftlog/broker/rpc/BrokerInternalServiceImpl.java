@@ -8,9 +8,13 @@ import io.grpc.stub.StreamObserver;
 import io.raftlog.broker.metadata.MetadataView;
 import io.raftlog.broker.partition.PartitionManager;
 import io.raftlog.broker.partition.PartitionReplica;
+import io.raftlog.broker.raft.ElectionSuccessor;
 import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
 import io.raftlog.internal.v1.DescribeLocalReplicasRequest;
 import io.raftlog.internal.v1.DescribeLocalReplicasResponse;
+import io.raftlog.internal.v1.GroupLastEntry;
+import io.raftlog.internal.v1.LastLogEntriesRequest;
+import io.raftlog.internal.v1.LastLogEntriesResponse;
 import io.raftlog.internal.v1.ReadReplicaLogRequest;
 import io.raftlog.internal.v1.ReadReplicaSnapshotRequest;
 import io.raftlog.internal.v1.ReadReplicaLogResponse;
@@ -27,7 +31,9 @@ import java.nio.ByteBuffer;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
+import java.util.UUID;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.Function;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,12 +53,36 @@ public final class BrokerInternalServiceImpl extends BrokerInternalServiceGrpc.B
   private volatile boolean closing;
   private final String instanceId = java.util.UUID.randomUUID().toString();
 
+  /** The last entry of this broker's Raft log of a group, if it hosts one with a non-empty log. */
+  private final Function<UUID, Optional<ElectionSuccessor.LastEntry>> lastLogEntry;
+
   public BrokerInternalServiceImpl(int brokerId, ReplicaStates states, PartitionManager partitions,
-      MetadataView metadata) {
+      MetadataView metadata, Function<UUID, Optional<ElectionSuccessor.LastEntry>> lastLogEntry) {
     this.brokerId = brokerId;
     this.states = states;
     this.partitions = partitions;
     this.metadata = metadata;
+    this.lastLogEntry = lastLogEntry;
+  }
+
+  /** For a survivor of a gone leader choosing who starts the election (raft.LeaderGoneElections). */
+  @Override
+  public void lastLogEntries(LastLogEntriesRequest request, StreamObserver<LastLogEntriesResponse> response) {
+    LastLogEntriesResponse.Builder out = LastLogEntriesResponse.newBuilder().setBrokerId(brokerId);
+    for (String id : request.getGroupIdsList()) {
+      UUID group;
+      try {
+        group = UUID.fromString(id);
+      } catch (IllegalArgumentException e) {
+        response.onError(Status.INVALID_ARGUMENT.withDescription("group id '" + id + "' is not a UUID")
+            .asRuntimeException());
+        return;
+      }
+      lastLogEntry.apply(group).ifPresent(e -> out.addEntries(GroupLastEntry.newBuilder().setGroupId(id)
+          .setTerm(e.term()).setIndex(e.index())));
+    }
+    response.onNext(out.build());
+    response.onCompleted();
   }
 
   /**

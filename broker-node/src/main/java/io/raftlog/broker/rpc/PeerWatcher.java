@@ -4,12 +4,21 @@ import io.grpc.ManagedChannel;
 import io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.ClientCallStreamObserver;
 import io.grpc.stub.ClientResponseObserver;
+import io.grpc.stub.StreamObserver;
 import io.raftlog.broker.metadata.MetadataView;
+import io.raftlog.broker.raft.ElectionSuccessor;
 import io.raftlog.internal.v1.BrokerInternalServiceGrpc;
+import io.raftlog.internal.v1.GroupLastEntry;
+import io.raftlog.internal.v1.LastLogEntriesRequest;
+import io.raftlog.internal.v1.LastLogEntriesResponse;
 import io.raftlog.internal.v1.WatchPeerEvent;
 import io.raftlog.internal.v1.WatchPeerRequest;
 import io.raftlog.log.v1.BrokerRecord;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
@@ -80,6 +89,49 @@ public final class PeerWatcher implements AutoCloseable {
     watches.clear();
     channels.values().forEach(ManagedChannel::shutdownNow);
     channels.clear();
+  }
+
+  /**
+   * Asks {@code peer} for the last entries of its Raft logs of {@code groups} (internal
+   * {@code LastLogEntries}), over the channel of its watch.
+   */
+  public CompletableFuture<Map<UUID, ElectionSuccessor.LastEntry>> lastLogEntries(int peer, List<UUID> groups,
+      long timeoutMs) {
+    CompletableFuture<Map<UUID, ElectionSuccessor.LastEntry>> result = new CompletableFuture<>();
+    BrokerRecord b = metadata.broker(peer).orElse(null);
+    if (b == null) {
+      result.completeExceptionally(new IllegalStateException("broker " + peer + " is not registered"));
+      return result;
+    }
+    LastLogEntriesRequest request = LastLogEntriesRequest.newBuilder()
+        .addAllGroupIds(groups.stream().map(UUID::toString).toList()).build();
+    BrokerInternalServiceGrpc.newStub(channel(b)).withDeadlineAfter(timeoutMs, TimeUnit.MILLISECONDS)
+        .lastLogEntries(request, new StreamObserver<>() {
+          @Override
+          public void onNext(LastLogEntriesResponse response) {
+            Map<UUID, ElectionSuccessor.LastEntry> entries = new HashMap<>();
+            try {
+              for (GroupLastEntry e : response.getEntriesList()) {
+                entries.put(UUID.fromString(e.getGroupId()), new ElectionSuccessor.LastEntry(e.getTerm(), e.getIndex()));
+              }
+            } catch (IllegalArgumentException e) {
+              result.completeExceptionally(e); // not a group id: ignore the whole answer
+              return;
+            }
+            result.complete(entries);
+          }
+
+          @Override
+          public void onError(Throwable t) {
+            result.completeExceptionally(t);
+          }
+
+          @Override
+          public void onCompleted() {
+            result.completeExceptionally(new IllegalStateException("LastLogEntries ended without an answer"));
+          }
+        });
+    return result;
   }
 
   private ManagedChannel channel(BrokerRecord b) {

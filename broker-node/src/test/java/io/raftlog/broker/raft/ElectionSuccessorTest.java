@@ -46,11 +46,48 @@ class ElectionSuccessorTest {
     leaderships.values().forEach(n -> assertTrue(n > 60, "each survivor gets a fair share: " + leaderships));
   }
 
+  private static ElectionSuccessor.LastEntry at(long term, long index) {
+    return new ElectionSuccessor.LastEntry(term, index);
+  }
+
+  @Test
+  void theSurvivorWithTheLongestLogWinsWhateverItsPriority() {
+    for (int i = 0; i < 50; i++) {
+      // broker 3 is preferred (2) but its log is behind broker 1's: broker 3 votes for 1, 1 refuses 3
+      assertEquals(1, ElectionSuccessor.choose(group(i), Map.of(1, 1, 2, 1, 3, 2), 2,
+          Map.of(1, at(4, 120), 3, at(4, 119))));
+      // a higher term beats a higher index
+      assertEquals(3, ElectionSuccessor.choose(group(i), Map.of(1, 1, 2, 1, 3, 1), 2,
+          Map.of(1, at(3, 500), 2, at(3, 10), 3, at(4, 120))));
+    }
+  }
+
+  @Test
+  void equalLogsFallBackToPriorityThenTheGroupsPick() {
+    for (int i = 0; i < 50; i++) {
+      Map<Integer, ElectionSuccessor.LastEntry> equal = Map.of(1, at(4, 120), 3, at(4, 120));
+      assertEquals(3, ElectionSuccessor.choose(group(i), Map.of(1, 1, 2, 1, 3, 2), 2, equal));
+      assertEquals(ElectionSuccessor.choose(group(i), Map.of(1, 1, 2, 1, 3, 1), 2),
+          ElectionSuccessor.choose(group(i), Map.of(1, 1, 2, 1, 3, 1), 2, equal));
+    }
+  }
+
+  @Test
+  void anUnknownSurvivorLogMeansTheLogsAreNotConsidered() {
+    for (int i = 0; i < 50; i++) {
+      Map<Integer, Integer> voters = Map.of(1, 1, 2, 1, 3, 2);
+      // broker 1 does not know broker 3's log: priority decides, as every survivor can compute
+      assertEquals(3, ElectionSuccessor.choose(group(i), voters, 2, Map.of(1, at(4, 120))));
+      assertEquals(3, ElectionSuccessor.choose(group(i), voters, 2, Map.of()));
+    }
+  }
+
   @Test
   void noSurvivorNoSuccessor() {
     UUID group = UUID.randomUUID();
     assertEquals(-1, ElectionSuccessor.choose(group, Map.of(5, 1), 5));
     assertEquals(-1, ElectionSuccessor.choose(group, Map.of(), 5));
     assertEquals(7, ElectionSuccessor.choose(group, Map.of(5, 2, 7, 0), 5));
+    assertEquals(-1, ElectionSuccessor.choose(group, Map.of(5, 1), 5, Map.of(5, at(1, 1))));
   }
 }
