@@ -443,6 +443,13 @@ public final class ConsumerCoordinator {
         if (now < nextAutoCommitMs) {
             return;
         }
+        if (!lastAsyncCommit.isDone()) {
+            // One async commit at a time: two in flight can be applied by the coordinator in the
+            // other order (its commits of 8 after 10), while this side records the one that
+            // answered last as committed and never sends the newer position again. The next poll
+            // after this one completes commits the latest position.
+            return;
+        }
         nextAutoCommitMs = now + settings.autoCommitIntervalMs();
         commitChangedAsync("auto-commit");
     }
