@@ -243,8 +243,8 @@ java_bin() {
 
 # Class-data sharing (CDS): the JVM maps an archive of the classes a broker loads while starting
 # instead of reading, parsing and verifying them again, so a broker start takes well under half the
-# CPU (idle machine: 4.4 s -> 1.9 s of CPU, 3.4-3.9 s -> 1.7 s until up; docs/operations.md), which
-# is what a restart on a busy machine waits for. The archive belongs to one build of the broker:
+# CPU, which is what a restart on a busy machine waits for (measured in docs/operations.md, "Broker
+# start time": under load 10-15 s without it, 5-7 s with it). The archive belongs to one build of the broker:
 # the first broker started without a current archive records the classes it loads, and once it is
 # up the archive is built from that list in the background (~10 s of CPU, once per build). Only a
 # launcher optimization: without an archive, or with RAFTLOG_CDS=0, brokers start as before.
@@ -280,7 +280,7 @@ cds_build_in_background() {
     list="$1"; archive="$2"; java="$3"; classpath="$4"
     if command -v flock >/dev/null 2>&1; then
       exec 9>"$archive.lock"
-      flock -n 9 || exit 0
+      flock -n 9 || { rm -f "$list"; exit 0; }   # another dump runs; this list is not needed
     fi
     # The broker still appends to the list: keep whole lines only (the last may be partial).
     head -n -1 "$list" >"$list.snapshot"
