@@ -14,11 +14,11 @@ import io.raftlog.api.v1.ProduceServiceGrpc;
 import io.raftlog.api.v1.Record;
 import io.raftlog.broker.raft.ElectionSuccessor;
 import io.raftlog.broker.raft.GroupIds;
+import io.raftlog.broker.raft.LeaderGoneElections;
 import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.broker.testkit.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
@@ -94,10 +94,8 @@ class LeaderGoneElectionTest {
       assertEquals(ErrorCode.NONE, produce(cluster, leader, "before").getError().getCode());
       RaftServer.Division leaderDivision = cluster.replica(leader, "fast", 0).division();
       RaftGroupId group = leaderDivision.getGroup().getGroupId();
-      Map<Integer, Integer> priorities = new HashMap<>();
-      leaderDivision.getRaftConf().getCurrentPeers()
-          .forEach(p -> priorities.put(GroupIds.brokerId(p.getId()), p.getPriority()));
-      int behind = ElectionSuccessor.choose(group.getUuid(), priorities, leader);
+      int behind = ElectionSuccessor.choose(group.getUuid(),
+          LeaderGoneElections.priorities(leaderDivision.getRaftConf()), leader);
       int ahead = cluster.runningIds().stream().filter(id -> id != leader && id != behind).findFirst().orElseThrow();
       awaitWatches(cluster);
 

@@ -72,11 +72,21 @@ public final class LeaderGoneElections {
   public static Optional<ElectionSuccessor.LastEntry> lastEntry(RaftServer server, UUID group) {
     try {
       TermIndex last = server.getDivision(RaftGroupId.valueOf(group)).getRaftLog().getLastEntryTermIndex();
-      return last == null ? Optional.empty() : Optional.of(new ElectionSuccessor.LastEntry(last.getTerm(),
-          last.getIndex()));
+      return Optional.ofNullable(last).map(LeaderGoneElections::lastEntry);
     } catch (IOException e) {
       return Optional.empty(); // not hosted here, or being removed
     }
+  }
+
+  private static ElectionSuccessor.LastEntry lastEntry(TermIndex last) {
+    return new ElectionSuccessor.LastEntry(last.getTerm(), last.getIndex());
+  }
+
+  /** The voters of {@code conf}: broker id to Raft priority, what {@link ElectionSuccessor} chooses from. */
+  public static Map<Integer, Integer> priorities(RaftConfiguration conf) {
+    Map<Integer, Integer> priorities = new HashMap<>();
+    conf.getCurrentPeers().forEach(p -> priorities.put(GroupIds.brokerId(p.getId()), p.getPriority()));
+    return priorities;
   }
 
   /** A group the gone broker led, as this follower sees it. */
@@ -102,7 +112,7 @@ public final class LeaderGoneElections {
     for (Orphan o : orphans) {
       UUID group = o.groupId().getUuid();
       Map<Integer, ElectionSuccessor.LastEntry> entries = new HashMap<>();
-      entries.put(brokerId, new ElectionSuccessor.LastEntry(o.last().getTerm(), o.last().getIndex()));
+      entries.put(brokerId, lastEntry(o.last()));
       for (int peer : o.otherSurvivors(brokerId, goneBroker)) {
         Map<UUID, ElectionSuccessor.LastEntry> answer = peerEntries.get(peer);
         if (answer != null) {
@@ -137,9 +147,7 @@ public final class LeaderGoneElections {
       if (last == null) {
         continue; // nothing in the log yet (a new replica): its election timeout covers it
       }
-      Map<Integer, Integer> priorities = new HashMap<>();
-      conf.getCurrentPeers().forEach(p -> priorities.put(GroupIds.brokerId(p.getId()), p.getPriority()));
-      orphans.add(new Orphan(groupId, division, info.getCurrentTerm(), last, priorities));
+      orphans.add(new Orphan(groupId, division, info.getCurrentTerm(), last, priorities(conf)));
     }
     return orphans;
   }
