@@ -68,7 +68,8 @@ Cases (--cases, comma-separated; default: all):
 
 Options:
   --quick                  a harness check: --records 100000 --repeats 1 --warmup 20000
-                           --latency-seconds 10 --latency-warmup-seconds 0 (each can still be
+                           --latency-seconds 10 --latency-warmup-seconds 0
+                           --latency-client-warmup-seconds 2 (each can still be
                            given explicitly)
   --records N              records per produce case (default 1000000)
   --repeats R              repeats of every case; medians and min-max are reported (default 3)
@@ -82,6 +83,11 @@ Options:
                            fixed rate makes the JVMs recompile hot code (on 2 cores Raftlog's C2
                            compiler threads took half of its brokers' CPU for the first ~90 s, and
                            its latency settled after ~110 s); 0: none
+  --latency-client-warmup-seconds C
+                           the measuring client sends C seconds' worth of records first and leaves
+                           them out of the reported latencies (--warmup-records of both perf tools;
+                           default 10): a fresh client JVM's own start (metadata, connections, JIT)
+                           otherwise weighs on the percentiles; the whole run's p99 is reported too
   --batch-size B           producer batch.size on both sides (default 262144: Raftlog's default;
                            Kafka's default is 16384)
   --linger-ms L            producer linger.ms on both sides (default 5, both clients' default)
@@ -124,6 +130,7 @@ WARMUP=""
 LATENCY_RATE=10000
 LATENCY_SECONDS=""
 LATENCY_WARMUP_SECONDS=""
+LATENCY_CLIENT_WARMUP_SECONDS=""
 BATCH_SIZE=262144
 LINGER_MS=5
 CASES="$ALL_CASES"
@@ -142,6 +149,8 @@ parse_args() {
       --latency-rate) LATENCY_RATE="${2:?--latency-rate needs a value}"; shift ;;
       --latency-seconds) LATENCY_SECONDS="${2:?--latency-seconds needs a value}"; shift ;;
       --latency-warmup-seconds) LATENCY_WARMUP_SECONDS="${2:?--latency-warmup-seconds needs a value}"; shift ;;
+      --latency-client-warmup-seconds)
+        LATENCY_CLIENT_WARMUP_SECONDS="${2:?--latency-client-warmup-seconds needs a value}"; shift ;;
       --batch-size) BATCH_SIZE="${2:?--batch-size needs a value}"; shift ;;
       --linger-ms) LINGER_MS="${2:?--linger-ms needs a value}"; shift ;;
       --cases) CASES="${2:?--cases needs a value}"; shift ;;
@@ -157,9 +166,11 @@ parse_args() {
     shift
   done
   if ((QUICK)); then
-    : "${RECORDS:=100000}" "${REPEATS:=1}" "${WARMUP:=20000}" "${LATENCY_SECONDS:=10}" "${LATENCY_WARMUP_SECONDS:=0}"
+    : "${RECORDS:=100000}" "${REPEATS:=1}" "${WARMUP:=20000}" "${LATENCY_SECONDS:=10}" "${LATENCY_WARMUP_SECONDS:=0}" \
+      "${LATENCY_CLIENT_WARMUP_SECONDS:=2}"
   else
-    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=1000000}" "${LATENCY_SECONDS:=30}" "${LATENCY_WARMUP_SECONDS:=150}"
+    : "${RECORDS:=1000000}" "${REPEATS:=3}" "${WARMUP:=1000000}" "${LATENCY_SECONDS:=30}" "${LATENCY_WARMUP_SECONDS:=150}" \
+      "${LATENCY_CLIENT_WARMUP_SECONDS:=10}"
   fi
   local n
   for n in RECORDS REPEATS LATENCY_RATE LATENCY_SECONDS BATCH_SIZE; do
@@ -168,6 +179,8 @@ parse_args() {
   [[ "$WARMUP" =~ ^[0-9]+$ ]] || usage_error "--warmup must be an integer >= 0, got '$WARMUP'"
   [[ "$LATENCY_WARMUP_SECONDS" =~ ^[0-9]+$ ]] \
     || usage_error "--latency-warmup-seconds must be an integer >= 0, got '$LATENCY_WARMUP_SECONDS'"
+  [[ "$LATENCY_CLIENT_WARMUP_SECONDS" =~ ^[0-9]+$ ]] \
+    || usage_error "--latency-client-warmup-seconds must be an integer >= 0, got '$LATENCY_CLIENT_WARMUP_SECONDS'"
   [[ "$LINGER_MS" =~ ^[0-9]+$ ]] || usage_error "--linger-ms must be an integer >= 0, got '$LINGER_MS'"
   case "$KAFKA_FLUSH" in default | every-message | both) ;; *) usage_error "--kafka-flush must be default, every-message or both" ;; esac
   local c s
@@ -324,13 +337,15 @@ ticks_to_seconds() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / 
 RESULTS=""
 record() { printf '%s\t%s\t%s\t%s\t%s\n' "$@" >>"$RESULTS"; }
 
-# Parses the final line of ProducerPerformance / `raftlog perf produce` (the same format):
-# "N records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency, P50 ms 50th,
-# P95 ms 95th, P99 ms 99th, P999 ms 99.9th." Prints "R M A P50 P99 P999".
+# Parses a summary line of ProducerPerformance / `raftlog perf produce` (the same format):
+# "N[ steady state] records sent, R records/sec (M MB/sec), A ms avg latency, X ms max latency,
+# P50 ms 50th, P95 ms 95th, P99 ms 99th, P999 ms 99.9th." Prints "R M A P50 P99 P999". WHICH:
+# whole = the whole run's line, steady = the steady-state line when there is one (else the whole).
 parse_produce() {
-  local line
-  line="$(grep -E 'records sent, .* 99\.9th' "$1" | tail -n 1)" || return 1
-  sed -E 's/^([0-9]+) records sent, ([0-9.]+) records\/sec \(([0-9.]+) MB\/sec\), ([0-9.]+) ms avg latency, ([0-9.]+) ms max latency, ([0-9]+) ms 50th, ([0-9]+) ms 95th, ([0-9]+) ms 99th, ([0-9]+) ms 99\.9th\.?$/\2 \3 \4 \6 \8 \9/' <<<"$line" |
+  local line pattern='^[0-9]+ records sent, .* 99\.9th'
+  [[ "$2" == whole ]] || pattern='^[0-9]+( steady state)? records sent, .* 99\.9th'
+  line="$(grep -E "$pattern" "$1" | tail -n 1)" || return 1
+  sed -E 's/^([0-9]+) steady state records/\1 records/; s/^([0-9]+) records sent, ([0-9.]+) records\/sec \(([0-9.]+) MB\/sec\), ([0-9.]+) ms avg latency, ([0-9.]+) ms max latency, ([0-9]+) ms 50th, ([0-9]+) ms 95th, ([0-9]+) ms 99th, ([0-9]+) ms 99\.9th\.?$/\2 \3 \4 \6 \8 \9/' <<<"$line" |
     grep -E '^[0-9.]+ [0-9.]+ [0-9.]+ [0-9]+ [0-9]+ [0-9]+$'
 }
 
@@ -526,33 +541,52 @@ delete_topic() {
   fi
 }
 
-# produce TOPIC RECORDS SIZE ACKS RATE LOGNAME: sets PRODUCED="rps mbps avg p50 p99 p999" and
-# PRODUCE_CPU (broker CPU seconds during the run).
+# produce TOPIC RECORDS SIZE ACKS RATE LOGNAME [WARMUP_RECORDS]: sets PRODUCED="rps mbps avg p50
+# p99 p999" and PRODUCE_CPU (broker CPU seconds during the run). With WARMUP_RECORDS (needs a
+# RATE), both tools leave the first WARMUP_RECORDS out of a "steady state" summary, which is what
+# PRODUCED then holds; PRODUCED_WHOLE_P99 is the whole run's p99, and PRODUCE_CPU covers only the
+# steady part: from when the warm-up is due to end (both tools pace from their start) for as
+# long as the rest is due to take.
 produce() {
-  local topic="$1" n="$2" size="$3" acks="$4" rate="$5" log="$WORK/logs/$SIDE-$6-produce.log"
+  local topic="$1" n="$2" size="$3" acks="$4" rate="$5" log="$WORK/logs/$SIDE-$6-produce.log" warmup="${7:-0}"
   # Identical producer settings on both sides. Kafka's producer turns idempotence off by itself
   # for acks=1, Raftlog's keeps it on: switch it off on both so the requests are the same.
-  local -a props=("batch.size=$BATCH_SIZE" "linger.ms=$LINGER_MS")
+  local -a props=("batch.size=$BATCH_SIZE" "linger.ms=$LINGER_MS") warm=() cmd
   [[ "$acks" == all ]] || props+=("enable.idempotence=false")
-  local before after
-  before="$(broker_cpu_ticks)"
+  ((warmup == 0)) || warm=(--warmup-records "$warmup")
   if is_kafka; then
-    run_client "$log" "${KAFKA_TOOL[@]}" org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BOOTSTRAP" \
-      --topic "$topic" --num-records "$n" --record-size "$size" --throughput "$rate" \
-      --command-property "acks=$acks" "${props[@]}"
+    cmd=("${KAFKA_TOOL[@]}" org.apache.kafka.tools.ProducerPerformance --bootstrap-server "$BOOTSTRAP"
+      --topic "$topic" --num-records "$n" --record-size "$size" --throughput "$rate" "${warm[@]}"
+      --command-property "acks=$acks" "${props[@]}")
   else
-    local -a pp=()
+    cmd=(env RAFTLOG_CLI_JAVA_OPTS="$CLIENT_JAVA_OPTS" "$RAFTLOG_CLI" --bootstrap "$BOOTSTRAP" perf produce
+      --topic "$topic" --num-records "$n" --record-size "$size" --throughput "$rate" --acks "$acks" "${warm[@]}")
     local p
-    for p in "${props[@]}"; do pp+=(--producer-prop "$p"); done
-    raftlog_cli "$log" perf produce --topic "$topic" --num-records "$n" --record-size "$size" \
-      --throughput "$rate" --acks "$acks" "${pp[@]}"
+    for p in "${props[@]}"; do cmd+=(--producer-prop "$p"); done
   fi
-  after="$(broker_cpu_ticks)"
+  local before after sampler=""
+  if ((warmup > 0)); then
+    # A pacing window, not synchronization: the CPU samples bracket the steady part by the clock.
+    (sleep "$(awk -v w="$warmup" -v r="$rate" 'BEGIN { print w / r }')"; broker_cpu_ticks >"$WORK/cpu-before"
+      sleep "$(awk -v n="$n" -v w="$warmup" -v r="$rate" 'BEGIN { print (n - w) / r }')"
+      broker_cpu_ticks >"$WORK/cpu-after") &
+    sampler=$!
+  else
+    before="$(broker_cpu_ticks)"
+  fi
+  run_client "$log" "${cmd[@]}"
+  if [[ -n "$sampler" ]]; then
+    wait "$sampler" || die "could not sample the brokers' CPU during $log"
+    before="$(cat "$WORK/cpu-before")" after="$(cat "$WORK/cpu-after")"
+  else
+    after="$(broker_cpu_ticks)"
+  fi
   PRODUCE_CPU="$(ticks_to_seconds $((after - before)))"
-  PRODUCED="$(parse_produce "$log")" || {
+  PRODUCED="$(parse_produce "$log" steady)" || {
     tail -n 20 "$log" >&2
     die "could not parse the producer's summary in $log"
   }
+  PRODUCED_WHOLE_P99="$(parse_produce "$log" whole | cut -d' ' -f5)"
 }
 
 # consume TOPIC RECORDS LOGNAME: sets CONSUMED="rps mbps" and CONSUME_CPU.
@@ -621,8 +655,11 @@ latency_case() {
     log "$SIDE: latency warm-up, $LATENCY_WARMUP_SECONDS s at $LATENCY_RATE records/s (not reported)"
     produce "$topic" $((LATENCY_RATE * LATENCY_WARMUP_SECONDS)) 100 all "$LATENCY_RATE" "latency-warmup-r$rep"
   fi
-  produce "$topic" $((LATENCY_RATE * LATENCY_SECONDS)) 100 all "$LATENCY_RATE" "latency-r$rep"
+  local client_warmup=$((LATENCY_RATE * LATENCY_CLIENT_WARMUP_SECONDS))
+  produce "$topic" $((client_warmup + LATENCY_RATE * LATENCY_SECONDS)) 100 all "$LATENCY_RATE" "latency-r$rep" \
+    "$client_warmup"
   record_produce latency-all-100 "$rep"
+  record "$SIDE" latency-all-100 p99whole "$rep" "$PRODUCED_WHOLE_P99"
   delete_topic "$topic"
 }
 
@@ -670,7 +707,7 @@ case_title() {
     produce-all-100) echo "Produce, acks=all, 100 B records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
     produce-all-1k) echo "Produce, acks=all, 1 KiB records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
     produce-1-100) echo "Produce, acks=1, 100 B records, unlimited rate ($(fmt "$RECORDS" rps) records)" ;;
-    latency-all-100) echo "Latency, acks=all, 100 B records at a fixed $(fmt "$LATENCY_RATE" rps) records/s for $LATENCY_SECONDS s (after $LATENCY_WARMUP_SECONDS s at that rate, unmeasured)" ;;
+    latency-all-100) echo "Latency, acks=all, 100 B records at a fixed $(fmt "$LATENCY_RATE" rps) records/s for $LATENCY_SECONDS s (after $LATENCY_WARMUP_SECONDS s at that rate from another client process and the measuring client's first $LATENCY_CLIENT_WARMUP_SECONDS s, unmeasured)" ;;
     consume-100) echo "Consume from the beginning: the $(fmt "$RECORDS" rps) 100 B records of the acks=all run" ;;
     consume-1k) echo "Consume from the beginning: the $(fmt "$RECORDS" rps) 1 KiB records of the acks=all run" ;;
   esac
@@ -684,6 +721,7 @@ metric_label() {
     p50) echo "p50 latency, ms (lower is better)" ;;
     p99) echo "p99 latency, ms (lower is better)" ;;
     p999) echo "p99.9 latency, ms (lower is better)" ;;
+    p99whole) echo "p99 latency of the measuring client's whole run, its start and warm-up included, ms" ;;
     cpu) echo "broker CPU, s (lower is better)" ;;
   esac
 }
@@ -758,7 +796,7 @@ write_report() {
   echo "cluster; $REPEATS repeat(s), run round the cases. Values are medians, with (min–max) over the repeats."
   echo "Ratios are Raftlog's median / Kafka's median: above 1 is better for Raftlog in throughput, below 1"
   echo "is better for Raftlog in latency and CPU. Broker CPU is the utime+stime the three broker processes"
-  echo "used during the perf tool's run (from /proc/PID/stat)."
+  echo "used during the perf tool's run (from /proc/PID/stat); in the latency case, during its steady part only."
   echo
   echo "Producers, both sides: batch.size=$BATCH_SIZE, linger.ms=$LINGER_MS, no compression, 32 MiB buffer,"
   echo "idempotent for acks=all, enable.idempotence=false for acks=1 (Kafka's producer does that by itself for"
@@ -801,6 +839,7 @@ write_report() {
     echo "$sep"
     case "$c" in
       consume-*) metrics=(rps mbps cpu) ;;
+      latency-*) metrics=(rps mbps avg p50 p99 p999 p99whole cpu) ;;
       *) metrics=(rps mbps avg p50 p99 p999 cpu) ;;
     esac
     for m in "${metrics[@]}"; do

@@ -30,6 +30,12 @@ import picocli.CommandLine.Spec;
  * a progress line about every 5 s and a final summary with HdrHistogram latency percentiles
  * (latency = {@code send} to acknowledgement).
  *
+ * <p>As in Kafka's tool, the rate is paced from the moment the producer exists (its first
+ * {@code send} still waits for the topic's metadata, and the records due meanwhile go out at once),
+ * and {@code --warmup-records N} leaves the first N records out of a second summary line, "N steady
+ * state records sent, ...", so a client's own start (a cold JVM, connections, metadata) can be told
+ * apart from the cluster's steady latency.
+ *
  * <p>The bootstrap servers come from the root command's global {@code --bootstrap} when this runs
  * under {@code raftlog}, otherwise from {@code RAFTLOG_BOOTSTRAP} / the config file (see
  * {@link BootstrapResolver}); {@code --producer-prop bootstrap.servers=...} overrides both.
@@ -57,6 +63,11 @@ public final class PerfProduceCommand implements Callable<Integer> {
     @Option(names = "--throughput", required = true, paramLabel = "R",
             description = "Records per second to aim for; -1 = as fast as possible.")
     double throughput;
+
+    @Option(names = "--warmup-records", paramLabel = "N", defaultValue = "0",
+            description = "Leave the first N records out of the steady-state statistics, printed as an extra summary"
+                    + " line after the total (as kafka-producer-perf-test's option of that name); 0: none.")
+    long warmupRecords;
 
     @Option(names = "--acks", paramLabel = "0|1|all", defaultValue = "all")
     String acks;
@@ -87,6 +98,10 @@ public final class PerfProduceCommand implements Callable<Integer> {
         if (numRecords <= 0 || recordSize < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--num-records must be > 0 and --record-size >= 0");
         }
+        if (warmupRecords < 0 || warmupRecords >= numRecords) {
+            throw new CommandLine.ParameterException(spec.commandLine(),
+                    "--warmup-records must be >= 0 and less than --num-records, got " + warmupRecords);
+        }
         if (keys < 0) {
             throw new CommandLine.ParameterException(spec.commandLine(), "--keys must be >= 0, got " + keys);
         }
@@ -115,14 +130,26 @@ public final class PerfProduceCommand implements Callable<Integer> {
         for (int i = 0; i < payload.length; i++) {
             payload[i] = (byte) ('A' + random.nextInt(26));
         }
-        Stats stats = new Stats(out);
-        long start = System.nanoTime();
+        Stats stats = new Stats(out, "", true);
+        Stats steady = null;
+        if (warmupRecords > 0) {
+            out.printf("Warmup first %d records. Steady state results will print after the complete test summary.%n",
+                    warmupRecords);
+        }
+        long start;
+        long steadyStart = 0;
         try (Producer<byte[], byte[]> producer = Producer.create(config, new ByteArraySerializer(),
                 new ByteArraySerializer())) {
+            start = System.nanoTime();
             for (long i = 0; i < numRecords; i++) {
                 if (throughput > 0) {
                     throttle(start, i);
                 }
+                if (i == warmupRecords && warmupRecords > 0) {
+                    steady = new Stats(out, " steady state", false);
+                    steadyStart = System.nanoTime();
+                }
+                Stats steadyOrNull = steady;
                 long sentNanos = System.nanoTime();
                 byte[] key = keys > 0 ? Long.toString(i % keys).getBytes(StandardCharsets.US_ASCII) : null;
                 CompletableFuture<RecordMetadata> sent = producer.send(new ProducerRecord<>(topic, key, payload),
@@ -130,7 +157,11 @@ public final class PerfProduceCommand implements Callable<Integer> {
                             if (e != null) {
                                 stats.failed(e.getMessage());
                             } else {
-                                stats.record(System.nanoTime() - sentNanos, recordSize);
+                                long latency = System.nanoTime() - sentNanos;
+                                stats.record(latency, recordSize);
+                                if (steadyOrNull != null) {
+                                    steadyOrNull.record(latency, recordSize);
+                                }
                             }
                         });
                 InvalidTopicException invalid = ProduceCommand.invalidTopic(sent);
@@ -141,7 +172,11 @@ public final class PerfProduceCommand implements Callable<Integer> {
             }
             producer.flush();
         }
-        stats.printTotal(System.nanoTime() - start);
+        long end = System.nanoTime();
+        stats.printTotal(end - start);
+        if (steady != null) {
+            steady.printTotal(end - steadyStart);
+        }
         return stats.errors.get() == 0 ? 0 : 1;
     }
 
@@ -165,6 +200,10 @@ public final class PerfProduceCommand implements Callable<Integer> {
     /** Latency histogram and counters; callbacks run on the producer's sender thread. */
     private static final class Stats {
         private final PrintWriter out;
+        /** Inserted after the count in the summary line: "" or " steady state" (Kafka's wording). */
+        private final String label;
+        /** Whether this one prints the progress lines (the steady-state copy does not). */
+        private final boolean reports;
         private final Histogram total = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         private final Histogram window = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         private final AtomicLong errors = new AtomicLong();
@@ -175,8 +214,10 @@ public final class PerfProduceCommand implements Callable<Integer> {
         private long windowStart = System.nanoTime();
         private String firstError;
 
-        Stats(PrintWriter out) {
+        Stats(PrintWriter out, String label, boolean reports) {
             this.out = out;
+            this.label = label;
+            this.reports = reports;
         }
 
         synchronized void record(long latencyNanos, int size) {
@@ -199,7 +240,7 @@ public final class PerfProduceCommand implements Callable<Integer> {
 
         synchronized void maybeReport() {
             long now = System.nanoTime();
-            if (now - windowStart < TimeUnit.MILLISECONDS.toNanos(REPORT_INTERVAL_MS)) {
+            if (!reports || now - windowStart < TimeUnit.MILLISECONDS.toNanos(REPORT_INTERVAL_MS)) {
                 return;
             }
             double secs = (now - windowStart) / 1e9;
@@ -215,9 +256,9 @@ public final class PerfProduceCommand implements Callable<Integer> {
 
         synchronized void printTotal(long elapsedNanos) {
             double secs = Math.max(elapsedNanos, 1) / 1e9;
-            out.printf("%d records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
+            out.printf("%d%s records sent, %.1f records/sec (%.2f MB/sec), %.2f ms avg latency, %.2f ms max latency, "
                             + "%d ms 50th, %d ms 95th, %d ms 99th, %d ms 99.9th.%n",
-                    count, count / secs, bytes / secs / (1024 * 1024), total.getMean() / 1000,
+                    count, label, count / secs, bytes / secs / (1024 * 1024), total.getMean() / 1000,
                     total.getMaxValue() / 1000.0, ms(50), ms(95), ms(99), ms(99.9));
             if (errors.get() > 0) {
                 out.printf("%d records failed; first error: %s%n", errors.get(), firstError);

@@ -59,6 +59,27 @@ class PerfProduceCommandTest {
     }
 
     @Test
+    void warmupRecordsAreLeftOutOfASecondSteadyStateSummary() {
+        assertEquals(0, run("--topic", "perf", "--num-records", "500", "--warmup-records", "200", "--record-size", "10",
+                "--throughput", "-1"), err.toString());
+        String output = out.toString();
+        assertTrue(output.startsWith("Warmup first 200 records."), output);
+        String[] lines = output.strip().split("\\R");
+        assertTrue(lines[lines.length - 2].startsWith("500 records sent, "), output);
+        assertTrue(lines[lines.length - 1].matches("300 steady state records sent, [0-9.]+ records/sec .* \\d+ ms 99\\.9th\\."),
+                output);
+    }
+
+    @Test
+    void warmupRecordsMustLeaveRecordsToMeasure() {
+        assertEquals(2, run("--topic", "perf", "--num-records", "10", "--warmup-records", "10", "--record-size", "1",
+                "--throughput", "-1"));
+        assertTrue(err.toString().contains("--warmup-records must be >= 0 and less than --num-records"), err.toString());
+        assertEquals(2, run("--topic", "perf", "--num-records", "10", "--warmup-records", "-1", "--record-size", "1",
+                "--throughput", "-1"));
+    }
+
+    @Test
     void keysCycleOverTheGivenKeySpace() {
         assertEquals(0, run("--topic", "perf", "--num-records", "30", "--record-size", "10", "--throughput", "-1",
                 "--keys", "4"), err.toString());
