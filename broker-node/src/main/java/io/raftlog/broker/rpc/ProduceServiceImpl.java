@@ -19,6 +19,7 @@ import io.raftlog.log.v1.AllocateProducerId;
 import io.raftlog.log.v1.MetadataCommand;
 import io.raftlog.log.v1.MetadataStatus;
 import io.raftlog.log.v1.TopicRecord;
+import io.raftlog.statemachine.codec.ByteStringViews;
 import io.raftlog.statemachine.codec.RecordBatches;
 import io.raftlog.statemachine.metadata.TopicConfig;
 import com.google.protobuf.UnsafeByteOperations;
@@ -271,7 +272,7 @@ public final class ProduceServiceImpl extends ProduceServiceGrpc.ProduceServiceI
     try {
       // No record may be larger than a whole batch may be, once decompressed (Kafka's producer
       // refuses such a record too: max.request.size applies to its uncompressed size).
-      RecordBatches.validateClientBatch(data.getRecordBatch().asReadOnlyByteBuffer(), config.maxBatchBytes,
+      RecordBatches.validateClientBatch(ByteStringViews.readView(data.getRecordBatch()), config.maxBatchBytes,
           compacted(topic));
     } catch (RecordBatches.MissingKeyException e) {
       throw GrpcErrors.invalid(missingKey(topic, "record batch for " + where + " rejected: " + e.getMessage()));

@@ -9,6 +9,7 @@ import io.raftlog.log.v1.DeleteRecords;
 import io.raftlog.log.v1.DeleteRecordsReply;
 import io.raftlog.log.v1.PartitionCommand;
 import io.raftlog.log.v1.PartitionSnapshot;
+import io.raftlog.statemachine.codec.ByteStringViews;
 import io.raftlog.statemachine.codec.PartitionCodec;
 import io.raftlog.statemachine.codec.RecordBatches;
 import io.raftlog.statemachine.core.AppendOutcome;
@@ -500,8 +501,9 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
   private CompletableFuture<Message> applyNow(LogEntryProto entry, Object context) {
     MessageLite reply;
     try {
-      PartitionCommand cmd = PartitionCommand.parseFrom(
-          entry.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+      // The batches alias the entry's bytes; applyAppend copies each before stamping it.
+      PartitionCommand cmd = ByteStringViews.parseAliased(entry.getStateMachineLogEntry().getLogData(),
+          PartitionCommand.parser());
       if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND) {
         reply = applyAppend(cmd.getAppend(), context, 0);
       } else if (cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND_BATCHES) {
@@ -1070,12 +1072,13 @@ public final class PartitionStateMachine extends SnapshottingStateMachine {
     void onLeaderAppend(TransactionContext trx, EntryContext ctx) {
       List<BatchHeader> headers = new ArrayList<>();
       try {
-        PartitionCommand cmd = PartitionCommand.parseFrom(trx.getStateMachineLogEntry().getLogData().asReadOnlyByteBuffer());
+        PartitionCommand cmd = ByteStringViews.parseAliased(trx.getStateMachineLogEntry().getLogData(),
+            PartitionCommand.parser());
         List<AppendBatch> batches = cmd.getCommandCase() == PartitionCommand.CommandCase.APPEND_BATCHES
             ? cmd.getAppendBatches().getBatchesList() : List.of(cmd.getAppend());
         for (AppendBatch b : batches) {
           // The batch was validated when the broker accepted it; apply checks the CRC again.
-          headers.add(RecordBatches.readValidatedHeader(b.getRecordBatch().asReadOnlyByteBuffer()));
+          headers.add(RecordBatches.readValidatedHeader(ByteStringViews.readView(b.getRecordBatch())));
         }
       } catch (Exception e) {
         invalidate();
