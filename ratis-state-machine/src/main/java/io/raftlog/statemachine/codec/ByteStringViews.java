@@ -97,8 +97,9 @@ public final class ByteStringViews {
       }
     }
 
-    void singleByte() {
-      writes += 2; // a byte at a time: not one array
+    /** Bytes that may not be kept (a single byte, or an array or buffer the writer may reuse). */
+    void notKeepable() {
+      writes += 2;
     }
 
     /** A view of the one array or buffer; null when there were several, or none. */
@@ -116,10 +117,11 @@ public final class ByteStringViews {
   private static final class Capture extends com.google.protobuf.ByteOutput {
     final Captured captured = new Captured();
 
-    @Override public void write(byte value) { captured.singleByte(); }
-    @Override public void write(byte[] value, int offset, int length) { captured.array(value, offset, length); }
+    // Only the lazy writes hand over bytes that may be kept (ByteOutput's contract).
+    @Override public void write(byte value) { captured.notKeepable(); }
+    @Override public void write(byte[] value, int offset, int length) { captured.notKeepable(); }
     @Override public void writeLazy(byte[] value, int offset, int length) { captured.array(value, offset, length); }
-    @Override public void write(ByteBuffer value) { captured.buffer(value); }
+    @Override public void write(ByteBuffer value) { captured.notKeepable(); }
     @Override public void writeLazy(ByteBuffer value) { captured.buffer(value); }
   }
 
@@ -127,10 +129,11 @@ public final class ByteStringViews {
   private static final class ShadedCapture extends org.apache.ratis.thirdparty.com.google.protobuf.ByteOutput {
     final Captured captured = new Captured();
 
-    @Override public void write(byte value) { captured.singleByte(); }
-    @Override public void write(byte[] value, int offset, int length) { captured.array(value, offset, length); }
+    // Only the lazy writes hand over bytes that may be kept (ByteOutput's contract).
+    @Override public void write(byte value) { captured.notKeepable(); }
+    @Override public void write(byte[] value, int offset, int length) { captured.notKeepable(); }
     @Override public void writeLazy(byte[] value, int offset, int length) { captured.array(value, offset, length); }
-    @Override public void write(ByteBuffer value) { captured.buffer(value); }
+    @Override public void write(ByteBuffer value) { captured.notKeepable(); }
     @Override public void writeLazy(ByteBuffer value) { captured.buffer(value); }
   }
 }
