@@ -130,7 +130,7 @@ public final class PerfProduceCommand implements Callable<Integer> {
         for (int i = 0; i < payload.length; i++) {
             payload[i] = (byte) ('A' + random.nextInt(26));
         }
-        Stats stats = new Stats(out, "", true);
+        Stats stats = new Stats(out, "");
         Stats steady = null;
         if (warmupRecords > 0) {
             out.printf("Warmup first %d records. Steady state results will print after the complete test summary.%n",
@@ -146,7 +146,7 @@ public final class PerfProduceCommand implements Callable<Integer> {
                     throttle(start, i);
                 }
                 if (i == warmupRecords && warmupRecords > 0) {
-                    steady = new Stats(out, " steady state", false);
+                    steady = new Stats(out, " steady state");
                     steadyStart = System.nanoTime();
                 }
                 Stats steadyOrNull = steady;
@@ -202,8 +202,6 @@ public final class PerfProduceCommand implements Callable<Integer> {
         private final PrintWriter out;
         /** Inserted after the count in the summary line: "" or " steady state" (Kafka's wording). */
         private final String label;
-        /** Whether this one prints the progress lines (the steady-state copy does not). */
-        private final boolean reports;
         private final Histogram total = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         private final Histogram window = new Histogram(TimeUnit.MINUTES.toMicros(10), 3);
         private final AtomicLong errors = new AtomicLong();
@@ -214,10 +212,9 @@ public final class PerfProduceCommand implements Callable<Integer> {
         private long windowStart = System.nanoTime();
         private String firstError;
 
-        Stats(PrintWriter out, String label, boolean reports) {
+        Stats(PrintWriter out, String label) {
             this.out = out;
             this.label = label;
-            this.reports = reports;
         }
 
         synchronized void record(long latencyNanos, int size) {
@@ -240,7 +237,7 @@ public final class PerfProduceCommand implements Callable<Integer> {
 
         synchronized void maybeReport() {
             long now = System.nanoTime();
-            if (!reports || now - windowStart < TimeUnit.MILLISECONDS.toNanos(REPORT_INTERVAL_MS)) {
+            if (now - windowStart < TimeUnit.MILLISECONDS.toNanos(REPORT_INTERVAL_MS)) {
                 return;
             }
             double secs = (now - windowStart) / 1e9;
