@@ -46,6 +46,35 @@ class RestartAndFailoverTest {
             .build()).getResults(0);
   }
 
+  /**
+   * Produces one record as sequence {@code sequence} of an idempotent producer, retrying through
+   * leader changes: a retry of an attempt that was appended after all is answered with the
+   * original offset instead of writing the record twice, so the caller can still assert offsets.
+   */
+  private static PartitionProduceResult produceIdempotently(MiniCluster c, String topic, long producerId,
+      int sequence, String value) {
+    return Wait.forValue("record " + sequence + " of " + topic + " acknowledged", Duration.ofSeconds(60), () -> {
+      int leader = c.awaitLeader(topic, 0, Duration.ofSeconds(30));
+      PartitionProduceResult r = ProduceServiceGrpc.newBlockingStub(c.channel(leader))
+          .withDeadlineAfter(30, TimeUnit.SECONDS)
+          .produce(ProduceRequest.newBuilder().setAcks(Acks.ACKS_ALL).addPartitions(PartitionProduceData.newBuilder()
+              .setTopic(topic).setPartition(0).setProducerId(producerId).setProducerEpoch(0).setBaseSequence(sequence)
+              .addRecords(Record.newBuilder().setValue(ByteString.copyFromUtf8(value)))).build())
+          .getResults(0);
+      return RETRIABLE.contains(r.getError().getCode()) ? null : r;
+    });
+  }
+
+  private static final java.util.Set<ErrorCode> RETRIABLE = java.util.EnumSet.of(ErrorCode.NOT_LEADER,
+      ErrorCode.LEADER_NOT_AVAILABLE, ErrorCode.REQUEST_TIMED_OUT, ErrorCode.NOT_ENOUGH_REPLICAS,
+      ErrorCode.BROKER_NOT_AVAILABLE);
+
+  private static long initProducerId(MiniCluster c, int broker) {
+    return Wait.forValue("a producer id", Duration.ofSeconds(30), () -> ProduceServiceGrpc
+        .newBlockingStub(c.channel(broker)).withDeadlineAfter(10, TimeUnit.SECONDS)
+        .initProducerId(io.raftlog.api.v1.InitProducerIdRequest.getDefaultInstance()).getProducerId());
+  }
+
   private static FetchPartitionResult fetchAll(MiniCluster c, int broker, String topic) {
     return FetchServiceGrpc.newBlockingStub(c.channel(broker)).withDeadlineAfter(20, TimeUnit.SECONDS)
         .fetch(FetchRequest.newBuilder().addPartitions(FetchPartition.newBuilder().setTopic(topic).setPartition(0)
@@ -65,9 +94,11 @@ class RestartAndFailoverTest {
     try (MiniCluster c = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
         "segment.bytes", "4096", "max.batch.bytes", "65536", "raft.log.segment.bytes", "393216"))) {
       create(c, "durable");
+      // Leadership can move at any time (notably right after the full restart below), so records
+      // are produced idempotently and retried; the offsets must still come out exactly 0..250.
+      long producerId = initProducerId(c, 1);
       for (int i = 0; i < 250; i++) {
-        int leader = c.awaitLeader("durable", 0, Duration.ofSeconds(30));
-        PartitionProduceResult r = produce(c, leader, "durable", "m-" + i + padding);
+        PartitionProduceResult r = produceIdempotently(c, "durable", producerId, i, "m-" + i + padding);
         assertEquals(ErrorCode.NONE, r.getError().getCode(), r.getError().getMessage());
         assertEquals(i, r.getBaseOffset());
         written.add("m-" + i + padding);
@@ -82,9 +113,10 @@ class RestartAndFailoverTest {
       // Same directories and ports: the whole cluster comes back with its data and metadata.
       c.stopAll();
       c.startAll();
-      int leader = c.awaitLeader("durable", 0, Duration.ofSeconds(60));
-      PartitionProduceResult r = produce(c, leader, "durable", "after-restart");
-      assertEquals(250, r.getBaseOffset(), r.getError().getMessage());
+      c.awaitLeader("durable", 0, Duration.ofSeconds(60));
+      PartitionProduceResult r = produceIdempotently(c, "durable", producerId, 250, "after-restart");
+      assertEquals(ErrorCode.NONE, r.getError().getCode(), r.getError().getMessage());
+      assertEquals(250, r.getBaseOffset());
       written.add("after-restart");
       for (int b = 1; b <= 3; b++) {
         int broker = b;
