@@ -14,7 +14,8 @@
 #   3. for each repeat, for each case: create a fresh topic (3 partitions, RF 3), run the producer
 #      perf tool, for the acks=all throughput cases read everything back with the consumer perf
 #      tool, delete the topic. The broker processes' CPU time (utime+stime from /proc/PID/stat) is
-#      read before and after every perf tool run;
+#      read before and after every perf tool run, and the client process's (GNU time, when
+#      /usr/bin/time exists) for the throughput and consume runs;
 #   4. stop the cluster.
 # Repeats go round the cases (A B C A B C ...), not case by case, so slow phases of the machine
 # spread over all cases instead of hitting one.
@@ -331,6 +332,19 @@ broker_cpu_ticks() {
 
 ticks_to_seconds() { awk -v t="$1" -v hz="$CLK_TCK" 'BEGIN { printf "%.2f", t / hz }'; }
 
+# The client shares the machine's cores with the brokers, so its CPU bounds throughput too.
+# client_timer FILE: prints the words that make GNU time write the CPU seconds (user and system)
+# of the command after it, its JVM start included, to FILE; nothing without /usr/bin/time.
+client_timer() {
+  [[ -x /usr/bin/time ]] && printf '%s\n' /usr/bin/time -f '%U %S' -o "$1"
+  return 0
+}
+# client_cpu FILE: the seconds client_timer wrote to FILE, or nothing.
+client_cpu() {
+  [[ -s "$1" ]] || return 0
+  tail -n 1 "$1" | awk 'NF == 2 { printf "%.2f", $1 + $2 }'
+}
+
 # ---------------------------------------------------------------------------------------------
 # Results: one line per measurement, "side<TAB>case<TAB>metric<TAB>repeat<TAB>value".
 
@@ -565,6 +579,10 @@ produce() {
     for p in "${props[@]}"; do cmd+=(--producer-prop "$p"); done
   fi
   local before after sampler=""
+  local -a timer=()
+  rm -f "$log.cpu"
+  ((warmup > 0)) || mapfile -t timer < <(client_timer "$log.cpu")
+  cmd=("${timer[@]}" "${cmd[@]}")
   if ((warmup > 0)); then
     # A pacing window, not synchronization: the CPU samples bracket the steady part by the clock.
     (sleep "$(awk -v w="$warmup" -v r="$rate" 'BEGIN { print w / r }')"; broker_cpu_ticks >"$WORK/cpu-before"
@@ -582,6 +600,7 @@ produce() {
     after="$(broker_cpu_ticks)"
   fi
   PRODUCE_CPU="$(ticks_to_seconds $((after - before)))"
+  PRODUCE_CLIENT_CPU="$(client_cpu "$log.cpu")"
   PRODUCED="$(parse_produce "$log" steady)" || {
     tail -n 20 "$log" >&2
     die "could not parse the producer's summary in $log"
@@ -589,19 +608,23 @@ produce() {
   PRODUCED_WHOLE_P99="$(parse_produce "$log" whole | cut -d' ' -f5)"
 }
 
-# consume TOPIC RECORDS LOGNAME: sets CONSUMED="rps mbps" and CONSUME_CPU.
+# consume TOPIC RECORDS LOGNAME: sets CONSUMED="rps mbps", CONSUME_CPU and CONSUME_CLIENT_CPU.
 consume() {
   local topic="$1" n="$2" log="$WORK/logs/$SIDE-$3-consume.log" line before after
-  local -a f
+  local -a f timer
+  rm -f "$log.cpu"
+  mapfile -t timer < <(client_timer "$log.cpu")
   before="$(broker_cpu_ticks)"
   if is_kafka; then
-    run_client "$log" "${KAFKA_TOOL[@]}" org.apache.kafka.tools.ConsumerPerformance --bootstrap-server "$BOOTSTRAP" \
-      --topic "$topic" --num-records "$n" --timeout "$CONSUME_IDLE_TIMEOUT_MS"
+    run_client "$log" "${timer[@]}" "${KAFKA_TOOL[@]}" org.apache.kafka.tools.ConsumerPerformance \
+      --bootstrap-server "$BOOTSTRAP" --topic "$topic" --num-records "$n" --timeout "$CONSUME_IDLE_TIMEOUT_MS"
   else
-    raftlog_cli "$log" perf consume --topic "$topic" --messages "$n" --timeout-ms "$CONSUME_IDLE_TIMEOUT_MS"
+    run_client "$log" "${timer[@]}" env RAFTLOG_CLI_JAVA_OPTS="$CLIENT_JAVA_OPTS" "$RAFTLOG_CLI" \
+      --bootstrap "$BOOTSTRAP" perf consume --topic "$topic" --messages "$n" --timeout-ms "$CONSUME_IDLE_TIMEOUT_MS"
   fi
   after="$(broker_cpu_ticks)"
   CONSUME_CPU="$(ticks_to_seconds $((after - before)))"
+  CONSUME_CLIENT_CPU="$(client_cpu "$log.cpu")"
   # Summary: "start, end, MB, MB.sec, nMsg, nMsg.sec" and, from Kafka, also "rebalance.time.ms,
   # fetch.time.ms, fetch.MB.sec, fetch.nMsg.sec". Raftlog's clock starts once the partitions are
   # assigned; Kafka's fetch.* columns likewise leave out the group join, so those are compared.
@@ -622,7 +645,8 @@ record_produce() {
   record "$SIDE" "$case" p99 "$rep" "$p99"
   record "$SIDE" "$case" p999 "$rep" "$p999"
   record "$SIDE" "$case" cpu "$rep" "$PRODUCE_CPU"
-  log "  $SIDE $case #$rep: $rps records/s, $mbps MB/s, avg $avg ms, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, broker CPU $PRODUCE_CPU s"
+  [[ -z "$PRODUCE_CLIENT_CPU" ]] || record "$SIDE" "$case" ccpu "$rep" "$PRODUCE_CLIENT_CPU"
+  log "  $SIDE $case #$rep: $rps records/s, $mbps MB/s, avg $avg ms, p50 $p50 ms, p99 $p99 ms, p99.9 $p999 ms, broker CPU $PRODUCE_CPU s${PRODUCE_CLIENT_CPU:+, client CPU $PRODUCE_CLIENT_CPU s}"
 }
 
 record_consume() {
@@ -631,7 +655,8 @@ record_consume() {
   record "$SIDE" "$case" rps "$rep" "$rps"
   record "$SIDE" "$case" mbps "$rep" "$mbps"
   record "$SIDE" "$case" cpu "$rep" "$CONSUME_CPU"
-  log "  $SIDE $case #$rep: $rps records/s, $mbps MB/s, broker CPU $CONSUME_CPU s"
+  [[ -z "$CONSUME_CLIENT_CPU" ]] || record "$SIDE" "$case" ccpu "$rep" "$CONSUME_CLIENT_CPU"
+  log "  $SIDE $case #$rep: $rps records/s, $mbps MB/s, broker CPU $CONSUME_CPU s${CONSUME_CLIENT_CPU:+, client CPU $CONSUME_CLIENT_CPU s}"
 }
 
 # One throughput case: fresh topic, produce, optionally read back, delete.
@@ -723,6 +748,7 @@ metric_label() {
     p999) echo "p99.9 latency, ms (lower is better)" ;;
     p99whole) echo "p99 latency of the measuring client's whole run, its start and warm-up included, ms" ;;
     cpu) echo "broker CPU, s (lower is better)" ;;
+    ccpu) echo "client CPU, s: the whole perf tool process, JVM start included (lower is better)" ;;
   esac
 }
 
@@ -797,6 +823,8 @@ write_report() {
   echo "Ratios are Raftlog's median / Kafka's median: above 1 is better for Raftlog in throughput, below 1"
   echo "is better for Raftlog in latency and CPU. Broker CPU is the utime+stime the three broker processes"
   echo "used during the perf tool's run (from /proc/PID/stat); in the latency case, during its steady part only."
+  echo "Client CPU (throughput and consume cases) is the perf tool process's user+system time from GNU time,"
+  echo "its JVM start included: the client runs on the same cores as the brokers."
   echo
   echo "Producers, both sides: batch.size=$BATCH_SIZE, linger.ms=$LINGER_MS, no compression, 32 MiB buffer,"
   echo "idempotent for acks=all, enable.idempotence=false for acks=1 (Kafka's producer does that by itself for"
@@ -838,9 +866,9 @@ write_report() {
     echo "$header"
     echo "$sep"
     case "$c" in
-      consume-*) metrics=(rps mbps cpu) ;;
+      consume-*) metrics=(rps mbps cpu ccpu) ;;
       latency-*) metrics=(rps mbps avg p50 p99 p999 p99whole cpu) ;;
-      *) metrics=(rps mbps avg p50 p99 p999 cpu) ;;
+      *) metrics=(rps mbps avg p50 p99 p999 cpu ccpu) ;;
     esac
     for m in "${metrics[@]}"; do
       row="| $(metric_label "$m") |"
