@@ -57,6 +57,9 @@ public final class RaftHost implements AutoCloseable {
         .build();
   }
 
+  /** Ratis' log preallocation chunk: small entries share a chunk, large ones grow the file. */
+  static final long RAFT_LOG_PREALLOCATED_BYTES = 64 * 1024;
+
   static RaftProperties properties(BrokerConfig config) {
     RaftProperties p = new RaftProperties();
     RaftServerConfigKeys.setStorageDir(p, List.of(config.dataDir.resolve("raft").toFile()));
@@ -84,7 +87,13 @@ public final class RaftHost implements AutoCloseable {
     // segment files, and a lagging follower is served from disk, so a small cache suffices.
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2L * config.raftSegmentBytes));
-    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf("1MB"));
+    // Ratis preallocates its log files by writing zeros at the end (IOUtils.preallocate), and
+    // every fdatasync then also writes out the zeros not yet overwritten, where the next writes
+    // land again: for large entries that doubled the disk writes and tripled the write+fsync CPU
+    // (bench/FsyncCost.java, docs/benchmarks.md). An entry larger than this size gets exactly its
+    // own size in zeros, overwritten before the fsync; a small one gets a chunk, which spares most
+    // of their fdatasyncs a file size change (a journal commit).
+    RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(RAFT_LOG_PREALLOCATED_BYTES));
     // Ratis would append a metadata entry (the commit index) after every commit: one extra entry
     // and fsync per produce. A restarted replica learns the commit index from the leader instead.
     RaftServerConfigKeys.Log.setLogMetadataEnabled(p, false);
