@@ -89,10 +89,10 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2L * config.raftSegmentBytes));
     // Ratis preallocates its log files by writing zeros at the end (IOUtils.preallocate), and
     // every fdatasync then also writes out the zeros not yet overwritten, where the next writes
-    // land again: for large entries that doubled the disk writes and tripled the write+fsync CPU
-    // (bench/FsyncCost.java, docs/benchmarks.md). An entry larger than this size gets exactly its
-    // own size in zeros, overwritten before the fsync; a small one gets a chunk, which spares most
-    // of their fdatasyncs a file size change (a journal commit).
+    // land again: large entries sent the zeros to disk as well as the data, and in
+    // bench/FsyncCost.java their write+fsync CPU tripled (docs/benchmarks.md). An entry larger
+    // than this size gets exactly its own size in zeros, overwritten before the fsync; small ones
+    // share a chunk, which spares most of their fdatasyncs a file size change (a journal commit).
     RaftServerConfigKeys.Log.setPreallocatedSize(p, SizeInBytes.valueOf(RAFT_LOG_PREALLOCATED_BYTES));
     // Ratis would append a metadata entry (the commit index) after every commit: one extra entry
     // and fsync per produce. A restarted replica learns the commit index from the leader instead.
