@@ -105,7 +105,7 @@ public class FsyncCost {
       throw new IllegalStateException(failure[0]);
     }
     long total = (long) flushes * threads;
-    System.out.printf("%s%-18s %2d threads, %8d B payload: %8.1f us wall per flush per thread,"
+    System.out.printf("%s%-20s %2d threads, %8d B payload: %8.1f us wall per flush per thread,"
         + " %7.1f us CPU per flush, %6.0f flushes/s in all%n", label, mode.name().toLowerCase().replace('_', '-'),
         threads, payload, wall / 1e3 / flushes, cpu / 1e3 / total, total / (wall / 1e9));
   }
@@ -131,15 +131,12 @@ public class FsyncCost {
       long segmentAllocated = 0;
       for (int i = 0; i < flushes; i++) {
         switch (mode) {
-          case ONE_FILE -> {
-            logAllocated = preallocate(log, logAllocated, logPosition + entry.capacity());
-            logPosition += write(log, entry, logPosition);
-            log.force(false);
-            segmentPosition += write(segment, payload, segmentPosition);
-          }
-          case ONE_FILE_GROWING, ONE_FILE_EXACT_ZEROS -> {
-            if (mode == Mode.ONE_FILE_EXACT_ZEROS) {
-              logAllocated = zeroFill(log, logAllocated, logPosition + entry.capacity());
+          case ONE_FILE, ONE_FILE_GROWING, ONE_FILE_EXACT_ZEROS -> {
+            long needed = logPosition + entry.capacity();
+            if (mode == Mode.ONE_FILE) {
+              logAllocated = preallocate(log, logAllocated, needed);
+            } else if (mode == Mode.ONE_FILE_EXACT_ZEROS) {
+              logAllocated = zeroFill(log, logAllocated, needed);
             }
             logPosition += write(log, entry, logPosition);
             log.force(false);
