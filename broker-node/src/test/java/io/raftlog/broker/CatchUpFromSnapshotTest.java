@@ -24,6 +24,8 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -127,12 +129,17 @@ class CatchUpFromSnapshotTest {
 
   /**
    * A rebuilt replica that restarts before it received anything has only its term and vote on disk
-   * (no Raft log, no membership). Ratis alone would load it with no members, and its first election
-   * timeout would shut it down for good (fault suite, seed 505); the broker sets it aside and adds
-   * it back with its members from metadata, so it catches up.
+   * (no Raft log, no membership), or also an open log segment holding no entry: Ratis creates the
+   * segment and preallocates it with zeros before the first entry's bytes reach the file, so a
+   * SIGKILL in between leaves zeros only. Ratis alone would load it with no members (and delete the
+   * empty segment), and its first election timeout would shut it down for good (fault suite, seed
+   * 505, twice); the broker sets it aside and adds it back with its members from metadata, so it
+   * catches up.
    */
-  @Test
-  void aRebuiltReplicaRestartedBeforeItsFirstEntryComesBackWithItsMembers() throws Exception {
+  @ParameterizedTest(name = "open segment left on disk: {0}")
+  @ValueSource(booleans = {false, true})
+  void aRebuiltReplicaRestartedBeforeItsFirstEntryComesBackWithItsMembers(boolean zeroFilledSegment)
+      throws Exception {
     try (MiniCluster cluster = MiniCluster.start(3, dir, Map.of("raft.snapshot.threshold.entries", "100",
         "max.batch.bytes", "1024", "raft.log.segment.bytes", "65536"));
         Producer<String, String> producer = Producer.create(ProducerConfig.builder()
@@ -156,6 +163,9 @@ class CatchUpFromSnapshotTest {
       // entry: its term and vote, and which partition it is.
       Files.createDirectories(raftMeta.getParent());
       Files.write(raftMeta, termAndVote);
+      if (zeroFilledSegment) {
+        Files.write(raftMeta.resolveSibling("log_inprogress_0"), new byte[64 * 1024]);
+      }
       Files.createDirectories(descriptor.getParent());
       Files.write(descriptor, partition);
 

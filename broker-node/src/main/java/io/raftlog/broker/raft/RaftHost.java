@@ -23,6 +23,8 @@ import org.apache.ratis.protocol.exceptions.AlreadyExistsException;
 import org.apache.ratis.protocol.exceptions.GroupMismatchException;
 import org.apache.ratis.server.RaftServer;
 import org.apache.ratis.server.RaftServerConfigKeys;
+import org.apache.ratis.server.raftlog.segmented.LogSegment;
+import org.apache.ratis.server.raftlog.segmented.LogSegmentPath;
 import org.apache.ratis.statemachine.StateMachine;
 import org.apache.ratis.util.SizeInBytes;
 import org.apache.ratis.util.TimeDuration;
@@ -131,15 +133,19 @@ public final class RaftHost implements AutoCloseable {
   }
 
   /**
-   * Why: Ratis keeps a group's membership only in its Raft log and in {@code raft-meta.conf}, both
-   * written once the replica receives its first entry or snapshot notice. A replica that restarts
-   * before that (one rebuilt after losing its disk and not caught up yet, or a new one) is loaded
-   * with no members at all: the first heartbeat makes it a follower, and its first election
-   * timeout finds it "not in the configuration" and shuts the division down for good, so it never
-   * catches up (fault suite, seed 505). Such a group directory (only the term and vote in
-   * {@code raft-meta}) is moved out of Ratis' sight here, and {@link #addGroup} moves it back and
-   * adds the group with its members from metadata, keeping the term and vote, which Raft needs
-   * so that the replica never votes twice in a term.
+   * Why: Ratis keeps a group's membership only in its Raft log (configuration entries) and in
+   * {@code raft-meta.conf} (written when a configuration entry is applied or a snapshot installed).
+   * A replica that restarts before it holds either (one rebuilt after losing its disk and not
+   * caught up yet, or a new one) is loaded with no members at all: the first heartbeat makes it a
+   * follower, and its first election timeout finds it "not in the configuration" and shuts the
+   * division down for good, so it never catches up (fault suite, seed 505). Its directory holds the
+   * term and vote in {@code raft-meta}, and possibly an open log segment with no entry: Ratis
+   * creates the segment and preallocates it with zeros before the first entry's bytes reach it, so
+   * a SIGKILL in between leaves zeros (Ratis deletes such a segment when it loads it). Such a group
+   * directory is moved out of Ratis' sight here, and {@link #addGroup} moves it back and adds the
+   * group with its members from metadata, keeping the term and vote, which Raft needs so that the
+   * replica never votes twice in a term. A configuration entry in the log, once there, overrides
+   * the members given.
    *
    * @return the groups set aside
    */
@@ -157,7 +163,8 @@ public final class RaftHost implements AutoCloseable {
           continue;
         }
         Path current = group.resolve("current");
-        if (!Files.isDirectory(current) || Files.exists(current.resolve("raft-meta.conf")) || hasLog(current)) {
+        if (!Files.isDirectory(current) || Files.exists(current.resolve("raft-meta.conf"))
+            || logHasConfiguration(current)) {
           continue;
         }
         Files.createDirectories(parkedDir);
@@ -170,10 +177,34 @@ public final class RaftHost implements AutoCloseable {
     return parked;
   }
 
-  private static boolean hasLog(Path current) throws IOException {
+  /**
+   * Whether the group's Raft log segments hold a configuration entry, read with Ratis' own segment
+   * reader and the corruption policy the server runs with (the default, EXCEPTION), so that a file
+   * counts as empty exactly when Ratis will load it as empty. A segment that cannot be read counts
+   * as holding one: the directory is then left to Ratis as it is, never set aside on a guess.
+   */
+  static boolean logHasConfiguration(Path current) throws IOException {
     try (DirectoryStream<Path> logs = Files.newDirectoryStream(current, "log_*")) {
-      return logs.iterator().hasNext();
+      for (Path log : logs) {
+        LogSegmentPath segment = LogSegmentPath.matchLogSegment(log);
+        if (segment == null) {
+          continue;
+        }
+        boolean[] found = {false};
+        try {
+          LogSegment.readSegmentFile(log.toFile(), segment.getStartEnd(), SizeInBytes.valueOf("1GB"),
+              RaftServerConfigKeys.Log.CorruptionPolicy.EXCEPTION, null,
+              entry -> found[0] |= entry.hasConfigurationEntry());
+        } catch (IOException | RuntimeException e) {
+          LOG.warn("cannot read Raft log segment {} ({}): leaving its group to Ratis as it is", log, e.toString());
+          return true;
+        }
+        if (found[0]) {
+          return true;
+        }
+      }
     }
+    return false;
   }
 
   /**

@@ -4,11 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.List;
+import java.util.Set;
 import java.util.UUID;
+import org.apache.ratis.proto.RaftProtos.LogEntryProto;
+import org.apache.ratis.proto.RaftProtos.MetadataProto;
+import org.apache.ratis.proto.RaftProtos.RaftConfigurationProto;
+import org.apache.ratis.proto.RaftProtos.RaftPeerProto;
 import org.apache.ratis.protocol.RaftGroupId;
+import org.apache.ratis.server.raftlog.segmented.SegmentedRaftLogOutputStream;
+import org.apache.ratis.thirdparty.com.google.protobuf.ByteString;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -28,6 +37,7 @@ class ParkedGroupsTest {
 
   @Test
   void onlyGroupsWithNeitherMembershipNorLogAreSetAside() throws Exception {
+    // A log file that is not a Ratis segment at all (one byte) is left to Ratis as it is.
     UUID termOnly = UUID.randomUUID();
     UUID withConf = UUID.randomUUID();
     UUID withLog = UUID.randomUUID();
@@ -45,6 +55,65 @@ class ParkedGroupsTest {
     assertTrue(Files.exists(dir.resolve("raft").resolve(withConf.toString())));
     assertTrue(Files.exists(dir.resolve("raft").resolve(withLog.toString())));
     assertTrue(Files.exists(dir.resolve("raft").resolve("not-a-group")));
+  }
+
+  /**
+   * An open segment with no configuration entry in it gives Ratis no members either: zeros only
+   * (preallocated, then SIGKILLed before the first entry reached the file), a header only, or
+   * entries of another kind. A torn entry after a configuration entry does not hide it.
+   */
+  @Test
+  void aLogWithoutAConfigurationEntryCountsAsNoMembership() throws Exception {
+    UUID zeros = UUID.randomUUID();
+    UUID headerOnly = UUID.randomUUID();
+    UUID noConf = UUID.randomUUID();
+    UUID conf = UUID.randomUUID();
+    UUID confThenTorn = UUID.randomUUID();
+    Files.write(group(zeros, "raft-meta").resolve("current/log_inprogress_0"), new byte[64 * 1024]);
+    writeSegment(group(headerOnly, "raft-meta"), "log_inprogress_0");
+    writeSegment(group(noConf, "raft-meta"), "log_inprogress_0", metadataEntry(0), metadataEntry(1));
+    writeSegment(group(conf, "raft-meta"), "log_0-1", confEntry(0), metadataEntry(1));
+    Path torn = writeSegment(group(confThenTorn, "raft-meta"), "log_inprogress_0", confEntry(0), metadataEntry(1));
+    byte[] bytes = Files.readAllBytes(torn);
+    Files.write(torn, Arrays.copyOf(bytes, bytes.length - 3));
+    // The first entry cut short, then the preallocated zeros (a power loss, not a SIGKILL: a kill
+    // does not tear a write call).
+    UUID tornFirst = UUID.randomUUID();
+    Path first = writeSegment(group(tornFirst, "raft-meta"), "log_inprogress_0", confEntry(0));
+    bytes = Files.readAllBytes(first);
+    Files.write(first, Arrays.copyOf(Arrays.copyOf(bytes, 8 + 5), 64 * 1024));
+
+    List<RaftGroupId> parked = RaftHost.parkGroupsWithoutMembers(dir.resolve("raft"), dir.resolve("raft-parked"));
+
+    assertEquals(Set.of(RaftGroupId.valueOf(zeros), RaftGroupId.valueOf(headerOnly), RaftGroupId.valueOf(noConf)),
+        Set.copyOf(parked));
+    assertTrue(Files.exists(dir.resolve("raft").resolve(conf.toString())));
+    assertTrue(Files.exists(dir.resolve("raft").resolve(confThenTorn.toString())));
+    // Ratis' reader fails on it (checksum): left to Ratis as it is rather than set aside on a guess.
+    assertTrue(Files.exists(dir.resolve("raft").resolve(tornFirst.toString())));
+  }
+
+  private static Path writeSegment(Path group, String name, LogEntryProto... entries) throws Exception {
+    Path file = group.resolve("current").resolve(name);
+    try (SegmentedRaftLogOutputStream out = new SegmentedRaftLogOutputStream(file.toFile(), false,
+        8 * 1024 * 1024, 64 * 1024, ByteBuffer.allocateDirect(64 * 1024))) {
+      for (LogEntryProto e : entries) {
+        out.write(e);
+      }
+      out.flush();
+    }
+    return file;
+  }
+
+  private static LogEntryProto confEntry(long index) {
+    RaftPeerProto peer = RaftPeerProto.newBuilder().setId(ByteString.copyFromUtf8("1")).setAddress("127.0.0.1:1").build();
+    return LogEntryProto.newBuilder().setTerm(1).setIndex(index)
+        .setConfigurationEntry(RaftConfigurationProto.newBuilder().addPeers(peer)).build();
+  }
+
+  private static LogEntryProto metadataEntry(long index) {
+    return LogEntryProto.newBuilder().setTerm(1).setIndex(index)
+        .setMetadataEntry(MetadataProto.newBuilder().setCommitIndex(index)).build();
   }
 
   @Test
