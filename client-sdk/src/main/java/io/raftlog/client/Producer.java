@@ -78,13 +78,13 @@ public final class Producer<K, V> implements AutoCloseable {
                 config.retryBackoffMs(), config.requestTimeoutMs(), config.metadataMaxAgeMs());
         this.bufferPool = new BufferPool(config.bufferMemoryBytes());
         this.accumulator = new RecordAccumulator(config.batchSizeBytes(), config.lingerMs(),
-                config.deliveryTimeoutMs(), bufferPool);
+                config.deliveryTimeoutMs(), bufferPool, compression(config.compression()));
         MetadataCacheView view = new MetadataCacheView(metadata);
         this.sender = new Sender(accumulator, view,
                 new GrpcProducerTransport(channels, view::brokerAddresses, config.requestTimeoutMs()),
                 config.clock(), new Sender.Settings(protoAcks(config.acks()), config.idempotenceEffective(),
                         config.maxInFlightPerPartition(), config.requestTimeoutMs(), config.retryBackoffMs(),
-                        config.deliveryTimeoutMs(), compression(config.compression())));
+                        config.deliveryTimeoutMs()));
         this.senderThread = new Thread(sender, "raftlog-producer-sender");
         this.senderThread.setDaemon(true);
         this.senderThread.start();

@@ -11,8 +11,9 @@ import java.util.concurrent.locks.ReentrantLock;
  * reserves its estimated encoded size when it is appended and its batch gives the bytes back once
  * the batch is completed (acknowledged, failed or expired).
  *
- * <p>Unlike Kafka's pool it does not hand out {@code ByteBuffer}s: batches are encoded once, when
- * they are first sent, so only the records' own bytes need bounding.
+ * <p>Unlike Kafka's pool it does not hand out {@code ByteBuffer}s: each batch allocates its own
+ * buffer and encodes its records into it, and the pool bounds the total by each record's estimated
+ * encoded size (a batch's buffer may be larger than its records until it fills).
  *
  * <p>Thread-safe. Waiters are served first come, first served, so a big record is not starved by
  * a stream of small ones. Blocking uses the real (monotonic) time: it bounds how long a caller's

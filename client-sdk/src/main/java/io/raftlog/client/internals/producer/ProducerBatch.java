@@ -1,13 +1,16 @@
 package io.raftlog.client.internals.producer;
 
 import com.google.protobuf.ByteString;
+import com.google.protobuf.UnsafeByteOperations;
 import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.TopicPartition;
 import io.raftlog.client.errors.RaftlogException;
 import java.nio.ByteBuffer;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.zip.CRC32C;
 import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.TimestampType;
@@ -16,6 +19,7 @@ import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecords;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.RecordBatch;
+import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
 
 /**
  * Records of one partition that travel together as one Kafka v2 record batch.
@@ -24,6 +28,15 @@ import org.apache.kafka.common.record.internal.RecordBatch;
  * closed for appends (full, or drained by the sender) → sent, possibly several times (retries keep
  * the producer id, epoch and base sequence so the broker can recognise a duplicate) → done
  * (acknowledged or failed exactly once; later completions are ignored).
+ *
+ * <p>Memory: each record is encoded into the batch's buffer when it is appended, as Kafka's
+ * producer does, so that the application's key and value arrays die young; what the batch keeps
+ * until it is acknowledged is one buffer (at most about twice its records' size) plus each
+ * record's timestamp and future. (Keeping the
+ * records as objects until the acknowledgement made the client spend a third of its CPU in the
+ * garbage collector at full speed: docs/benchmarks.md.) The producer id, epoch and base sequence
+ * go into the header when the sender first encodes the batch; a batch stamped again later (its
+ * sequence was cleared) is sent as a copy with the header rewritten.
  *
  * <p>Threading: appends happen under the accumulator lock; everything else (sequence, attempts,
  * encoding, completion) happens on the sender thread. {@link #done()} may be awaited from any thread.
@@ -34,16 +47,27 @@ public final class ProducerBatch {
     public static final long NO_PRODUCER_ID = RecordBatch.NO_PRODUCER_ID;
     public static final int NO_SEQUENCE = RecordBatch.NO_SEQUENCE;
 
-    /** One queued record and the future its {@code send} returned. */
-    record Entry(long timestampMs, byte[] key, byte[] value, Header[] headers,
-                 CompletableFuture<RecordMetadata> future) {
-    }
+    // Kafka's v2 record batch header (the wire and storage format, KIP-98): where the producer
+    // state lies, and the span its CRC-32C covers (from the attributes to the end of the batch).
+    private static final int CRC_OFFSET = 17;
+    private static final int ATTRIBUTES_OFFSET = 21;
+    private static final int PRODUCER_ID_OFFSET = 43;
+    private static final int PRODUCER_EPOCH_OFFSET = 51;
+    private static final int BASE_SEQUENCE_OFFSET = 53;
+    /** A new batch's buffer, unless batch.size or its first record asks for another size. */
+    private static final int INITIAL_BUFFER_BYTES = 4096;
 
     private final TopicPartition tp;
     private final long ordinal;
     private final long createdMs;
     private final int batchSizeBytes;
-    private final List<Entry> entries = new ArrayList<>();
+    /** Open while records are appended; null once built. */
+    private MemoryRecordsBuilder builder;
+    private final ByteBufferOutputStream stream;
+    /** The encoded batch once built (position 0, limit = its size); never changed afterwards. */
+    private ByteBuffer built;
+    private long[] timestamps = new long[16];
+    private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private long estimatedBytes = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
     private long reservedBytes;
@@ -59,11 +83,25 @@ public final class ProducerBatch {
     private boolean unknownTopicRetried;
     private boolean completed;
 
-    ProducerBatch(TopicPartition tp, long ordinal, long createdMs, int batchSizeBytes) {
+    /**
+     * @param firstRecordBytes the estimated size of the first record, so that a record larger than
+     *     {@code batchSizeBytes} gets a buffer that holds it
+     */
+    ProducerBatch(TopicPartition tp, long ordinal, long createdMs, int batchSizeBytes, Compression compression,
+                  int firstRecordBytes) {
         this.tp = tp;
         this.ordinal = ordinal;
         this.createdMs = createdMs;
         this.batchSizeBytes = batchSizeBytes;
+        // Small at first and doubled as records come (see tryAppend): the pool accounts records'
+        // sizes, not buffers, so a batch that stays nearly empty must not hold batch.size bytes.
+        long first = (long) firstRecordBytes + DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
+        long capacity = Math.max(first, Math.min(batchSizeBytes, INITIAL_BUFFER_BYTES));
+        this.stream = new ByteBufferOutputStream((int) Math.min(Integer.MAX_VALUE - 64, capacity));
+        this.builder = new MemoryRecordsBuilder(stream, RecordBatch.MAGIC_VALUE_V2, compression,
+                TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, NO_PRODUCER_ID,
+                RecordBatch.NO_PRODUCER_EPOCH, NO_SEQUENCE, false, false, RecordBatch.NO_PARTITION_LEADER_EPOCH,
+                batchSizeBytes);
     }
 
     /** Estimated encoded size of one record (uncompressed), used for memory accounting and batch sizing. */
@@ -73,14 +111,26 @@ public final class ProducerBatch {
     }
 
     /**
-     * Appends when the batch is open and the record fits in {@code batchSizeBytes} (an empty batch
-     * always takes its first record, however large). Accumulator lock held.
+     * Encodes the record into the batch when the batch is open and the record fits in
+     * {@code batchSizeBytes} (an empty batch always takes its first record, however large).
+     * Accumulator lock held.
      */
-    boolean tryAppend(Entry entry, int recordBytes) {
-        if (closedForAppends || (!entries.isEmpty() && estimatedBytes + recordBytes > batchSizeBytes)) {
+    boolean tryAppend(long timestampMs, byte[] key, byte[] value, Header[] headers,
+                      CompletableFuture<RecordMetadata> future, int recordBytes) {
+        if (closedForAppends || (!futures.isEmpty() && estimatedBytes + recordBytes > batchSizeBytes)) {
             return false;
         }
-        entries.add(entry);
+        if (stream.remaining() < recordBytes) {
+            // Doubles (the stream alone grows by 10% at a time, copying the batch each time).
+            stream.ensureRemaining(Math.max(recordBytes, stream.position()));
+        }
+        builder.append(timestampMs, key, value, headers);
+        int n = futures.size();
+        if (n == timestamps.length) {
+            timestamps = Arrays.copyOf(timestamps, n * 2);
+        }
+        timestamps[n] = timestampMs;
+        futures.add(future);
         estimatedBytes += recordBytes;
         reservedBytes += recordBytes;
         return true;
@@ -114,7 +164,7 @@ public final class ProducerBatch {
     }
 
     public int recordCount() {
-        return entries.size();
+        return futures.size();
     }
 
     long reservedBytes() {
@@ -184,19 +234,39 @@ public final class ProducerBatch {
 
     // ---- sending --------------------------------------------------------------------------------
 
-    /** The Kafka v2 batch as sent; encoded once and reused by retries. Sender thread. */
-    ByteString encode(Compression compression) {
+    /**
+     * The Kafka v2 batch as sent, with the current producer state; built once and reused by
+     * retries. Sender thread, once the batch is closed for appends.
+     */
+    ByteString encode() {
         if (encoded == null) {
-            ByteBuffer buffer = ByteBuffer.allocate((int) Math.min(Integer.MAX_VALUE - 64, estimatedBytes + 64));
-            MemoryRecordsBuilder builder = MemoryRecords.builder(buffer, RecordBatch.MAGIC_VALUE_V2, compression,
-                    TimestampType.CREATE_TIME, 0L, RecordBatch.NO_TIMESTAMP, producerId, producerEpoch,
-                    baseSequence, false, RecordBatch.NO_PARTITION_LEADER_EPOCH);
-            for (Entry e : entries) {
-                builder.append(e.timestampMs(), e.key(), e.value(), e.headers());
+            if (builder != null) {
+                builder.setProducerState(producerId, producerEpoch, baseSequence, false);
+                built = builder.build().buffer();
+                builder = null;
+                encoded = UnsafeByteOperations.unsafeWrap(built.duplicate());
+            } else {
+                encoded = UnsafeByteOperations.unsafeWrap(withProducerState(built, producerId, producerEpoch,
+                        baseSequence));
             }
-            encoded = ByteString.copyFrom(builder.build().buffer());
         }
         return encoded;
+    }
+
+    /**
+     * A copy of a built batch with another producer state in its header and the CRC recomputed. A
+     * copy, not the same buffer rewritten, because a ByteString handed out earlier must not change.
+     */
+    static ByteBuffer withProducerState(ByteBuffer batch, long producerId, short epoch, int baseSequence) {
+        ByteBuffer copy = ByteBuffer.allocate(batch.remaining());
+        copy.put(batch.duplicate()).flip();
+        copy.putLong(PRODUCER_ID_OFFSET, producerId);
+        copy.putShort(PRODUCER_EPOCH_OFFSET, epoch);
+        copy.putInt(BASE_SEQUENCE_OFFSET, baseSequence);
+        CRC32C crc = new CRC32C();
+        crc.update(copy.duplicate().position(ATTRIBUTES_OFFSET));
+        copy.putInt(CRC_OFFSET, (int) crc.getValue());
+        return copy;
     }
 
     /** Counts an attempt. Sender thread. */
@@ -210,10 +280,9 @@ public final class ProducerBatch {
             return false;
         }
         completed = true;
-        for (int i = 0; i < entries.size(); i++) {
-            Entry e = entries.get(i);
+        for (int i = 0; i < futures.size(); i++) {
             long offset = baseOffset < 0 ? -1 : baseOffset + i;
-            complete(e, new RecordMetadata(tp.topic(), tp.partition(), offset, e.timestampMs()));
+            complete(futures.get(i), new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps[i]));
         }
         done.complete(null);
         return true;
@@ -225,8 +294,8 @@ public final class ProducerBatch {
             return false;
         }
         completed = true;
-        for (Entry e : entries) {
-            failQuietly(e, error);
+        for (CompletableFuture<RecordMetadata> f : futures) {
+            failQuietly(f, error);
         }
         done.complete(null);
         return true;
@@ -241,18 +310,18 @@ public final class ProducerBatch {
         return done;
     }
 
-    private static void complete(Entry e, RecordMetadata metadata) {
+    private static void complete(CompletableFuture<RecordMetadata> future, RecordMetadata metadata) {
         try {
-            e.future().complete(metadata);
+            future.complete(metadata);
         } catch (RuntimeException callbackFailure) {
             // Dependent stages run user callbacks inline; one bad callback must not stop the sender.
             org.slf4j.LoggerFactory.getLogger(ProducerBatch.class).warn("producer callback threw", callbackFailure);
         }
     }
 
-    private static void failQuietly(Entry e, RaftlogException error) {
+    private static void failQuietly(CompletableFuture<RecordMetadata> future, RaftlogException error) {
         try {
-            e.future().completeExceptionally(error);
+            future.completeExceptionally(error);
         } catch (RuntimeException callbackFailure) {
             org.slf4j.LoggerFactory.getLogger(ProducerBatch.class).warn("producer callback threw", callbackFailure);
         }
@@ -260,7 +329,7 @@ public final class ProducerBatch {
 
     @Override
     public String toString() {
-        return "ProducerBatch{" + tp + " #" + ordinal + ", " + entries.size() + " records"
+        return "ProducerBatch{" + tp + " #" + ordinal + ", " + futures.size() + " records"
                 + (hasSequence() ? ", pid " + producerId + " seq " + baseSequence : "") + ", attempts " + attempts + "}";
     }
 }

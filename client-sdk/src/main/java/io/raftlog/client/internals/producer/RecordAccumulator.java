@@ -15,6 +15,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 
@@ -52,6 +53,7 @@ public final class RecordAccumulator {
     private final long lingerMs;
     private final long deliveryTimeoutMs;
     private final BufferPool pool;
+    private final Compression compression;
 
     private final Object lock = new Object();
     private final Map<TopicPartition, Deque<ProducerBatch>> batches = new LinkedHashMap<>();
@@ -60,7 +62,9 @@ public final class RecordAccumulator {
     private int flushesInProgress;
     private boolean closing;
 
-    public RecordAccumulator(int batchSizeBytes, long lingerMs, long deliveryTimeoutMs, BufferPool pool) {
+    public RecordAccumulator(int batchSizeBytes, long lingerMs, long deliveryTimeoutMs, BufferPool pool,
+                             Compression compression) {
+        this.compression = compression;
         this.batchSizeBytes = batchSizeBytes;
         this.lingerMs = lingerMs;
         this.deliveryTimeoutMs = deliveryTimeoutMs;
@@ -83,7 +87,6 @@ public final class RecordAccumulator {
                     + "buffer.memory (" + pool.totalBytes() + " bytes)");
         }
         pool.allocate(size, maxBlockMs);
-        ProducerBatch.Entry entry = new ProducerBatch.Entry(timestampMs, key, value, headers, future);
         synchronized (lock) {
             if (closing) {
                 pool.deallocate(size);
@@ -91,15 +94,15 @@ public final class RecordAccumulator {
             }
             Deque<ProducerBatch> deque = batches.computeIfAbsent(tp, k -> new ArrayDeque<>());
             ProducerBatch last = deque.peekLast();
-            if (last != null && last.tryAppend(entry, size)) {
+            if (last != null && last.tryAppend(timestampMs, key, value, headers, future, size)) {
                 return new AppendResult(deque.size() > 1 || last.isFull(), false);
             }
             if (last != null) {
                 last.closeForAppends();
             }
             long ordinal = nextOrdinal.merge(tp, 1L, Long::sum) - 1;
-            ProducerBatch batch = new ProducerBatch(tp, ordinal, nowMs, batchSizeBytes);
-            batch.tryAppend(entry, size);
+            ProducerBatch batch = new ProducerBatch(tp, ordinal, nowMs, batchSizeBytes, compression, size);
+            batch.tryAppend(timestampMs, key, value, headers, future, size);
             deque.addLast(batch);
             incomplete.add(batch);
             return new AppendResult(deque.size() > 1 || batch.isFull(), true);

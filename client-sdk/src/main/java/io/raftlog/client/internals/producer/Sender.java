@@ -27,7 +27,6 @@ import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import org.apache.kafka.common.compress.Compression;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -80,7 +79,7 @@ public final class Sender implements Runnable {
 
     /** Sender settings, derived from {@code ProducerConfig}. */
     public record Settings(Acks acks, boolean idempotent, int maxInFlightPerPartition, int requestTimeoutMs,
-                           long retryBackoffMs, long deliveryTimeoutMs, Compression compression) {
+                           long retryBackoffMs, long deliveryTimeoutMs) {
     }
 
     /** Per-partition delivery state. */
@@ -365,7 +364,7 @@ public final class Sender implements Runnable {
             // Every earlier batch is resolved: the recovery (if any) is over.
             d.recovering = false;
         }
-        var bytes = batch.encode(settings.compression());
+        var bytes = batch.encode();
         rb.request.addPartitions(PartitionProduceData.newBuilder().setTopic(tp.topic()).setPartition(tp.partition())
                 .setRecordBatch(bytes));
         rb.bytes += bytes.size();

@@ -13,6 +13,7 @@ import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.common.compress.Compression;
 import org.apache.kafka.common.header.Header;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,7 +35,8 @@ class RecordAccumulatorTest {
 
     @Test
     void aLoneRecordIsReadyExactlyWhenLingerExpires() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         assertTrue(append(acc, TP, 10, 1000).newBatchCreated());
         assertEquals(List.of(), acc.ready(1000).readyPartitions());
         assertEquals(5, acc.ready(1000).nextReadyCheckDelayMs());
@@ -45,7 +47,8 @@ class RecordAccumulatorTest {
     @Test
     void aFullBatchIsReadyAtOnceAndTheNextRecordOpensANewBatch() {
         int batchSize = 61 + 3 * recordBytes(100);
-        RecordAccumulator acc = new RecordAccumulator(batchSize, 1000, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(batchSize, 1000, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         assertFalse(append(acc, TP, 100, 0).batchIsFull());
         assertFalse(append(acc, TP, 100, 0).batchIsFull());
         assertTrue(append(acc, TP, 100, 0).batchIsFull(), "third record fills batch.size");
@@ -60,7 +63,8 @@ class RecordAccumulatorTest {
 
     @Test
     void aRecordLargerThanBatchSizeTravelsAlone() {
-        RecordAccumulator acc = new RecordAccumulator(100, 1000, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(100, 1000, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         append(acc, TP, 500, 0);
         assertEquals(1, acc.pollFirst(TP).recordCount());
@@ -69,7 +73,8 @@ class RecordAccumulatorTest {
 
     @Test
     void drainedBatchAcceptsNoMoreRecords() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 0, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 0, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         ProducerBatch drained = acc.pollFirst(TP);
         assertTrue(append(acc, TP, 10, 0).newBatchCreated());
@@ -78,7 +83,8 @@ class RecordAccumulatorTest {
 
     @Test
     void flushAndCloseMakeEveryBatchReady() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 60_000, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 60_000, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         append(acc, TP1, 10, 0);
         assertEquals(List.of(), acc.ready(1).readyPartitions());
@@ -92,7 +98,8 @@ class RecordAccumulatorTest {
 
     @Test
     void flushWaitsForEveryIncompleteBatch() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         append(acc, TP1, 10, 0);
         List<CompletableFuture<Void>> pending = acc.incompleteSnapshot();
@@ -107,7 +114,8 @@ class RecordAccumulatorTest {
 
     @Test
     void retriesGoBackBeforeNewerBatchesAndWaitForTheirBackoff() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 0, 120_000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 0, 120_000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         ProducerBatch first = acc.pollFirst(TP);
         append(acc, TP, 10, 0);
@@ -128,7 +136,8 @@ class RecordAccumulatorTest {
 
     @Test
     void expiresQueuedBatchesAtTheDeliveryTimeout() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 1000, new BufferPool(1 << 20));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 1000, new BufferPool(1 << 20),
+                Compression.NONE);
         append(acc, TP, 10, 0);
         append(acc, TP1, 10, 500);
         assertEquals(List.of(), acc.expireBatches(999));
@@ -142,7 +151,8 @@ class RecordAccumulatorTest {
     void memoryIsBoundedAndSendBlocksUntilTheDeadline() {
         int size = recordBytes(1000);
         BufferPool pool = new BufferPool(2L * size + 100);
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, pool);
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, pool,
+                Compression.NONE);
         append(acc, TP, 1000, 0);
         append(acc, TP, 1000, 0);
         long start = System.nanoTime();
@@ -158,7 +168,8 @@ class RecordAccumulatorTest {
     void aBlockedSendProceedsWhenABatchCompletes() throws Exception {
         int size = recordBytes(1000);
         BufferPool pool = new BufferPool(size + 100);
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, pool);
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, pool,
+                Compression.NONE);
         append(acc, TP, 1000, 0);
         AtomicReference<Throwable> failure = new AtomicReference<>();
         CompletableFuture<RecordMetadata> second = new CompletableFuture<>();
@@ -183,7 +194,8 @@ class RecordAccumulatorTest {
 
     @Test
     void aRecordLargerThanTheWholeBufferFailsAtOnce() {
-        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1000));
+        RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1000),
+                Compression.NONE);
         assertThrows(RecordTooLargeException.class, () -> append(acc, TP, 2000, 0));
     }
 

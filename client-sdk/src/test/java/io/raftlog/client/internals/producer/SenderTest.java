@@ -50,9 +50,10 @@ class SenderTest {
     /** Each record is its own batch when {@code oneRecordPerBatch}. */
     private void setUp(boolean idempotent, Acks acks, int maxInFlight, long deliveryTimeoutMs, boolean oneRecordPerBatch) {
         int batchSize = oneRecordPerBatch ? 1 : 16_384;
-        accumulator = new RecordAccumulator(batchSize, 5, deliveryTimeoutMs, new BufferPool(1 << 20));
+        accumulator = new RecordAccumulator(batchSize, 5, deliveryTimeoutMs, new BufferPool(1 << 20),
+                Compression.NONE);
         sender = new Sender(accumulator, metadata, transport, clock, new Sender.Settings(acks, idempotent, maxInFlight,
-                REQUEST_TIMEOUT, BACKOFF, deliveryTimeoutMs, Compression.NONE));
+                REQUEST_TIMEOUT, BACKOFF, deliveryTimeoutMs));
         metadata.leaders.put(TP0, B1);
         metadata.leaders.put(TP1, B1);
         metadata.leaders.put(TP2, B2);
