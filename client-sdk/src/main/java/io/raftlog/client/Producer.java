@@ -152,6 +152,10 @@ public final class Producer<K, V> implements AutoCloseable {
         }
         TopicPartition tp = new TopicPartition(record.topic(), partition);
         long nowMs = config.clock().millis();
+        if (record.timestampMs() < 0) {
+            throw new InvalidArgumentException("record timestamp " + record.timestampMs()
+                    + " is negative: give milliseconds since the epoch, or 0 for the send time");
+        }
         long timestampMs = record.timestampMs() == 0 ? nowMs : record.timestampMs();
         RecordAccumulator.AppendResult result = accumulator.append(tp, timestampMs, key, value, headers(record),
                 future, Math.max(0, deadlineMs - nowMs), nowMs);

@@ -11,7 +11,7 @@ import java.util.Objects;
  *     the key bytes for keyed records, round-robin per topic for keyless ones)
  * @param key key, may be {@code null} (keyless)
  * @param value value, may be {@code null}
- * @param timestampMs create time in ms since the epoch; 0 lets the broker use its receive time
+ * @param timestampMs create time in ms since the epoch; 0 means the time of {@code send}; never negative
  * @param headers headers, never {@code null}
  */
 public record ProducerRecord<K, V>(String topic, Integer partition, K key, V value, long timestampMs,

@@ -7,6 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import io.raftlog.api.v1.Record;
+import io.raftlog.client.errors.InvalidArgumentException;
 import io.raftlog.client.errors.RecordTooLargeException;
 import io.raftlog.client.errors.TimeoutException;
 import io.raftlog.client.errors.UnknownTopicOrPartitionException;
@@ -198,6 +199,16 @@ class ProducerTest {
         // The failed batch did not consume its sequence: the next one reuses it and succeeds.
         assertEquals(0, get(producer.send(new ProducerRecord<>("t", 0, null, "small"))).offset());
         assertEquals(0, cluster.produceCalls().get(1).baseSequence());
+    }
+
+    @Test
+    void aNegativeTimestampFailsTheFutureAndTheProducerGoesOn() throws Exception {
+        Producer<String, String> producer = producer(ProducerConfig.builder());
+        CompletionException e = assertThrows(CompletionException.class,
+                () -> producer.send(new ProducerRecord<>("t", 0, null, "v", -5L, List.of())).join());
+        assertInstanceOf(InvalidArgumentException.class, e.getCause());
+        assertTrue(e.getCause().getMessage().contains("negative"), e.getCause().getMessage());
+        assertEquals(0, get(producer.send(new ProducerRecord<>("t", 0, null, "ok"))).offset());
     }
 
     @Test

@@ -114,9 +114,14 @@ public final class ProducerBatch {
      * Encodes the record into the batch when the batch is open and the record fits in
      * {@code batchSizeBytes} (an empty batch always takes its first record, however large).
      * Accumulator lock held.
+     *
+     * @throws IllegalArgumentException for a negative timestamp, before anything is written
      */
     boolean tryAppend(long timestampMs, byte[] key, byte[] value, Header[] headers,
                       CompletableFuture<RecordMetadata> future, int recordBytes) {
+        if (timestampMs < 0) {
+            throw new IllegalArgumentException("invalid negative timestamp " + timestampMs);
+        }
         if (closedForAppends || (!futures.isEmpty() && estimatedBytes + recordBytes > batchSizeBytes)) {
             return false;
         }

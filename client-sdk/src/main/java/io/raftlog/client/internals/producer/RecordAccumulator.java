@@ -92,20 +92,27 @@ public final class RecordAccumulator {
                 pool.deallocate(size);
                 throw new RaftlogException("producer is closed");
             }
-            Deque<ProducerBatch> deque = batches.computeIfAbsent(tp, k -> new ArrayDeque<>());
-            ProducerBatch last = deque.peekLast();
-            if (last != null && last.tryAppend(timestampMs, key, value, headers, future, size)) {
-                return new AppendResult(deque.size() > 1 || last.isFull(), false);
+            try {
+                Deque<ProducerBatch> deque = batches.computeIfAbsent(tp, k -> new ArrayDeque<>());
+                ProducerBatch last = deque.peekLast();
+                if (last != null && last.tryAppend(timestampMs, key, value, headers, future, size)) {
+                    return new AppendResult(deque.size() > 1 || last.isFull(), false);
+                }
+                long ordinal = nextOrdinal.getOrDefault(tp, 0L);
+                ProducerBatch batch = new ProducerBatch(tp, ordinal, nowMs, batchSizeBytes, compression, size);
+                batch.tryAppend(timestampMs, key, value, headers, future, size);
+                // Only once the record is in: a record the encoder refuses changes nothing.
+                nextOrdinal.put(tp, ordinal + 1);
+                if (last != null) {
+                    last.closeForAppends();
+                }
+                deque.addLast(batch);
+                incomplete.add(batch);
+                return new AppendResult(deque.size() > 1 || batch.isFull(), true);
+            } catch (RuntimeException e) {
+                pool.deallocate(size);
+                throw e;
             }
-            if (last != null) {
-                last.closeForAppends();
-            }
-            long ordinal = nextOrdinal.merge(tp, 1L, Long::sum) - 1;
-            ProducerBatch batch = new ProducerBatch(tp, ordinal, nowMs, batchSizeBytes, compression, size);
-            batch.tryAppend(timestampMs, key, value, headers, future, size);
-            deque.addLast(batch);
-            incomplete.add(batch);
-            return new AppendResult(deque.size() > 1 || batch.isFull(), true);
         }
     }
 

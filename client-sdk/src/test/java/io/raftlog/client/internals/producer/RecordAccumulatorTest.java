@@ -34,6 +34,25 @@ class RecordAccumulatorTest {
     }
 
     @Test
+    void aRecordTheEncoderRefusesChangesNothing() {
+        BufferPool pool = new BufferPool(1 << 20);
+        int batchSize = 61 + recordBytes(100);
+        RecordAccumulator acc = new RecordAccumulator(batchSize, 1000, 120_000, pool, Compression.NONE);
+        append(acc, TP, 100, 0);
+        long free = pool.availableBytes();
+        // Into the open batch, and (the batch being full) into a new one: both refused, nothing reserved.
+        for (int valueBytes : new int[] {1, 100}) {
+            assertThrows(IllegalArgumentException.class, () -> acc.append(TP, -5, null, new byte[valueBytes], NONE,
+                    new CompletableFuture<>(), 0, 0));
+            assertEquals(free, pool.availableBytes());
+        }
+        assertFalse(acc.peekFirst(TP).isClosedForAppends(), "the open batch stays open");
+        assertTrue(append(acc, TP, 100, 0).newBatchCreated());
+        assertEquals(0, acc.pollFirst(TP).ordinal());
+        assertEquals(1, acc.pollFirst(TP).ordinal(), "no ordinal used up by the refused record");
+    }
+
+    @Test
     void aLoneRecordIsReadyExactlyWhenLingerExpires() {
         RecordAccumulator acc = new RecordAccumulator(16_384, 5, 120_000, new BufferPool(1 << 20),
                 Compression.NONE);
