@@ -11,6 +11,7 @@ import io.raftlog.client.internals.producer.BufferPool;
 import io.raftlog.client.internals.producer.GrpcProducerTransport;
 import io.raftlog.client.internals.producer.MetadataCacheView;
 import io.raftlog.client.internals.producer.RecordAccumulator;
+import io.raftlog.client.internals.producer.RecordCallback;
 import io.raftlog.client.internals.producer.Sender;
 import io.raftlog.client.transport.ChannelPool;
 import java.time.Duration;
@@ -110,28 +111,33 @@ public final class Producer<K, V> implements AutoCloseable {
      * whose answer says so.
      */
     public CompletableFuture<RecordMetadata> send(ProducerRecord<K, V> record) {
+        return enqueue(record, null);
+    }
+
+    /**
+     * Like {@link #send(ProducerRecord)}, and calls {@code callback} (on the sender thread) when
+     * done, before the returned future completes. A callback that throws is logged and changes
+     * nothing else.
+     */
+    public CompletableFuture<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
+        Objects.requireNonNull(callback, "callback");
+        return enqueue(record, callback::onCompletion);
+    }
+
+    private CompletableFuture<RecordMetadata> enqueue(ProducerRecord<K, V> record, RecordCallback callback) {
         CompletableFuture<RecordMetadata> future = new CompletableFuture<>();
         try {
-            doSend(record, future);
+            doSend(record, future, callback);
         } catch (RuntimeException e) {
-            future.completeExceptionally(Errors.fromThrowable(e));
+            RaftlogException error = Errors.fromThrowable(e);
+            RecordCallback.callQuietly(callback, null, error);
+            future.completeExceptionally(error);
         }
         return future;
     }
 
-    /** Like {@link #send(ProducerRecord)}, and calls {@code callback} (on the sender thread) when done. */
-    public CompletableFuture<RecordMetadata> send(ProducerRecord<K, V> record, Callback callback) {
-        Objects.requireNonNull(callback, "callback");
-        return send(record).whenComplete((m, e) -> {
-            try {
-                callback.onCompletion(m, e == null ? null : Errors.fromThrowable(e));
-            } catch (RuntimeException callbackFailure) {
-                log.warn("producer callback threw", callbackFailure);
-            }
-        });
-    }
-
-    private void doSend(ProducerRecord<K, V> record, CompletableFuture<RecordMetadata> future) {
+    private void doSend(ProducerRecord<K, V> record, CompletableFuture<RecordMetadata> future,
+                        RecordCallback callback) {
         if (closed) {
             throw new RaftlogException("producer is closed");
         }
@@ -158,7 +164,7 @@ public final class Producer<K, V> implements AutoCloseable {
         }
         long timestampMs = record.timestampMs() == 0 ? nowMs : record.timestampMs();
         RecordAccumulator.AppendResult result = accumulator.append(tp, timestampMs, key, value, headers(record),
-                future, Math.max(0, deadlineMs - nowMs), nowMs);
+                future, callback, Math.max(0, deadlineMs - nowMs), nowMs);
         if (result.batchIsFull() || result.newBatchCreated()) {
             sender.wakeup();
         }

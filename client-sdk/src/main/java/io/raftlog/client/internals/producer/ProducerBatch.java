@@ -19,6 +19,8 @@ import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Records of one partition that travel together as one Kafka v2 record batch.
@@ -31,7 +33,7 @@ import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
  * <p>Memory: each record is encoded into the batch's buffer when it is appended, as Kafka's
  * producer does, so that the application's key and value arrays die young; what the batch keeps
  * until it is acknowledged is one buffer (at most about twice its records' size) plus each
- * record's timestamp and future. (Keeping the
+ * record's timestamp, future and callback. (Keeping the
  * records as objects until the acknowledgement made the client spend a third of its CPU in the
  * garbage collector at full speed: docs/benchmarks.md.) The producer id, epoch and base sequence
  * go into the header when the sender first encodes the batch; a batch stamped again later (its
@@ -41,6 +43,7 @@ import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
  * encoding, completion) happens on the sender thread. {@link #done()} may be awaited from any thread.
  */
 public final class ProducerBatch {
+    private static final Logger log = LoggerFactory.getLogger(ProducerBatch.class);
     /** Upper bound of a record's varint-encoded offset and timestamp deltas beyond the estimate. */
     private static final int RECORD_SIZE_SLACK = 10;
     public static final long NO_PRODUCER_ID = RecordBatch.NO_PRODUCER_ID;
@@ -67,6 +70,8 @@ public final class ProducerBatch {
     private ByteBuffer built;
     private long[] timestamps = new long[16];
     private final List<CompletableFuture<RecordMetadata>> futures = new ArrayList<>();
+    /** Each record's callback, or null; the array itself only once a record brings one. */
+    private RecordCallback[] callbacks;
     private final CompletableFuture<Void> done = new CompletableFuture<>();
     private long estimatedBytes = DefaultRecordBatch.RECORD_BATCH_OVERHEAD;
     private long reservedBytes;
@@ -117,7 +122,7 @@ public final class ProducerBatch {
      * @throws IllegalArgumentException for a negative timestamp, before anything is written
      */
     boolean tryAppend(long timestampMs, byte[] key, byte[] value, Header[] headers,
-                      CompletableFuture<RecordMetadata> future, int recordBytes) {
+                      CompletableFuture<RecordMetadata> future, RecordCallback callback, int recordBytes) {
         if (timestampMs < 0) {
             throw new IllegalArgumentException("invalid negative timestamp " + timestampMs);
         }
@@ -134,6 +139,14 @@ public final class ProducerBatch {
             timestamps = Arrays.copyOf(timestamps, n * 2);
         }
         timestamps[n] = timestampMs;
+        if (callback != null || callbacks != null) {
+            if (callbacks == null) {
+                callbacks = new RecordCallback[timestamps.length];
+            } else if (callbacks.length <= n) {
+                callbacks = Arrays.copyOf(callbacks, timestamps.length);
+            }
+            callbacks[n] = callback;
+        }
         futures.add(future);
         estimatedBytes += recordBytes;
         reservedBytes += recordBytes;
@@ -278,7 +291,11 @@ public final class ProducerBatch {
         attempts++;
     }
 
-    /** Completes every record's future with its offset ({@code -1} stays -1 for acks=0). Sender thread. */
+    /**
+     * Completes every record, in order, with its offset ({@code -1} stays -1 for acks=0): its
+     * callback first, then its future, so whatever waits on the future sees the callback done.
+     * Sender thread.
+     */
     boolean complete(long baseOffset) {
         if (completed) {
             return false;
@@ -286,23 +303,39 @@ public final class ProducerBatch {
         completed = true;
         for (int i = 0; i < futures.size(); i++) {
             long offset = baseOffset < 0 ? -1 : baseOffset + i;
-            complete(futures.get(i), new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps[i]));
+            RecordMetadata metadata = new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps[i]);
+            RecordCallback.callQuietly(callbackOf(i), metadata, null);
+            try {
+                futures.get(i).complete(metadata);
+            } catch (RuntimeException callbackFailure) {
+                // Dependent stages run user code inline; one bad stage must not stop the sender.
+                log.warn("producer callback threw", callbackFailure);
+            }
         }
         done.complete(null);
         return true;
     }
 
-    /** Fails every record's future. Returns false when the batch was already done. */
+    /** Fails every record (callback, then future). Returns false when the batch was already done. */
     boolean fail(RaftlogException error) {
         if (completed) {
             return false;
         }
         completed = true;
-        for (CompletableFuture<RecordMetadata> f : futures) {
-            failQuietly(f, error);
+        for (int i = 0; i < futures.size(); i++) {
+            RecordCallback.callQuietly(callbackOf(i), null, error);
+            try {
+                futures.get(i).completeExceptionally(error);
+            } catch (RuntimeException callbackFailure) {
+                log.warn("producer callback threw", callbackFailure);
+            }
         }
         done.complete(null);
         return true;
+    }
+
+    private RecordCallback callbackOf(int record) {
+        return callbacks == null ? null : callbacks[record];
     }
 
     public boolean isDone() {
@@ -312,23 +345,6 @@ public final class ProducerBatch {
     /** Completes (normally) when the batch is acknowledged or failed; for {@code flush}. */
     public CompletableFuture<Void> done() {
         return done;
-    }
-
-    private static void complete(CompletableFuture<RecordMetadata> future, RecordMetadata metadata) {
-        try {
-            future.complete(metadata);
-        } catch (RuntimeException callbackFailure) {
-            // Dependent stages run user callbacks inline; one bad callback must not stop the sender.
-            org.slf4j.LoggerFactory.getLogger(ProducerBatch.class).warn("producer callback threw", callbackFailure);
-        }
-    }
-
-    private static void failQuietly(CompletableFuture<RecordMetadata> future, RaftlogException error) {
-        try {
-            future.completeExceptionally(error);
-        } catch (RuntimeException callbackFailure) {
-            org.slf4j.LoggerFactory.getLogger(ProducerBatch.class).warn("producer callback threw", callbackFailure);
-        }
     }
 
     @Override

@@ -73,14 +73,16 @@ public final class RecordAccumulator {
 
     /**
      * Adds a record to the partition's open batch (or a new one). Blocks up to {@code maxBlockMs}
-     * for buffer memory.
+     * for buffer memory. When its batch is done, {@code callback} (may be null) is called and then
+     * {@code future} completed. If this throws, neither is touched.
      *
      * @throws RecordTooLargeException when the record alone exceeds the whole buffer
      * @throws io.raftlog.client.errors.BufferExhaustedException when memory did not free up in time
      * @throws RaftlogException when the accumulator is closed
      */
     public AppendResult append(TopicPartition tp, long timestampMs, byte[] key, byte[] value, Header[] headers,
-                               CompletableFuture<RecordMetadata> future, long maxBlockMs, long nowMs) {
+                               CompletableFuture<RecordMetadata> future, RecordCallback callback,
+                               long maxBlockMs, long nowMs) {
         int size = ProducerBatch.estimateRecordBytes(key, value, headers);
         if (size + DefaultRecordBatch.RECORD_BATCH_OVERHEAD > pool.totalBytes()) {
             throw new RecordTooLargeException("record of about " + size + " bytes is larger than the producer's "
@@ -95,12 +97,12 @@ public final class RecordAccumulator {
             try {
                 Deque<ProducerBatch> deque = batches.computeIfAbsent(tp, k -> new ArrayDeque<>());
                 ProducerBatch last = deque.peekLast();
-                if (last != null && last.tryAppend(timestampMs, key, value, headers, future, size)) {
+                if (last != null && last.tryAppend(timestampMs, key, value, headers, future, callback, size)) {
                     return new AppendResult(deque.size() > 1 || last.isFull(), false);
                 }
                 long ordinal = nextOrdinal.getOrDefault(tp, 0L);
                 ProducerBatch batch = new ProducerBatch(tp, ordinal, nowMs, batchSizeBytes, compression, size);
-                batch.tryAppend(timestampMs, key, value, headers, future, size);
+                batch.tryAppend(timestampMs, key, value, headers, future, callback, size);
                 // Only once the record is in: a record the encoder refuses changes nothing.
                 nextOrdinal.put(tp, ordinal + 1);
                 if (last != null) {

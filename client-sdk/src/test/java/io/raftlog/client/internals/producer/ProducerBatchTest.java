@@ -10,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import com.google.protobuf.ByteString;
 import io.raftlog.client.RecordMetadata;
 import io.raftlog.client.TopicPartition;
+import io.raftlog.client.errors.RaftlogException;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
@@ -40,7 +41,7 @@ class ProducerBatchTest {
             Header[] headers = i == 1 ? new Header[] {new RecordHeader("h", new byte[] {7})} : NO_HEADERS;
             CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
             futures.add(f);
-            assertTrue(batch.tryAppend(2000 + i, key, value, headers, f,
+            assertTrue(batch.tryAppend(2000 + i, key, value, headers, f, null,
                     ProducerBatch.estimateRecordBytes(key, value, headers)));
         }
         return batch;
@@ -123,14 +124,68 @@ class ProducerBatchTest {
         }
     }
 
+    /**
+     * Records 0 and 2 have no callback (the callback array starts lazily at record 1 and must
+     * keep the later record's slot empty), 1 and 3 have one, and 3's throws.
+     */
+    private ProducerBatch batchWithCallbacks(List<String> calls) {
+        ProducerBatch batch = new ProducerBatch(TP, 0, 0, 1 << 20, Compression.NONE, 64);
+        for (int i = 0; i < 40; i++) {
+            int record = i;
+            CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
+            futures.add(f);
+            RecordCallback callback = record % 2 == 0 ? null : (m, e) -> {
+                // The record's own future completes after its callback, the previous one's before.
+                calls.add(record + ":" + (m == null ? "error " + e.getMessage() : m.offset())
+                        + " own done " + futures.get(record).isDone()
+                        + " previous done " + futures.get(record - 1).isDone());
+                if (record == 3) {
+                    throw new IllegalStateException("application bug");
+                }
+            };
+            byte[] value = new byte[10];
+            assertTrue(batch.tryAppend(2000 + i, null, value, NO_HEADERS, f, callback,
+                    ProducerBatch.estimateRecordBytes(null, value, NO_HEADERS)));
+        }
+        return batch;
+    }
+
+    @Test
+    void callbacksRunInRecordOrderJustBeforeTheirFutures() {
+        List<String> calls = new ArrayList<>();
+        ProducerBatch batch = batchWithCallbacks(calls);
+        assertTrue(batch.complete(100));
+        assertEquals(20, calls.size(), calls.toString());
+        for (int k = 0; k < 20; k++) {
+            int record = 2 * k + 1;
+            assertEquals(record + ":" + (100 + record) + " own done false previous done true", calls.get(k));
+        }
+        for (int i = 0; i < 40; i++) {
+            assertEquals(100 + i, futures.get(i).join().offset(), "a throwing callback stops nothing");
+        }
+    }
+
+    @Test
+    void aFailedBatchGivesEachCallbackTheErrorBeforeFailingItsFuture() {
+        List<String> calls = new ArrayList<>();
+        ProducerBatch batch = batchWithCallbacks(calls);
+        assertTrue(batch.fail(new RaftlogException("gone")));
+        assertFalse(batch.complete(100), "done once");
+        assertEquals(20, calls.size(), calls.toString());
+        assertEquals("1:error gone own done false previous done true", calls.get(0));
+        for (CompletableFuture<RecordMetadata> f : futures) {
+            assertTrue(f.isCompletedExceptionally());
+        }
+    }
+
     @Test
     void aRecordLargerThanTheBatchSizeGetsABufferThatHoldsIt() {
         byte[] big = new byte[100_000];
         ProducerBatch batch = new ProducerBatch(TP, 0, 0, 16_384, Compression.NONE,
                 ProducerBatch.estimateRecordBytes(null, big, NO_HEADERS));
-        assertTrue(batch.tryAppend(1, null, big, NO_HEADERS, new CompletableFuture<>(),
+        assertTrue(batch.tryAppend(1, null, big, NO_HEADERS, new CompletableFuture<>(), null,
                 ProducerBatch.estimateRecordBytes(null, big, NO_HEADERS)));
-        assertFalse(batch.tryAppend(1, null, new byte[1], NO_HEADERS, new CompletableFuture<>(), 20), "full");
+        assertFalse(batch.tryAppend(1, null, new byte[1], NO_HEADERS, new CompletableFuture<>(), null, 20), "full");
         batch.closeForAppends();
         MutableRecordBatch decoded = decode(batch.encode());
         ByteBuffer value = decoded.iterator().next().value();

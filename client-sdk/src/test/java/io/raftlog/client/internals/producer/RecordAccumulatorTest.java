@@ -26,7 +26,7 @@ class RecordAccumulatorTest {
 
     private static RecordAccumulator.AppendResult append(RecordAccumulator acc, TopicPartition tp, int valueBytes,
                                                          long nowMs) {
-        return acc.append(tp, nowMs, null, new byte[valueBytes], NONE, new CompletableFuture<>(), 0, nowMs);
+        return acc.append(tp, nowMs, null, new byte[valueBytes], NONE, new CompletableFuture<>(), null, 0, nowMs);
     }
 
     private static int recordBytes(int valueBytes) {
@@ -43,7 +43,7 @@ class RecordAccumulatorTest {
         // Into the open batch, and (the batch being full) into a new one: both refused, nothing reserved.
         for (int valueBytes : new int[] {1, 100}) {
             assertThrows(IllegalArgumentException.class, () -> acc.append(TP, -5, null, new byte[valueBytes], NONE,
-                    new CompletableFuture<>(), 0, 0));
+                    new CompletableFuture<>(), null, 0, 0));
             assertEquals(free, pool.availableBytes());
         }
         assertFalse(acc.peekFirst(TP).isClosedForAppends(), "the open batch stays open");
@@ -176,7 +176,7 @@ class RecordAccumulatorTest {
         append(acc, TP, 1000, 0);
         long start = System.nanoTime();
         BufferExhaustedException e = assertThrows(BufferExhaustedException.class,
-                () -> acc.append(TP, 0, null, new byte[1000], NONE, new CompletableFuture<>(), 200, 0));
+                () -> acc.append(TP, 0, null, new byte[1000], NONE, new CompletableFuture<>(), null, 200, 0));
         long waitedMs = (System.nanoTime() - start) / 1_000_000;
         assertTrue(waitedMs >= 190, "blocked for max.block.ms, waited " + waitedMs);
         assertTrue(e.getMessage().contains("buffer.memory"), e.getMessage());
@@ -194,7 +194,7 @@ class RecordAccumulatorTest {
         CompletableFuture<RecordMetadata> second = new CompletableFuture<>();
         Thread sender = new Thread(() -> {
             try {
-                acc.append(TP1, 0, null, new byte[1000], NONE, second, 60_000, 0);
+                acc.append(TP1, 0, null, new byte[1000], NONE, second, null, 60_000, 0);
             } catch (Throwable t) {
                 failure.set(t);
             }

@@ -65,7 +65,7 @@ class SenderTest {
 
     private CompletableFuture<RecordMetadata> send(TopicPartition tp, String value) {
         CompletableFuture<RecordMetadata> f = new CompletableFuture<>();
-        accumulator.append(tp, clock.millis(), null, value.getBytes(StandardCharsets.UTF_8), new Header[0], f, 0,
+        accumulator.append(tp, clock.millis(), null, value.getBytes(StandardCharsets.UTF_8), new Header[0], f, null, 0,
                 clock.millis());
         return f;
     }
