@@ -86,7 +86,9 @@ public final class BrokerConfig {
       new Key(SNAPSHOT_THRESHOLD_BYTES, "67108864", "Also take a partition replica's snapshot once the Raft entries"
           + " applied since the last one reach this many bytes, so the Raft log kept between snapshots stays"
           + " bounded in bytes with large batches too; 0 for entries only."),
-      new Key(RAFT_SEGMENT_BYTES, "8388608", "Size at which a Raft log segment file is closed and a new one started; at most two segments per partition are cached in memory."),
+      new Key(RAFT_SEGMENT_BYTES, "2162688", "Size at which a Raft log segment file is closed and a new one started;"
+          + " at least 2 x max.batch.bytes + 64 KiB (one entry). Ratis keeps a partition replica's open segment and"
+          + " up to two closed ones in heap, so the heap needs about 2 x this per partition replica that takes writes."),
       new Key(MAX_BATCH_BYTES, "1048576", "Largest record batch a produce may create for one partition"
           + " (Kafka's message.max.bytes); a larger one is refused with RECORD_TOO_LARGE."),
       new Key(SEGMENT_BYTES, "67108864", "Size at which a partition's active segment file is rolled."),

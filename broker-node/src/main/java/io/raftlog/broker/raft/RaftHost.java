@@ -86,7 +86,9 @@ public final class RaftHost implements AutoCloseable {
     RaftServerConfigKeys.Log.setSegmentSizeMax(p, SizeInBytes.valueOf(config.raftSegmentBytes));
     // Ratis caches up to 6 log segments (200 MB) in memory per group by default, which is more
     // than a whole broker heap once a few partitions are busy. Readers of committed data use our
-    // segment files, and a lagging follower is served from disk, so a small cache suffices.
+    // segment files, and a lagging follower is served from disk, so a small cache suffices. Ratis
+    // never evicts a group's open segment, so the segment size (default: the smallest that holds
+    // one entry) bounds what every partition replica that takes writes keeps in the heap.
     RaftServerConfigKeys.Log.setSegmentCacheNumMax(p, 2);
     RaftServerConfigKeys.Log.setSegmentCacheSizeMax(p, SizeInBytes.valueOf(2L * config.raftSegmentBytes));
     // Ratis preallocates its log files by writing zeros at the end (IOUtils.preallocate), and

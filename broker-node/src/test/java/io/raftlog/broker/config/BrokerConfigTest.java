@@ -68,6 +68,21 @@ class BrokerConfigTest {
     assertTrue(c.isMetadataVoter());
   }
 
+  /**
+   * Ratis keeps every group's open Raft log segment in the heap, so the default segment is the
+   * smallest that holds one entry, and grows with max.batch.bytes only as far as it must.
+   */
+  @Test
+  void theDefaultRaftSegmentIsTheSmallestThatHoldsOneEntry() {
+    BrokerConfig defaults = BrokerConfig.parse(required());
+    assertEquals(BrokerConfig.raftEntryLimitBytes(defaults.maxBatchBytes), defaults.raftSegmentBytes);
+    assertEquals(2 * 1_048_576 + 65_536, defaults.raftSegmentBytes);
+    BrokerConfig bigBatches = BrokerConfig.parse(with(BrokerConfig.MAX_BATCH_BYTES, "4194304"));
+    assertEquals(BrokerConfig.raftEntryLimitBytes(4_194_304), bigBatches.raftSegmentBytes);
+    BrokerConfig bigSegments = BrokerConfig.parse(with(BrokerConfig.RAFT_SEGMENT_BYTES, "8388608"));
+    assertEquals(8_388_608, bigSegments.raftSegmentBytes);
+  }
+
   @Test
   void requestLimitMustLeaveRoomForTheLargestBatch() {
     Map<String, String> raw = with(BrokerConfig.MAX_BATCH_BYTES, "1048576");
