@@ -19,8 +19,6 @@ import org.apache.kafka.common.record.internal.DefaultRecordBatch;
 import org.apache.kafka.common.record.internal.MemoryRecordsBuilder;
 import org.apache.kafka.common.record.internal.RecordBatch;
 import org.apache.kafka.common.utils.internals.ByteBufferOutputStream;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Records of one partition that travel together as one Kafka v2 record batch.
@@ -43,7 +41,6 @@ import org.slf4j.LoggerFactory;
  * encoding, completion) happens on the sender thread. {@link #done()} may be awaited from any thread.
  */
 public final class ProducerBatch {
-    private static final Logger log = LoggerFactory.getLogger(ProducerBatch.class);
     /** Upper bound of a record's varint-encoded offset and timestamp deltas beyond the estimate. */
     private static final int RECORD_SIZE_SLACK = 10;
     public static final long NO_PRODUCER_ID = RecordBatch.NO_PRODUCER_ID;
@@ -305,12 +302,9 @@ public final class ProducerBatch {
             long offset = baseOffset < 0 ? -1 : baseOffset + i;
             RecordMetadata metadata = new RecordMetadata(tp.topic(), tp.partition(), offset, timestamps[i]);
             RecordCallback.callQuietly(callbackOf(i), metadata, null);
-            try {
-                futures.get(i).complete(metadata);
-            } catch (RuntimeException callbackFailure) {
-                // Dependent stages run user code inline; one bad stage must not stop the sender.
-                log.warn("producer callback threw", callbackFailure);
-            }
+            // Stages the application chained on the future run here too; CompletableFuture
+            // catches what they throw (it fails the stage), so nothing reaches the sender.
+            futures.get(i).complete(metadata);
         }
         done.complete(null);
         return true;
@@ -324,11 +318,7 @@ public final class ProducerBatch {
         completed = true;
         for (int i = 0; i < futures.size(); i++) {
             RecordCallback.callQuietly(callbackOf(i), null, error);
-            try {
-                futures.get(i).completeExceptionally(error);
-            } catch (RuntimeException callbackFailure) {
-                log.warn("producer callback threw", callbackFailure);
-            }
+            futures.get(i).completeExceptionally(error);
         }
         done.complete(null);
         return true;

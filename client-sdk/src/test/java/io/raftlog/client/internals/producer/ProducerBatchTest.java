@@ -179,6 +179,19 @@ class ProducerBatchTest {
     }
 
     @Test
+    void aThrowingStageOnOneFutureDoesNotStopTheOthers() {
+        ProducerBatch batch = batchOf(Compression.NONE, 3);
+        CompletableFuture<Void> stage = futures.get(0).thenAccept(m -> {
+            throw new IllegalStateException("application bug");
+        });
+        assertTrue(batch.complete(100));
+        assertTrue(stage.isCompletedExceptionally());
+        for (int i = 0; i < 3; i++) {
+            assertEquals(100 + i, futures.get(i).join().offset());
+        }
+    }
+
+    @Test
     void aRecordLargerThanTheBatchSizeGetsABufferThatHoldsIt() {
         byte[] big = new byte[100_000];
         ProducerBatch batch = new ProducerBatch(TP, 0, 0, 16_384, Compression.NONE,
