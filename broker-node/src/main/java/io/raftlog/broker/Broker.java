@@ -441,6 +441,11 @@ public final class Broker implements AutoCloseable {
     return registrar != null && registrar.isRegistered();
   }
 
+  /** This broker's Ratis server and the groups it hosts. */
+  public RaftHost raftHost() {
+    return raft;
+  }
+
   /** The watch on the other brokers' processes, or null when {@code raft.election.on.peer.exit.enable} is off. */
   public PeerWatcher peerWatcher() {
     return peerWatcher;
@@ -465,6 +470,11 @@ public final class Broker implements AutoCloseable {
     LOG.info("[{}] shutting down", prefix);
     if (health != null) {
       health.enterTerminalState();
+    }
+    if (raft != null) {
+      // Before the others learn that it leaves: a leaving broker that answered their votes would
+      // refuse them for its higher priority, and their early elections would fail.
+      raft.leave();
     }
     if (internalService != null) {
       // First: the other brokers start elections for this broker's groups while it leaves.

@@ -19,7 +19,11 @@ import io.raftlog.broker.testkit.MiniCluster;
 import io.raftlog.broker.testkit.Wait;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.HashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.UUID;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.apache.ratis.proto.RaftProtos.AppendEntriesRequestProto;
 import org.apache.ratis.protocol.RaftGroupId;
@@ -133,6 +137,58 @@ class LeaderGoneElectionTest {
       });
       assertEquals(2, after.getBaseOffset());
     }
+  }
+
+  /**
+   * A broker leaving in order keeps its Raft server up until late in its shutdown, and the
+   * survivors start their elections as soon as it announces that it leaves. As the preferred leader
+   * its priority is above theirs, with a log as long as theirs: had it answered the successor's vote
+   * request, it would have refused it for that priority, which fails the election in Ratis, and
+   * the group would have waited for its 10 s election timeout (seen once in CI). Here it stays up,
+   * leaving, while the successor campaigns.
+   */
+  @Test
+  void aLeavingBrokerDoesNotOutvoteItsSuccessor() {
+    try (MiniCluster cluster = MiniCluster.start(3, dir, SLOW_TIMEOUTS)) {
+      cluster.createTopic("fast", 1, 3);
+      int first = cluster.awaitLeader("fast", 0, Duration.ofSeconds(60));
+      Map<Integer, Integer> priorities =
+          LeaderGoneElections.priorities(cluster.replica(first, "fast", 0).division().getRaftConf());
+      int preferred = priorities.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
+      assertTrue(priorities.values().stream().filter(p -> p.equals(priorities.get(preferred))).count() == 1,
+          "one replica has the highest priority: " + priorities);
+      int leader = Wait.forValue("the preferred replica " + preferred + " leads", Duration.ofSeconds(60),
+          () -> cluster.leaderOf("fast", 0).filter(l -> l == preferred).orElse(null));
+      assertEquals(ErrorCode.NONE, produce(cluster, leader, "before").getError().getCode());
+      long leaderLast = cluster.replica(leader, "fast", 0).division().getRaftLog().getLastEntryTermIndex().getIndex();
+      Wait.until("every replica has the leader's log", Duration.ofSeconds(30),
+          () -> cluster.runningIds().stream().allMatch(id ->
+              cluster.replica(id, "fast", 0).division().getRaftLog().getLastEntryTermIndex().getIndex() >= leaderLast));
+
+      cluster.broker(leader).raftHost().leave();
+      int started = 0;
+      for (int id : cluster.runningIds()) {
+        if (id != leader) {
+          started += new LeaderGoneElections(id, cluster.broker(id).raftHost().server(), (peer, groups, timeoutMs) ->
+              CompletableFuture.completedFuture(lastEntries(cluster.broker(peer).raftHost().server(), groups)))
+              .onBrokerGone(leader);
+        }
+      }
+      assertTrue(started > 0, "a survivor starts elections (the partition's; the metadata group's if the leader led it)");
+      int next = Wait.forValue("a new leader well before the 10 s election timeout", Duration.ofSeconds(6),
+          () -> cluster.leaderOf("fast", 0).filter(l -> l != leader).orElse(null));
+      PartitionProduceResult after = produce(cluster, next, "after");
+      assertEquals(ErrorCode.NONE, after.getError().getCode(), after.getError().getMessage());
+      assertEquals(1, after.getBaseOffset());
+    }
+  }
+
+  private static Map<UUID, ElectionSuccessor.LastEntry> lastEntries(RaftServer server, List<UUID> groups) {
+    Map<UUID, ElectionSuccessor.LastEntry> entries = new HashMap<>();
+    for (UUID g : groups) {
+      LeaderGoneElections.lastEntry(server, g).ifPresent(e -> entries.put(g, e));
+    }
+    return entries;
   }
 
   /** Ratis' injection point at the start of a follower's appendEntries (RaftServerImpl.APPEND_ENTRIES). */

@@ -12,6 +12,7 @@ import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
+import org.apache.ratis.conf.Parameters;
 import org.apache.ratis.conf.RaftProperties;
 import org.apache.ratis.grpc.GrpcConfigKeys;
 import org.apache.ratis.protocol.ClientId;
@@ -41,6 +42,7 @@ public final class RaftHost implements AutoCloseable {
 
   private final BrokerConfig config;
   private final RaftServer server;
+  private final LeavingVoteGate voteGate;
   private final ClientId adminClientId = ClientId.randomId();
   private final AtomicLong callIds = new AtomicLong();
 
@@ -52,9 +54,13 @@ public final class RaftHost implements AutoCloseable {
           + " it is added again with its members from metadata, keeping its term and vote", config.brokerId,
           parked.getUuid());
     }
+    this.voteGate = new LeavingVoteGate(config.brokerId);
+    Parameters parameters = new Parameters();
+    GrpcConfigKeys.Server.setServicesCustomizer(parameters, voteGate);
     this.server = RaftServer.newBuilder()
         .setServerId(GroupIds.peerId(config.brokerId))
         .setProperties(properties(config))
+        .setParameters(parameters)
         .setStateMachineRegistry(registry)
         .build();
   }
@@ -120,6 +126,14 @@ public final class RaftHost implements AutoCloseable {
           + " put the broker jar before the Ratis jars on the class path to use the CPU's CRC instruction",
           config.brokerId, RaftLogChecksum.loadedFrom());
     }
+  }
+
+  /**
+   * The first step of an orderly shutdown: from now on this server casts no vote and starts no
+   * election on request ({@link LeavingVoteGate}), so that the survivors' early elections succeed.
+   */
+  public void leave() {
+    voteGate.leave();
   }
 
   public RaftServer server() {
