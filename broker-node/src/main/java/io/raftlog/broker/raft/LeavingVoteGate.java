@@ -40,10 +40,6 @@ public final class LeavingVoteGate implements ServerInterceptor, GrpcServices.Cu
     leaving = true;
   }
 
-  public boolean isLeaving() {
-    return leaving;
-  }
-
   @Override
   public <Q, A> ServerCall.Listener<Q> interceptCall(ServerCall<Q, A> call, Metadata headers,
       ServerCallHandler<Q, A> next) {
