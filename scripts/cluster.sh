@@ -443,7 +443,7 @@ wait_healthy() {
   local deadline=$((SECONDS + START_TIMEOUT)) log_deadline=$((SECONDS + START_TIMEOUT / 3)) id healthy
   while true; do
     for id in "${BROKER_IDS[@]}"; do
-      [[ -n "$(running_pid "$id")" ]] || report_dead_broker "$id"
+      pid_gone "$(recorded_pid "$id")" && report_dead_broker "$id" # as in wait_broker_up
     done
     healthy=1
     for id in "${BROKER_IDS[@]}"; do
@@ -473,7 +473,10 @@ wait_broker_up() {
   local id="$1" deadline=$((SECONDS + START_TIMEOUT)) log_deadline=$((SECONDS + START_TIMEOUT / 3))
   local registered_at=-1
   while true; do
-    [[ -n "$(running_pid "$id")" ]] || report_dead_broker "$id"
+    # Whether the process we launched has exited, not running_pid: while it execs (bash, then
+    # `ip netns exec`, then java) its /proc/PID/cmdline can read empty for a moment, and a broker
+    # that was starting fine was once reported dead (ChaosScenariosTest in CI, 2026-11-30).
+    pid_gone "$(recorded_pid "$id")" && report_dead_broker "$id"
     log_reports_up "$id" && return 0
     if ((registered_at < 0)) && log_reports_registered "$id"; then registered_at=$SECONDS; fi
     # Registration usually comes a moment before the "started" line (the gRPC server is built in
