@@ -155,7 +155,7 @@ class LeaderGoneElectionTest {
       Map<Integer, Integer> priorities =
           LeaderGoneElections.priorities(cluster.replica(first, "fast", 0).division().getRaftConf());
       int preferred = priorities.entrySet().stream().max(Map.Entry.comparingByValue()).orElseThrow().getKey();
-      assertTrue(priorities.values().stream().filter(p -> p.equals(priorities.get(preferred))).count() == 1,
+      assertEquals(1, priorities.values().stream().filter(p -> p.equals(priorities.get(preferred))).count(),
           "one replica has the highest priority: " + priorities);
       int leader = Wait.forValue("the preferred replica " + preferred + " leads", Duration.ofSeconds(60),
           () -> cluster.leaderOf("fast", 0).filter(l -> l == preferred).orElse(null));
